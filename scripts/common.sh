@@ -1,0 +1,24 @@
+# Shared by run.sh and test.sh.
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+require_dotnet() {
+  command -v dotnet >/dev/null || die "the .NET SDK (10.0) is not on PATH; install it first: https://dot.net"
+}
+
+# Secret env values are encrypted with a key from configuration. For local runs a random key is
+# made once and kept in .runs/dev-secrets.env (ignored by git); production sets its own (docs/operations.md).
+load_dev_secret_key() {
+  if [[ -z "${Runs__Secrets__CurrentKeyId:-}" ]]; then
+    mkdir -p .runs
+    if [[ ! -f .runs/dev-secrets.env ]]; then
+      say "making a local secret-encryption key in .runs/dev-secrets.env"
+      local key
+      key="$(head -c 32 /dev/urandom | base64)"
+      printf 'export Runs__Secrets__CurrentKeyId=local\nexport Runs__Secrets__Keys__local=%s\n' "$key" > .runs/dev-secrets.env
+      chmod 600 .runs/dev-secrets.env
+    fi
+    # shellcheck disable=SC1091
+    source .runs/dev-secrets.env
+  fi
+}

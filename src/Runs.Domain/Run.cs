@@ -1,0 +1,102 @@
+using System.Text.Json;
+
+namespace Runs.Domain;
+
+/// <summary>
+/// A run as its events left it: the write model the decider reads and the document clients read.
+/// <see cref="Evolve"/> is a pure fold, so replaying a stream always gives the same run.
+/// </summary>
+public sealed record Run
+{
+    public string Id { get; init; } = "";
+    public string Job { get; init; } = "";
+    public RunStatus Status { get; init; }
+    public long Version { get; set; }
+    public string Trigger { get; init; } = "api";
+    public string? Source { get; init; }
+    public string CreatedBy { get; init; } = "";
+    public DateTimeOffset CreatedOn { get; init; }
+    public DateTimeOffset? StartedOn { get; init; }
+    public DateTimeOffset? CompletedOn { get; init; }
+    public DateTimeOffset LastModified { get; init; }
+    public string? Runner { get; init; }
+    public JsonElement? Input { get; init; }
+    public IReadOnlyList<string>? Argv { get; init; }
+    public string? Command { get; init; }
+    public string? Entrypoint { get; init; }
+    public IReadOnlyList<EnvVar> Env { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public string? PreviousRun { get; init; }
+    public IReadOnlyList<StoredFile> InputFiles { get; init; } = [];
+    public int? ExitCode { get; init; }
+    public string? ErrorSummary { get; init; }
+    public string? PausedReason { get; init; }
+    public string? CancelReason { get; init; }
+    public string? RejectReason { get; init; }
+    public IReadOnlyDictionary<string, JsonElement> TelemetrySummary { get; init; } = new Dictionary<string, JsonElement>();
+    public long LogLines { get; init; }
+    public long LogLinesDropped { get; init; }
+    public IReadOnlyList<string> LastErrorLines { get; init; } = [];
+    public bool HasOutput { get; init; }
+
+    public const int LastErrorLinesKept = 5;
+
+    /// <summary>Seconds from start to completion, rounded to two decimals; null until both are known.</summary>
+    public double? Duration => StartedOn is { } started && CompletedOn is { } completed
+        ? Math.Round((completed - started).TotalSeconds, 2)
+        : null;
+
+    public static Run From(Triggered e) => new()
+    {
+        Id = e.RunId,
+        Job = e.Job,
+        Status = RunStatus.Pending,
+        Trigger = e.Trigger,
+        Source = e.Source,
+        CreatedBy = e.CreatedBy,
+        CreatedOn = e.At,
+        LastModified = e.At,
+        Input = e.Input,
+        Argv = e.Argv,
+        Command = e.Command,
+        Entrypoint = e.Entrypoint,
+        Env = e.Env,
+        Labels = e.Labels,
+        PreviousRun = e.PreviousRun,
+        InputFiles = e.InputFiles,
+    };
+
+    public static Run Fold(Run? run, object @event) => (run, @event) switch
+    {
+        (_, Triggered e) => From(e),
+        (null, _) => throw new InvalidOperationException($"A run's stream must begin with {nameof(Triggered)}."),
+        ({ } r, Started e) => r with { Status = RunStatus.Running, StartedOn = e.At, Runner = e.Runner, LastModified = e.At },
+        ({ } r, LogAppended e) => r with
+        {
+            LogLines = r.LogLines + e.Appended,
+            LogLinesDropped = r.LogLinesDropped + e.Dropped,
+            LastErrorLines = e.ErrorLines.Count == 0 ? r.LastErrorLines : [.. r.LastErrorLines.Concat(e.ErrorLines).TakeLast(LastErrorLinesKept)],
+            LastModified = e.At,
+        },
+        ({ } r, TelemetrySampled e) => r with { TelemetrySummary = Merge(r.TelemetrySummary, e.Summary), LastModified = e.At },
+        ({ } r, ResultReported e) => r with { ErrorSummary = e.ErrorSummary ?? r.ErrorSummary, ExitCode = e.ExitCode ?? r.ExitCode, LastModified = e.At },
+        ({ } r, Paused e) => r with { Status = RunStatus.Paused, PausedReason = e.Reason, LastModified = e.At },
+        ({ } r, Resumed e) => r with { Status = RunStatus.Running, PausedReason = null, LastModified = e.At },
+        ({ } r, Succeeded e) => r with { Status = RunStatus.Succeeded, ExitCode = e.ExitCode ?? r.ExitCode, CompletedOn = e.At, LastModified = e.At },
+        ({ } r, Failed e) => r with { Status = RunStatus.Failed, ErrorSummary = e.ErrorSummary, ExitCode = e.ExitCode ?? r.ExitCode, CompletedOn = e.At, PausedReason = null, LastModified = e.At },
+        ({ } r, Canceled e) => r with { Status = RunStatus.Canceled, CancelReason = e.Reason, CompletedOn = e.At, PausedReason = null, LastModified = e.At },
+        ({ } r, Rejected e) => r with { Status = RunStatus.Rejected, RejectReason = e.Reason, CompletedOn = e.At, LastModified = e.At },
+        ({ } r, _) => r,
+    };
+
+    private static Dictionary<string, JsonElement> Merge(
+        IReadOnlyDictionary<string, JsonElement> current, IReadOnlyDictionary<string, JsonElement>? patch)
+    {
+        var merged = new Dictionary<string, JsonElement>(current);
+        foreach (var (key, value) in patch ?? new Dictionary<string, JsonElement>())
+        {
+            merged[key] = value;
+        }
+        return merged;
+    }
+}

@@ -1,0 +1,79 @@
+namespace Runs.Domain;
+
+/// <summary>The answer to a command: events to append, or why none can be.</summary>
+public abstract record Decision
+{
+    public sealed record Append(IReadOnlyList<object> Events) : Decision;
+
+    /// <summary>The run's state does not allow the action (409).</summary>
+    public sealed record Conflict(RunStatus Current, string Action) : Decision
+    {
+        public string Detail => $"Cannot {Action} a run that is {Current.Name()}.";
+    }
+
+    /// <summary>The command is malformed given the run (400).</summary>
+    public sealed record Invalid(string Field, string Message) : Decision;
+
+    public static readonly Decision Nothing = new Append([]);
+}
+
+/// <summary>
+/// The run's state machine: pending → running | canceled | rejected; running → paused | succeeded |
+/// failed | canceled; paused → running | canceled | failed. Cancel of a finished run changes nothing.
+/// </summary>
+public static class RunDecider
+{
+    public static Decision Decide(Run run, RunCommand command, DateTimeOffset now)
+    {
+        if (command.At is { } at && at < run.LastModified)
+        {
+            return new Decision.Invalid("at",
+                $"'at' ({at.UtcDateTime:O}) is before the run's previous event ({run.LastModified.UtcDateTime:O}).");
+        }
+
+        // A clock behind the caller's earlier 'at' must not make history run backwards.
+        var when = command.At ?? (now > run.LastModified ? now : run.LastModified);
+        var id = run.Id;
+
+        return (run.Status, command) switch
+        {
+            (RunStatus.Pending, StartRun c) => Events(new Started(id, c.Runner, when)),
+            (RunStatus.Running, SucceedRun c) => Events(new Succeeded(id, c.ExitCode, when)),
+            (RunStatus.Running or RunStatus.Paused, FailRun c) => Events(new Failed(id, c.ErrorSummary, c.ExitCode, when)),
+            (RunStatus.Pending or RunStatus.Running or RunStatus.Paused, CancelRun c) => Events(new Canceled(id, c.Reason, when)),
+            (_, CancelRun) when run.Status.IsTerminal() => Decision.Nothing,
+            (RunStatus.Running, PauseRun c) => Events(new Paused(id, c.Reason, when)),
+            (RunStatus.Paused, ContinueRun) => Events(new Resumed(id, when)),
+            (RunStatus.Pending, RejectRun c) => Events(new Rejected(id, c.Reason, when)),
+            (RunStatus.Pending or RunStatus.Running or RunStatus.Paused, RecordTelemetry c) =>
+                Events(new TelemetrySampled(id, c.Summary, c.Samples, when)),
+            (RunStatus.Pending or RunStatus.Running or RunStatus.Paused, ReportResult c) =>
+                Events(new ResultReported(id, c.ErrorSummary, c.ExitCode, when)),
+            _ => new Decision.Conflict(run.Status, command.Action),
+        };
+    }
+
+    /// <summary>Decides several commands in order, each against the run the earlier ones left; all or nothing.</summary>
+    public static Decision DecideAll(Run run, IEnumerable<RunCommand> commands, DateTimeOffset now)
+    {
+        var events = new List<object>();
+        foreach (var command in commands)
+        {
+            var decision = Decide(run, command, now);
+            if (decision is not Decision.Append append)
+            {
+                return decision;
+            }
+            foreach (var e in append.Events)
+            {
+                run = Run.Fold(run, e);
+                events.Add(e);
+            }
+        }
+        return new Decision.Append(events);
+    }
+
+    public static bool AcceptsAppends(this Run run) => !run.Status.IsTerminal();
+
+    private static Decision.Append Events(params object[] events) => new(events);
+}

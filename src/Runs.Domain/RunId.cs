@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace Runs.Domain;
+
+/// <summary>Run ids sort by trigger time: <c>YYYYMMDD-HHMMSS-&lt;16 lowercase hex&gt;</c>.</summary>
+public static partial class RunId
+{
+    public static string New(DateTimeOffset triggeredAt)
+    {
+        Span<byte> random = stackalloc byte[8];
+        RandomNumberGenerator.Fill(random);
+        return $"{triggeredAt.UtcDateTime:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(random)}";
+    }
+
+    public static bool IsValid(string? id) => id is not null && Shape().IsMatch(id);
+
+    [GeneratedRegex("^[0-9]{8}-[0-9]{6}-[0-9a-f]{16}$")]
+    private static partial Regex Shape();
+}
+
+public static partial class JobName
+{
+    public const string Rule = "a slug: [a-z0-9][a-z0-9_.-]{0,99}";
+
+    public static bool IsValid(string? job) => job is not null && Shape().IsMatch(job);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,99}$")]
+    private static partial Regex Shape();
+}

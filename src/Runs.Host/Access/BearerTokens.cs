@@ -1,0 +1,71 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Runs.Host.Access;
+
+/// <summary>Authenticates <c>Authorization: Bearer &lt;token&gt;</c> against the stored token hashes.</summary>
+public sealed class BearerTokens(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IDocumentStore store,
+    TimeProvider clock)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+    public const string ScopeClaim = "scope";
+    public const string JobClaim = "job";
+    public const string TokenIdClaim = "token_id";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length > 1024)
+        {
+            return AuthenticateResult.Fail("The Authorization header must be 'Bearer <token>'.");
+        }
+
+        var hash = ApiToken.HashOf(header["Bearer ".Length..].Trim());
+        await using var session = store.QuerySession();
+        var token = await session.Query<ApiToken>().FirstOrDefaultAsync(t => t.Hash == hash, Context.RequestAborted);
+        if (token is null)
+        {
+            return AuthenticateResult.Fail("The token is unknown or was revoked.");
+        }
+        if (token.ExpiresOn is { } expires && expires <= clock.GetUtcNow())
+        {
+            return AuthenticateResult.Fail("The token has expired.");
+        }
+
+        var claims = new List<Claim> { new(ClaimTypes.Name, token.Name), new(TokenIdClaim, token.Id) };
+        claims.AddRange(token.Scopes.Select(s => new Claim(ScopeClaim, s)));
+        claims.AddRange(token.Jobs.Select(j => new Claim(JobClaim, j)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        var failure = Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
+        return Results.Problem(
+                detail: failure ?? "This request needs 'Authorization: Bearer <token>'.",
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Unauthorized.")
+            .ExecuteAsync(Context);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Results.Problem(
+                detail: "The token does not have the scope this request needs.",
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Forbidden.")
+            .ExecuteAsync(Context);
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Runs.Host.Http;
+
+/// <summary>
+/// Reads a JSON command body with the answers the contract promises: 413 past the size limit,
+/// 415 for another media type, 400 naming the field for malformed JSON or a wrong type.
+/// </summary>
+public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, IOptions<RunsOptions> options)
+{
+    public JsonSerializerOptions SerializerOptions => json.Value.SerializerOptions;
+
+    /// <summary>An absent body is allowed (gives <c>null</c>) unless <paramref name="required"/>.</summary>
+    public async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, bool required = false)
+        where T : class
+    {
+        var limit = options.Value.Limits.MaxJsonBodyBytes;
+        var (bytes, tooLarge) = await ReadLimitedAsync(request, limit);
+        if (tooLarge)
+        {
+            return (null, Problems.TooLarge(limit));
+        }
+
+        var hasBody = bytes.Length > 0;
+        if ((hasBody || request.ContentType is not null) && !IsJson(request.ContentType))
+        {
+            return (null, Problems.UnsupportedMediaType(request.ContentType, "application/json"));
+        }
+        if (!hasBody)
+        {
+            return required || request.ContentType is not null
+                ? (null, Problems.Invalid("body", "A JSON object is required as the request body."))
+                : (null, null);
+        }
+
+        return Deserialize<T>(bytes);
+    }
+
+    public (T? Body, IResult? Problem) Deserialize<T>(ReadOnlyMemory<byte> bytes) where T : class
+    {
+        try
+        {
+            var body = JsonSerializer.Deserialize<T>(bytes.Span, SerializerOptions);
+            return body is null
+                ? (null, Problems.Invalid("body", "The request body must be a JSON object, not null."))
+                : (body, null);
+        }
+        catch (JsonException e)
+        {
+            var field = FieldName(e.Path);
+            var message = field == "body"
+                ? "The request body is not valid JSON."
+                : $"'{field}' has the wrong type or is malformed.";
+            return (null, Problems.Invalid(field, message));
+        }
+    }
+
+    public static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || media.MediaType.Value!.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+
+    public static async Task<(byte[] Bytes, bool TooLarge)> ReadLimitedAsync(HttpRequest request, long limit)
+    {
+        if (request.ContentLength > limit)
+        {
+            return ([], true);
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return ([], true);
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return (buffer.ToArray(), false);
+    }
+
+    /// <summary><c>$.env[2].key</c> → <c>env[2].key</c>; no path means the body itself.</summary>
+    private static string FieldName(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "body" : path.TrimStart('$', '.');
+}

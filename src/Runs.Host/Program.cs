@@ -1,0 +1,83 @@
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Resources;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using Runs.Host;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Operations;
+using Runs.Host.Runs;
+using Runs.Projections;
+using Scalar.AspNetCore;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+var builder = WebApplication.CreateBuilder(args);
+
+var connectionString = builder.Configuration.GetConnectionString("Runs")
+    ?? throw new InvalidOperationException(
+        "ConnectionStrings:Runs is not set. Use ./run.sh (it starts a local PostgreSQL) or set ConnectionStrings__Runs.");
+
+builder.Services.AddOptions<RunsOptions>()
+    .Bind(builder.Configuration.GetSection(RunsOptions.Section))
+    .ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<RunsOptions>, RunsOptionsValidation>();
+builder.Services.AddSingleton(TimeProvider.System);
+
+// Marten: the event store and its projections.
+builder.Services.AddMarten(options =>
+    {
+        RunsStore.Configure(options, connectionString);
+        options.Schema.For<ApiToken>().UniqueIndex(t => t.Hash);
+    })
+    .UseLightweightSessions()
+    .IntegrateWithWolverine()
+    .ApplyAllDatabaseChangesOnStartup();
+
+// Wolverine: commands, messaging and the durable outbox, in the same PostgreSQL.
+builder.Host.UseWolverine(options =>
+{
+    options.Policies.AutoApplyTransactions();
+    options.Policies.UseDurableLocalQueues();
+    options.CodeGeneration.TypeLoadMode = builder.Environment.IsProduction() ? TypeLoadMode.Static : TypeLoadMode.Dynamic;
+});
+builder.Services.AddResourceSetupOnStartup();
+
+// HTTP: snake_case JSON, RFC 3339 times, problem+json for every error.
+builder.Services.ConfigureHttpJsonOptions(json =>
+{
+    json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+    json.SerializerOptions.DictionaryKeyPolicy = null;
+    json.SerializerOptions.Converters.Add(new Rfc3339Converter());
+});
+builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.FillIn);
+builder.Services.AddWolverineHttp();
+builder.Services.AddOpenApi();
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealth>("database", tags: ["ready"]);
+builder.Services.AddSingleton<JsonBody>();
+builder.Services.AddSingleton<RunSecrets>();
+
+// Auth: every /v1 route needs a bearer token.
+builder.Services.AddAuthentication(BearerTokens.SchemeName)
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokens>(BearerTokens.SchemeName, null);
+builder.Services.AddAuthorizationBuilder()
+    .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealthEndpoints();
+app.MapOpenApi().AllowAnonymous();
+app.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi/v1.json")).AllowAnonymous();
+app.MapWolverineEndpoints(http => http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite()));
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;

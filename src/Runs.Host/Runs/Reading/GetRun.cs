@@ -1,0 +1,43 @@
+using System.Security.Claims;
+using Marten;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Reading;
+
+public static class GetRunEndpoint
+{
+    [WolverineGet("/v1/jobs/{job}/runs/{run}", OperationId = "GetRun")]
+    [Tags("Reading runs")]
+    [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Get(string job, string run, HttpContext http, ClaimsPrincipal user, IQuerySession session)
+    {
+        if (user.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        var found = await RunLookup.FindAsync(session, job, run, http.RequestAborted);
+        if (found is null)
+        {
+            return Problems.NotFound($"No run '{run}' in job '{job}'.");
+        }
+        return ETags.NotModified(http, found.Version) ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : Results.Ok(RunView.From(found));
+    }
+}
+
+public static class RunLookup
+{
+    /// <summary>The run, if its id is well-formed and it belongs to the job; otherwise null (404).</summary>
+    public static async Task<Run?> FindAsync(IQuerySession session, string job, string run, CancellationToken cancellation)
+    {
+        if (!JobName.IsValid(job) || !RunId.IsValid(run))
+        {
+            return null;
+        }
+        var found = await session.LoadAsync<Run>(run, cancellation);
+        return found?.Job == job ? found : null;
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Options;
+using Runs.Domain;
+
+namespace Runs.Host.Runs;
+
+/// <summary>The configured <see cref="SecretCipher"/> for secret env values.</summary>
+public sealed class RunSecrets(IOptions<RunsOptions> options)
+{
+    public const string Mask = "********";
+
+    private readonly SecretCipher _cipher = new(
+        options.Value.Secrets.CurrentKeyId!,
+        options.Value.Secrets.Keys.ToDictionary(k => k.Key, k => Convert.FromBase64String(k.Value)));
+
+    public string Seal(string value) => _cipher.Encrypt(value);
+
+    public string Open(string sealedValue) => _cipher.Decrypt(sealedValue);
+}

@@ -1,0 +1,124 @@
+using System.Security.Claims;
+using System.Text.Json;
+using FluentValidation;
+using Marten;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Triggering;
+
+public sealed record EnvEntry(string? Key, string? Value, bool Secret = false);
+
+/// <summary>The body of <c>POST /v1/jobs/{job}/runs</c>.</summary>
+public sealed record TriggerRun(
+    string? Trigger = null,
+    string? Source = null,
+    JsonElement? Input = null,
+    IReadOnlyList<string>? Argv = null,
+    string? Command = null,
+    string? Entrypoint = null,
+    IReadOnlyList<EnvEntry>? Env = null,
+    IReadOnlyDictionary<string, string>? Labels = null,
+    string? PreviousRun = null)
+{
+    public static readonly string[] Triggers = ["api", "schedule", "email", "webhook"];
+
+    public sealed class Validator : AbstractValidator<TriggerRun>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.Trigger).Must(t => t is null || Triggers.Contains(t))
+                .WithMessage($"'trigger' must be one of {string.Join(", ", Triggers)}.");
+            RuleFor(x => x.Source).MaximumLength(200);
+            RuleFor(x => x.Argv).Must(a => a!.Count <= 200).When(x => x.Argv is not null)
+                .WithMessage("'argv' may hold at most 200 items.");
+            RuleFor(x => x.Argv).Must(a => a!.Sum(s => s?.Length ?? 0) <= 8000).When(x => x.Argv is not null)
+                .WithMessage("'argv' may hold at most 8000 characters in total.");
+            RuleForEach(x => x.Argv).NotNull().WithMessage("'argv' items must be strings.");
+            RuleFor(x => x.Command).MaximumLength(4000);
+            RuleFor(x => x.Command).Null().When(x => x.Argv is not null)
+                .WithMessage("Give either 'argv' or 'command', not both.");
+            RuleFor(x => x.Entrypoint).MaximumLength(500);
+            RuleFor(x => x.Env).Must(e => e!.Count <= 200).When(x => x.Env is not null)
+                .WithMessage("'env' may hold at most 200 entries.");
+            RuleForEach(x => x.Env).ChildRules(entry =>
+            {
+                entry.RuleFor(e => e.Key).NotEmpty().Matches("^[A-Za-z_][A-Za-z0-9_]{0,255}$")
+                    .WithMessage("Env keys must be identifiers: a letter or '_', then letters, digits or '_' (at most 256).");
+                entry.RuleFor(e => e.Value).NotNull().MaximumLength(32 * 1024);
+            });
+            RuleFor(x => x.Env).Must(e => e!.Where(v => v?.Key is not null).GroupBy(v => v.Key).All(g => g.Count() == 1))
+                .When(x => x.Env is not null)
+                .WithMessage("Env keys must be unique.");
+            RuleFor(x => x.Labels).Must(l => l!.Count <= 64).When(x => x.Labels is not null)
+                .WithMessage("'labels' may hold at most 64 entries.");
+            RuleForEach(x => x.Labels).Must(l => l.Key.Length is > 0 and <= 63 && l.Value is not null && l.Value.Length <= 256)
+                .WithMessage("Label keys must be 1–63 characters and values strings of at most 256.");
+            RuleFor(x => x.PreviousRun).Must(RunId.IsValid).When(x => x.PreviousRun is not null)
+                .WithMessage("'previous_run' must be a run id (YYYYMMDD-HHMMSS-<16 hex>).");
+        }
+    }
+}
+
+public static class TriggerRunEndpoint
+{
+    [WolverinePost("/v1/jobs/{job}/runs", OperationId = "TriggerRun")]
+    [Tags("Writing runs")]
+    [Consumes(typeof(TriggerRun), "application/json", "multipart/form-data")]
+    [ProducesResponseType<RunView>(StatusCodes.Status201Created)]
+    public static async Task<IResult> Post(
+        string job,
+        HttpRequest request,
+        ClaimsPrincipal user,
+        JsonBody json,
+        IDocumentSession session,
+        RunSecrets secrets,
+        TimeProvider clock)
+    {
+        if (!JobName.IsValid(job))
+        {
+            return Problems.Invalid("job", $"'{job}' is not a job name; use {JobName.Rule}.");
+        }
+        if (user.Refuse(Scopes.RunsWrite, job) is { } refused)
+        {
+            return refused;
+        }
+        var (body, problem) = await json.ReadAsync<TriggerRun>(request, required: true);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var validation = new TriggerRun.Validator().Validate(body!);
+        if (!validation.IsValid)
+        {
+            return Problems.Invalid(validation.ToDictionary());
+        }
+
+        var triggered = Decide(job, body!, user.Actor(), clock.GetUtcNow(), secrets);
+        session.Events.StartStream<Run>(triggered.RunId, triggered);
+
+        var run = Run.From(triggered);
+        run.Version = 1;
+        var view = RunView.From(run);
+        return Results.Created(view.Uri, view);
+    }
+
+    public static Triggered Decide(string job, TriggerRun body, string actor, DateTimeOffset now, RunSecrets secrets) => new(
+        RunId: RunId.New(now),
+        Job: job,
+        Trigger: body.Trigger ?? "api",
+        Source: body.Source,
+        Input: body.Input,
+        Argv: body.Argv,
+        Command: body.Command,
+        Entrypoint: body.Entrypoint,
+        Env: [.. (body.Env ?? []).Select(e => new EnvVar(e.Key!, e.Secret ? secrets.Seal(e.Value!) : e.Value!, e.Secret))],
+        Labels: body.Labels ?? new Dictionary<string, string>(),
+        PreviousRun: body.PreviousRun,
+        InputFiles: [],
+        CreatedBy: actor,
+        At: now);
+}

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Options;
+
+namespace Runs.Host;
+
+/// <summary>The service's own settings, the <c>Runs</c> configuration section.</summary>
+public sealed class RunsOptions
+{
+    public const string Section = "Runs";
+
+    public LimitsOptions Limits { get; set; } = new();
+    public SecretsOptions Secrets { get; set; } = new();
+    public IdempotencyOptions Idempotency { get; set; } = new();
+}
+
+public sealed class LimitsOptions
+{
+    /// <summary>JSON command bodies larger than this answer 413.</summary>
+    public long MaxJsonBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Multipart trigger bodies (input files included) larger than this answer 413.</summary>
+    public long MaxTriggerBodyBytes { get; set; } = 64L * 1024 * 1024;
+}
+
+public sealed class SecretsOptions
+{
+    /// <summary>Id of the key that encrypts new secret env values.</summary>
+    public string? CurrentKeyId { get; set; }
+
+    /// <summary>Key id → base64 of 32 random bytes. Retired keys stay here until no secret uses them.</summary>
+    public Dictionary<string, string> Keys { get; set; } = [];
+}
+
+public sealed class IdempotencyOptions
+{
+    public TimeSpan KeyLifetime { get; set; } = TimeSpan.FromHours(24);
+}
+
+/// <summary>Start-up refuses bad settings with a message naming the key.</summary>
+public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RunsOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Limits.MaxJsonBodyBytes is < 1024 or > 64L * 1024 * 1024)
+        {
+            failures.Add("Runs:Limits:MaxJsonBodyBytes must be between 1024 and 67108864.");
+        }
+        if (options.Limits.MaxTriggerBodyBytes < 1024)
+        {
+            failures.Add("Runs:Limits:MaxTriggerBodyBytes must be at least 1024.");
+        }
+        if (options.Idempotency.KeyLifetime < TimeSpan.FromMinutes(1))
+        {
+            failures.Add("Runs:Idempotency:KeyLifetime must be at least 00:01:00.");
+        }
+        var secrets = options.Secrets;
+        if (string.IsNullOrWhiteSpace(secrets.CurrentKeyId))
+        {
+            failures.Add("Runs:Secrets:CurrentKeyId is required: the id of the key (in Runs:Secrets:Keys) that encrypts secret env values.");
+        }
+        else if (!secrets.Keys.ContainsKey(secrets.CurrentKeyId))
+        {
+            failures.Add($"Runs:Secrets:Keys:{secrets.CurrentKeyId} is missing: Runs:Secrets:CurrentKeyId names it.");
+        }
+        foreach (var (id, value) in secrets.Keys)
+        {
+            if (!IsKey(value))
+            {
+                failures.Add($"Runs:Secrets:Keys:{id} must be the base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`).");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsKey(string value)
+    {
+        Span<byte> buffer = stackalloc byte[48];
+        return Convert.TryFromBase64String(value, buffer, out var written) && written == 32;
+    }
+}

@@ -1,0 +1,40 @@
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Marten.Events;
+using Marten.Services.Json;
+using Weasel.Core;
+using JasperFx.Events.Projections;
+using Runs.Domain;
+
+namespace Runs.Projections;
+
+/// <summary>Everything Marten needs to know about runs: serialization, streams, metadata, projections.</summary>
+public static class RunsStore
+{
+    public static void Configure(StoreOptions options, string connectionString)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = "runs";
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase);
+
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        // Rich appends: inline projections see versions, and appends can assert an expected version.
+        options.Events.AppendMode = EventAppendMode.Rich;
+        options.Events.MetadataConfig.CorrelationIdEnabled = true;
+        options.Events.MetadataConfig.CausationIdEnabled = true;
+        options.Events.MetadataConfig.UserNameEnabled = true;
+        options.Events.MetadataConfig.HeadersEnabled = true;
+
+        options.Events.AddEventTypes([
+            typeof(Triggered), typeof(Started), typeof(LogAppended), typeof(TelemetrySampled),
+            typeof(ResultReported), typeof(Paused), typeof(Resumed), typeof(Succeeded), typeof(Failed),
+            typeof(Canceled), typeof(Rejected),
+        ]);
+
+        options.Projections.Add<RunProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<Run>()
+            .Index(x => x.Job)
+            .Index(x => x.CreatedOn);
+    }
+}

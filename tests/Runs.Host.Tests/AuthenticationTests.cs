@@ -1,0 +1,62 @@
+using Alba;
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+[Collection(AccessCollection.Name)]
+public sealed class AuthenticationTests(AccessHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+
+    public Task InitializeAsync() => fixture.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task No_token_is_401_problem()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Json(new { }).ToUrl("/v1/jobs/nightly/runs");
+            s.StatusCodeShouldBe(401);
+        });
+        await result.ProblemAsync(401);
+        Assert.Equal("Bearer", result.Context.Response.Headers.WWWAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task An_unknown_token_is_401_problem()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Get.Url("/v1/jobs/nightly/runs/20260101-000000-0123456789abcdef");
+            s.Bearer("runs_not-a-real-token");
+            s.StatusCodeShouldBe(401);
+        });
+        await result.ProblemAsync(401);
+    }
+
+    [Fact]
+    public async Task A_malformed_authorization_header_is_401_problem()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Get.Url("/v1/jobs/nightly/runs/20260101-000000-0123456789abcdef");
+            s.WithRequestHeader("Authorization", "Basic dXNlcjpwYXNz");
+            s.StatusCodeShouldBe(401);
+        });
+        await result.ProblemAsync(401);
+    }
+
+    [Fact]
+    public async Task A_stored_token_is_accepted()
+    {
+        var token = await fixture.TokenAsync();
+        await _host.Scenario(s =>
+        {
+            s.Get.Url("/v1/jobs/nightly/runs/20260101-000000-0123456789abcdef");
+            s.Bearer(token);
+            s.StatusCodeShouldBe(404);
+        });
+    }
+}

@@ -1,0 +1,89 @@
+using System.Security.Cryptography;
+using Alba;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Runs.Host.Access;
+using Wolverine;
+
+namespace Runs.Host.Tests.Harness;
+
+/// <summary>
+/// One real host per test collection, on a real PostgreSQL: each collection gets a database of its
+/// own (created on first use) so collections run in parallel without touching each other's data.
+/// </summary>
+public abstract class RunsHost : IAsyncLifetime
+{
+    protected abstract string DatabaseSuffix { get; }
+
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await TestDatabase.EnsureAsync(DatabaseSuffix);
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseEnvironment("Development");
+            builder.UseSetting("ConnectionStrings:Runs", ConnectionString);
+            builder.UseSetting("Runs:Secrets:CurrentKeyId", "test");
+            builder.UseSetting("Runs:Secrets:Keys:test", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            Configure(builder);
+            builder.ConfigureServices(services => services.RunWolverineInSoloMode());
+        });
+    }
+
+    protected virtual void Configure(IWebHostBuilder builder)
+    {
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+
+    /// <summary>Stores a token with the given scopes and job grants and returns its secret.</summary>
+    public async Task<string> TokenAsync(string name = "tester", string[]? scopes = null, string[]? jobs = null)
+    {
+        var (token, secret) = ApiToken.Issue(name, scopes ?? Scopes.All, jobs ?? ["*"], DateTimeOffset.UtcNow);
+        await using var session = Store.LightweightSession();
+        session.Store(token);
+        await session.SaveChangesAsync();
+        return secret;
+    }
+
+    public Task ResetAsync() => Host.ResetAllMartenDataAsync();
+}
+
+public static class TestDatabase
+{
+    /// <summary>
+    /// The connection string of a test database beside the one <c>ConnectionStrings__Runs</c> names
+    /// (./test.sh sets it to the project's local cluster), created when missing.
+    /// </summary>
+    public static async Task<string> EnsureAsync(string suffix)
+    {
+        var baseline = Environment.GetEnvironmentVariable("ConnectionStrings__Runs")
+            ?? "Host=127.0.0.1;Port=55432;Database=runs_tests;Username=runs;Password=runs";
+        var builder = new NpgsqlConnectionStringBuilder(baseline);
+        var database = $"{builder.Database}_{suffix}";
+
+        await using (var connection = new NpgsqlConnection(baseline))
+        {
+            await connection.OpenAsync();
+            await using var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", connection)
+            {
+                Parameters = { new() { Value = database } },
+            };
+            if (await exists.ExecuteScalarAsync() is null)
+            {
+                await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
+                await create.ExecuteNonQueryAsync();
+            }
+        }
+
+        builder.Database = database;
+        return builder.ConnectionString;
+    }
+}

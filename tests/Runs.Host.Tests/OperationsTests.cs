@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using Alba;
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+[Collection(AccessCollection.Name)]
+public sealed class OperationsTests(AccessHost fixture)
+{
+    private readonly IAlbaHost _host = fixture.Host;
+
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Health_endpoints_answer_200_without_a_token(string url)
+    {
+        var result = await _host.Scenario(s => s.Get.Url(url));
+        Assert.Equal("Healthy", await result.ReadAsTextAsync());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_endpoints()
+    {
+        var result = await _host.Scenario(s => s.Get.Url("/openapi/v1.json"));
+        var document = JsonNode.Parse(await result.ReadAsTextAsync())!;
+        var paths = document["paths"]!.AsObject();
+        Assert.True(paths.ContainsKey("/v1/jobs/{job}/runs"));
+        Assert.True(paths.ContainsKey("/v1/jobs/{job}/runs/{run}"));
+    }
+
+    [Fact]
+    public async Task The_api_reference_page_is_served()
+    {
+        await _host.Scenario(s =>
+        {
+            s.Get.Url("/docs");
+            s.StatusCodeShouldBe(302);
+            s.Header("Location").ShouldHaveValues("docs/");
+        });
+        var result = await _host.Scenario(s => s.Get.Url("/docs/"));
+        Assert.Contains("<html", await result.ReadAsTextAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text;
+using Alba;
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+[Collection(WritingCollection.Name)]
+public sealed class TriggeringTests(WritingHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+    private string _token = "";
+
+    public async Task InitializeAsync()
+    {
+        await fixture.ResetAsync();
+        _token = await fixture.TokenAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Trigger_answers_201_with_location_and_the_pending_run()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Json(new { trigger = "schedule", source = "cli", argv = new[] { "make", "all" }, labels = new { team = "data" } })
+                .ToUrl("/v1/jobs/nightly-etl/runs");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(201);
+        });
+
+        var run = await result.Json();
+        var id = (string)run["id"]!;
+        Assert.Matches("^[0-9]{8}-[0-9]{6}-[0-9a-f]{16}$", id);
+        Assert.Equal($"/v1/jobs/nightly-etl/runs/{id}", result.Context.Response.Headers.Location.ToString());
+        Assert.Equal("pending", (string)run["status"]!);
+        Assert.Equal("schedule", (string)run["trigger"]!);
+        Assert.Equal("cli", (string)run["source"]!);
+        Assert.Equal("tester", (string)run["created_by"]!);
+        Assert.Equal("data", (string)run["labels"]!["team"]!);
+        Assert.Equal(id, (string)run["name"]!);
+        Assert.Null(run["duration"]);
+        Assert.True(run.AsObject().ContainsKey("started_on"));
+        Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", (string)run["created_on"]!);
+    }
+
+    [Fact]
+    public async Task The_triggered_run_can_be_read_back_with_its_etag()
+    {
+        var run = await _host.TriggerAsync(_token, body: new { command = "echo hi", entrypoint = "/bin/sh" });
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Get.Url((string)run["uri"]!);
+            s.Bearer(_token);
+        });
+
+        var read = await result.Json();
+        Assert.Equal((string)run["id"]!, (string)read["id"]!);
+        Assert.Equal("echo hi", (string)read["command"]!);
+        Assert.Equal("/bin/sh", (string)read["entrypoint"]!);
+        Assert.Equal("\"1\"", result.Context.Response.Headers.ETag.ToString());
+    }
+
+    [Fact]
+    public async Task An_empty_json_body_is_400()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text("").ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = await result.ProblemAsync(400);
+        Assert.NotNull(problem["errors"]);
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_400()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text("{\"argv\": [").ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        await result.ProblemAsync(400);
+    }
+
+    [Fact]
+    public async Task A_wrong_type_is_400_naming_the_field()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text("{\"argv\": \"not-an-array\"}").ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = await result.ProblemAsync(400);
+        Assert.NotNull(problem["errors"]!["argv"]);
+    }
+
+    [Fact]
+    public async Task Another_media_type_is_415()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text("trigger=api").ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("Content-Type", "application/x-www-form-urlencoded");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(415);
+        });
+        await result.ProblemAsync(415);
+    }
+
+    [Theory]
+    [InlineData("Nightly")]
+    [InlineData("-nightly")]
+    [InlineData("night%20ly")]
+    public async Task A_job_name_that_is_not_a_slug_is_400(string job)
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Json(new { }).ToUrl($"/v1/jobs/{job}/runs");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = await result.ProblemAsync(400);
+        Assert.NotNull(problem["errors"]!["job"]);
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_413()
+    {
+        var big = new StringBuilder("{\"source\":\"").Append('x', 1024 * 1024 + 10).Append("\"}").ToString();
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text(big).ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(413);
+        });
+        await result.ProblemAsync(413);
+    }
+
+    [Fact]
+    public async Task Secret_env_values_are_masked_and_never_stored_in_clear()
+    {
+        var run = await _host.TriggerAsync(_token, body: new
+        {
+            env = new object[]
+            {
+                new { key = "DB_PASSWORD", value = "hunter2-very-secret", secret = true },
+                new { key = "MODE", value = "full" },
+            },
+        });
+
+        var env = run["env"]!.AsArray();
+        Assert.Equal("********", (string)env[0]!["value"]!);
+        Assert.Equal("full", (string)env[1]!["value"]!);
+
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "select count(*) from runs.mt_events where data::text like '%hunter2%' " +
+            "union all select count(*) from runs.mt_doc_run where data::text like '%hunter2%'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            Assert.Equal(0L, reader.GetInt64(0));
+        }
+    }
+}
