@@ -35,8 +35,8 @@ public sealed record Started(string RunId, string? Runner, DateTimeOffset At);
 /// </summary>
 public sealed record LogAppended(
     string RunId,
-    long FirstLineId,
-    long LastLineId,
+    long? FirstLineId,
+    long? LastLineId,
     int Appended,
     int Dropped,
     IReadOnlyList<string> ErrorLines,

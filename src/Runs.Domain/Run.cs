@@ -34,7 +34,9 @@ public sealed record Run
     public string? CancelReason { get; init; }
     public string? RejectReason { get; init; }
     public IReadOnlyDictionary<string, JsonElement> TelemetrySummary { get; init; } = new Dictionary<string, JsonElement>();
+    /// <summary>Lines counted against the cap (the cap's marker line is not).</summary>
     public long LogLines { get; init; }
+    public long LastLineId { get; init; }
     public long LogLinesDropped { get; init; }
     public IReadOnlyList<string> LastErrorLines { get; init; } = [];
     public bool HasOutput { get; init; }
@@ -74,6 +76,7 @@ public sealed record Run
         ({ } r, LogAppended e) => r with
         {
             LogLines = r.LogLines + e.Appended,
+            LastLineId = e.LastLineId ?? r.LastLineId,
             LogLinesDropped = r.LogLinesDropped + e.Dropped,
             LastErrorLines = e.ErrorLines.Count == 0 ? r.LastErrorLines : [.. r.LastErrorLines.Concat(e.ErrorLines).TakeLast(LastErrorLinesKept)],
             LastModified = e.At,

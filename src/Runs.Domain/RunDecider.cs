@@ -3,7 +3,8 @@ namespace Runs.Domain;
 /// <summary>The answer to a command: events to append, or why none can be.</summary>
 public abstract record Decision
 {
-    public sealed record Append(IReadOnlyList<object> Events) : Decision;
+    /// <summary>Events to append, and the log lines a <see cref="LogAppended"/> among them describes.</summary>
+    public sealed record Append(IReadOnlyList<object> Events, IReadOnlyList<LogLine>? Lines = null) : Decision;
 
     /// <summary>The run's state does not allow the action (409).</summary>
     public sealed record Conflict(RunStatus Current, string Action) : Decision
@@ -53,13 +54,14 @@ public static class RunDecider
         };
     }
 
-    /// <summary>Decides several commands in order, each against the run the earlier ones left; all or nothing.</summary>
-    public static Decision DecideAll(Run run, IEnumerable<RunCommand> commands, DateTimeOffset now)
+    /// <summary>Decides steps in order, each against the run the earlier ones left; all or nothing.</summary>
+    public static Decision DecideAll(Run run, IEnumerable<Func<Run, Decision>> steps)
     {
         var events = new List<object>();
-        foreach (var command in commands)
+        var lines = new List<LogLine>();
+        foreach (var step in steps)
         {
-            var decision = Decide(run, command, now);
+            var decision = step(run);
             if (decision is not Decision.Append append)
             {
                 return decision;
@@ -69,8 +71,20 @@ public static class RunDecider
                 run = Run.Fold(run, e);
                 events.Add(e);
             }
+            lines.AddRange(append.Lines ?? []);
         }
-        return new Decision.Append(events);
+        return new Decision.Append(events, lines);
+    }
+
+    /// <summary>Appends a batch of log lines, if the run still accepts them.</summary>
+    public static Decision AppendLog(Run run, IReadOnlyList<LogLineInput> lines, LogLimits limits, Scrubber scrubber, DateTimeOffset now)
+    {
+        if (!run.AcceptsAppends())
+        {
+            return new Decision.Conflict(run.Status, "append log lines to");
+        }
+        var (stored, appended) = LogBatch.Append(run, lines, limits, scrubber, now > run.LastModified ? now : run.LastModified);
+        return new Decision.Append([appended], stored);
     }
 
     public static bool AcceptsAppends(this Run run) => !run.Status.IsTerminal();

@@ -17,6 +17,10 @@ using Wolverine.Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 
+// Validation messages name fields the way clients spell them.
+FluentValidation.ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
+    member is null ? null : System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(member.Name);
+
 var connectionString = builder.Configuration.GetConnectionString("Runs")
     ?? throw new InvalidOperationException(
         "ConnectionStrings:Runs is not set. Use ./run.sh (it starts a local PostgreSQL) or set ConnectionStrings__Runs.");
@@ -54,6 +58,7 @@ builder.Services.ConfigureHttpJsonOptions(json =>
     json.SerializerOptions.Converters.Add(new Rfc3339Converter());
 });
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.FillIn);
+builder.Services.AddExceptionHandler<ClientFaults>();
 builder.Services.AddWolverineHttp();
 builder.Services.AddOpenApi();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealth>("database", tags: ["ready"]);

@@ -10,6 +10,16 @@ public sealed class RunsOptions
     public LimitsOptions Limits { get; set; } = new();
     public SecretsOptions Secrets { get; set; } = new();
     public IdempotencyOptions Idempotency { get; set; } = new();
+    public LogsOptions Logs { get; set; } = new();
+}
+
+public sealed class LogsOptions
+{
+    public long MaxLinesPerRun { get; set; } = 100_000;
+    public int MaxLineLength { get; set; } = 16 * 1024;
+    public int MaxLinesPerRequest { get; set; } = 5_000;
+
+    public Domain.LogLimits Limits => new(MaxLinesPerRun, MaxLineLength);
 }
 
 public sealed class LimitsOptions
@@ -52,6 +62,18 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         if (options.Idempotency.KeyLifetime < TimeSpan.FromMinutes(1))
         {
             failures.Add("Runs:Idempotency:KeyLifetime must be at least 00:01:00.");
+        }
+        if (options.Logs.MaxLinesPerRun < 1)
+        {
+            failures.Add("Runs:Logs:MaxLinesPerRun must be at least 1.");
+        }
+        if (options.Logs.MaxLineLength < 80)
+        {
+            failures.Add("Runs:Logs:MaxLineLength must be at least 80.");
+        }
+        if (options.Logs.MaxLinesPerRequest < 1)
+        {
+            failures.Add("Runs:Logs:MaxLinesPerRequest must be at least 1.");
         }
         var secrets = options.Secrets;
         if (string.IsNullOrWhiteSpace(secrets.CurrentKeyId))

@@ -33,6 +33,7 @@ public static class RunsStore
         ]);
 
         options.Projections.Add<RunProjection>(ProjectionLifecycle.Inline);
+        options.Storage.ExtendedSchemaObjects.Add(LogLineStore.Table(options.DatabaseSchemaName));
         options.Schema.For<Run>()
             .Index(x => x.Job)
             .Index(x => x.CreatedOn);

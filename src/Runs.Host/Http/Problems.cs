@@ -1,3 +1,5 @@
+using System.Text.Json;
+using FluentValidation.Results;
 using Runs.Domain;
 
 namespace Runs.Host.Http;
@@ -16,6 +18,23 @@ public static class Problems
             errors,
             detail: string.Join(" ", errors.SelectMany(e => e.Value)),
             title: "The request is invalid.");
+
+    /// <summary>FluentValidation names members the C# way; clients know them by their JSON names.</summary>
+    public static IResult Invalid(ValidationResult validation) =>
+        Invalid(validation.Errors
+            .GroupBy(e => JsonName(e.PropertyName))
+            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()));
+
+    /// <summary><c>Env[2].Key</c> → <c>env[2].key</c>; <c>AppendLog.Level</c> → <c>append_log.level</c>.</summary>
+    public static string JsonName(string propertyName) =>
+        string.IsNullOrEmpty(propertyName)
+            ? "body"
+            : string.Join('.', propertyName.Split('.').Select(segment =>
+            {
+                var bracket = segment.IndexOf('[');
+                var name = bracket < 0 ? segment : segment[..bracket];
+                return JsonNamingPolicy.SnakeCaseLower.ConvertName(name) + (bracket < 0 ? "" : segment[bracket..]);
+            }));
 
     public static IResult NotFound(string detail) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found.");

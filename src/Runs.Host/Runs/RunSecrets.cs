@@ -15,4 +15,8 @@ public sealed class RunSecrets(IOptions<RunsOptions> options)
     public string Seal(string value) => _cipher.Encrypt(value);
 
     public string Open(string sealedValue) => _cipher.Decrypt(sealedValue);
+
+    /// <summary>A scrubber that knows the run's secret values as well as the usual credential shapes.</summary>
+    public Scrubber ScrubberFor(Run run) =>
+        run.Env.Any(e => e.Secret) ? new Scrubber(run.Env.Where(e => e.Secret).Select(e => Open(e.Value))) : Scrubber.Patterns;
 }

@@ -94,7 +94,7 @@ public static class TriggerRunEndpoint
         var validation = new TriggerRun.Validator().Validate(body!);
         if (!validation.IsValid)
         {
-            return Problems.Invalid(validation.ToDictionary());
+            return Problems.Invalid(validation);
         }
 
         var triggered = Decide(job, body!, user.Actor(), clock.GetUtcNow(), secrets);

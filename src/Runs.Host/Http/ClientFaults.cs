@@ -1,0 +1,33 @@
+using JasperFx;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Runs.Host.Http;
+
+/// <summary>
+/// Exceptions that are answers, not faults: a version that moved between fetch and commit (412 with
+/// If-Match, else 409 to retry) and requests Kestrel refused (oversized or malformed). Never a 500.
+/// </summary>
+public sealed class ClientFaults : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        var answer = exception switch
+        {
+            ConcurrencyException when http.Request.Headers.IfMatch.Count > 0 =>
+                Problems.PreconditionFailed("The run changed while this write was in flight; nothing was changed."),
+            ConcurrencyException =>
+                Problems.Conflict("Another write to this run committed first; nothing was changed. Retry."),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                Problems.TooLarge(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0),
+            BadHttpRequestException bad =>
+                Results.Problem(detail: bad.Message, statusCode: bad.StatusCode, title: "Bad request."),
+            _ => null,
+        };
+        if (answer is null || http.Response.HasStarted)
+        {
+            return false;
+        }
+        await answer.ExecuteAsync(http);
+        return true;
+    }
+}

@@ -1,0 +1,35 @@
+using FluentValidation;
+using Marten;
+using Runs.Domain;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Finishing;
+
+/// <summary>The body of <c>POST .../runs/{run}/fail</c>: an error summary is required.</summary>
+public sealed record FailRunRequest(string? ErrorSummary = null, int? ExitCode = null, DateTimeOffset? At = null)
+{
+    public const int MaxErrorSummaryLength = 64 * 1024;
+
+    public sealed class Validator : AbstractValidator<FailRunRequest>
+    {
+        public Validator() => RuleFor(x => x.ErrorSummary).NotEmpty().MaximumLength(MaxErrorSummaryLength);
+    }
+}
+
+public static class FailRunEndpoint
+{
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/fail", OperationId = "FailRun")]
+    [Tags("Writing runs")]
+    [Consumes(typeof(FailRunRequest), "application/json")]
+    [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
+    public static Task<IResult> Post(
+        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, RunSecrets secrets, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, new FailRunRequest.Validator(),
+            (body, current) => RunDecider.Decide(
+                current,
+                new FailRun(secrets.ScrubberFor(current).Scrub(body!.ErrorSummary!), body.ExitCode, body.At),
+                clock.GetUtcNow()),
+            bodyRequired: true);
+}

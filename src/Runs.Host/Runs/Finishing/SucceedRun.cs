@@ -1,0 +1,38 @@
+using System.Text.Json;
+using FluentValidation;
+using Marten;
+using Runs.Domain;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Finishing;
+
+/// <summary>The body of <c>POST .../runs/{run}/succeed</c>; optional.</summary>
+public sealed record SucceedRunRequest(int? ExitCode = null, DateTimeOffset? At = null, Dictionary<string, JsonElement>? TelemetrySummary = null)
+{
+    public sealed class Validator : AbstractValidator<SucceedRunRequest>
+    {
+        public Validator() => RuleFor(x => x.TelemetrySummary).SetValidator(new TelemetrySummaryRules()!);
+    }
+}
+
+public static class SucceedRunEndpoint
+{
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/succeed", OperationId = "SucceedRun")]
+    [Tags("Writing runs")]
+    [Consumes(typeof(SucceedRunRequest), "application/json", IsOptional = true)]
+    [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, new SucceedRunRequest.Validator(),
+            (body, current) => Decide(current, body ?? new SucceedRunRequest(), clock.GetUtcNow()));
+
+    /// <summary>A final telemetry summary is recorded first, then the run succeeds; both or neither.</summary>
+    public static Decision Decide(Run run, SucceedRunRequest body, DateTimeOffset now) =>
+        RunDecider.DecideAll(run, [
+            .. body.TelemetrySummary is { } summary
+                ? new Func<Run, Decision>[] { r => RunDecider.Decide(r, new RecordTelemetry(summary, [], body.At), now) }
+                : [],
+            r => RunDecider.Decide(r, new SucceedRun(body.ExitCode, body.At), now),
+        ]);
+}

@@ -1,0 +1,28 @@
+using Marten;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Reading;
+
+public static class GetRunStatusEndpoint
+{
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/status", OperationId = "GetRunStatus")]
+    [Tags("Reading runs")]
+    [Produces("text/plain")]
+    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
+        {
+            return Problems.NotFound($"No run '{run}' in job '{job}'.");
+        }
+        return ETags.NotModified(http, found.Version)
+            ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : Results.Text(found.Status.Name() + "\n", "text/plain; charset=utf-8");
+    }
+}

@@ -1,0 +1,29 @@
+using FluentValidation;
+using Marten;
+using Runs.Domain;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Rejecting;
+
+/// <summary>The body of <c>POST .../runs/{run}/reject</c>: a reason is required; only pending runs can be rejected.</summary>
+public sealed record RejectRunRequest(string? Reason = null, DateTimeOffset? At = null)
+{
+    public sealed class Validator : AbstractValidator<RejectRunRequest>
+    {
+        public Validator() => RuleFor(x => x.Reason).NotEmpty().MaximumLength(2000);
+    }
+}
+
+public static class RejectRunEndpoint
+{
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/reject", OperationId = "RejectRun")]
+    [Tags("Writing runs")]
+    [Consumes(typeof(RejectRunRequest), "application/json")]
+    [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, new RejectRunRequest.Validator(),
+            (body, current) => RunDecider.Decide(current, new RejectRun(body!.Reason!, body.At), clock.GetUtcNow()),
+            bodyRequired: true);
+}

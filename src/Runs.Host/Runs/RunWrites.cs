@@ -1,0 +1,98 @@
+using System.Security.Claims;
+using FluentValidation;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Runs.Projections;
+
+namespace Runs.Host.Runs;
+
+/// <summary>
+/// The shared shape of every write to an existing run: authorise, read the body, validate it, fetch the
+/// run for writing, let a pure decision answer, append its events. Wolverine commits the session.
+/// </summary>
+public static class RunWrites
+{
+    public static async Task<IResult> ExecuteAsync<TBody>(
+        string job,
+        string run,
+        HttpContext http,
+        JsonBody json,
+        IDocumentSession session,
+        IValidator<TBody>? validator,
+        Func<TBody?, Run, Decision> decide,
+        bool bodyRequired = false)
+        where TBody : class
+    {
+        if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
+        {
+            return refused;
+        }
+        var (body, problem) = await json.ReadAsync<TBody>(http.Request, bodyRequired);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (body is not null && validator is not null && validator.Validate(body) is { IsValid: false } validation)
+        {
+            return Problems.Invalid(validation);
+        }
+        return await AppendAsync(job, run, http, session, current => decide(body, current));
+    }
+
+    public static async Task<IResult> AppendAsync(
+        string job, string run, HttpContext http, IDocumentSession session, Func<Run, Decision> decide)
+    {
+        var (expected, malformed) = ETags.Expected(http.Request);
+        if (malformed)
+        {
+            return Problems.Invalid("If-Match", "If-Match must be a run's ETag, such as \"3\".");
+        }
+        if (!JobName.IsValid(job) || !RunId.IsValid(run))
+        {
+            return NotFound(job, run);
+        }
+
+        IEventStream<Run> stream;
+        try
+        {
+            // With If-Match the caller asserts a version; without it, writers to one run queue behind a row lock.
+            stream = expected is { } version
+                ? await session.Events.FetchForWriting<Run>(run, version, http.RequestAborted)
+                : await session.Events.FetchForExclusiveWriting<Run>(run, http.RequestAborted);
+        }
+        catch (ConcurrencyException)
+        {
+            return Problems.PreconditionFailed($"The run is no longer at version {expected}; nothing was changed. Read it again and retry.");
+        }
+
+        if (stream.Aggregate is not { } current || current.Job != job)
+        {
+            return NotFound(job, run);
+        }
+        if (expected is { } asserted && current.Version != asserted)
+        {
+            return Problems.PreconditionFailed($"The run is at version {current.Version}, not {asserted}; nothing was changed.");
+        }
+
+        var decision = decide(current);
+        if (decision is not Decision.Append append)
+        {
+            return Problems.Decision(decision);
+        }
+
+        stream.AppendMany(append.Events);
+        LogLineStore.Queue(session, run, append.Lines ?? []);
+
+        var after = append.Events.Aggregate(current, Run.Fold);
+        after.Version = current.Version + append.Events.Count;
+        http.Response.Headers.ETag = ETags.Of(after.Version);
+        return Results.Ok(RunView.From(after));
+    }
+
+    private static IResult NotFound(string job, string run) => Problems.NotFound($"No run '{run}' in job '{job}'.");
+}

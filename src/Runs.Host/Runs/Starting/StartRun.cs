@@ -1,0 +1,28 @@
+using FluentValidation;
+using Marten;
+using Runs.Domain;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Starting;
+
+/// <summary>The body of <c>POST .../runs/{run}/start</c>; optional.</summary>
+public sealed record StartRunRequest(string? Runner = null, DateTimeOffset? At = null)
+{
+    public sealed class Validator : AbstractValidator<StartRunRequest>
+    {
+        public Validator() => RuleFor(x => x.Runner).MaximumLength(200);
+    }
+}
+
+public static class StartRunEndpoint
+{
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/start", OperationId = "StartRun")]
+    [Tags("Writing runs")]
+    [Consumes(typeof(StartRunRequest), "application/json", IsOptional = true)]
+    [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, new StartRunRequest.Validator(),
+            (body, current) => RunDecider.Decide(current, new StartRun(body?.Runner, body?.At), clock.GetUtcNow()));
+}

@@ -1,0 +1,27 @@
+using System.Text.Json;
+using FluentValidation;
+
+namespace Runs.Host.Runs;
+
+/// <summary>Known summary keys have meanings: <c>progress</c> is 0–100, <c>rows</c> and <c>bytes</c> are not negative.</summary>
+public sealed class TelemetrySummaryRules : AbstractValidator<Dictionary<string, JsonElement>>
+{
+    public const int MaxKeys = 100;
+
+    public TelemetrySummaryRules()
+    {
+        RuleFor(x => x.Count).LessThanOrEqualTo(MaxKeys).OverridePropertyName("keys")
+            .WithMessage($"A telemetry summary may hold at most {MaxKeys} keys.");
+        RuleFor(x => x).Must(s => !s.TryGetValue("progress", out var p) || (p.ValueKind == JsonValueKind.Number && p.GetDouble() is >= 0 and <= 100))
+            .OverridePropertyName("progress").WithMessage("'progress' must be a number from 0 to 100.");
+        RuleFor(x => x).Must(s => NonNegative(s, "rows")).OverridePropertyName("rows")
+            .WithMessage("'rows' must be a non-negative number.");
+        RuleFor(x => x).Must(s => NonNegative(s, "bytes")).OverridePropertyName("bytes")
+            .WithMessage("'bytes' must be a non-negative number.");
+        RuleFor(x => x.Keys).Must(keys => keys.All(k => k.Length is > 0 and <= 100)).OverridePropertyName("keys")
+            .WithMessage("Telemetry summary keys must be 1–100 characters.");
+    }
+
+    private static bool NonNegative(Dictionary<string, JsonElement> summary, string key) =>
+        !summary.TryGetValue(key, out var value) || (value.ValueKind == JsonValueKind.Number && value.GetDouble() >= 0);
+}

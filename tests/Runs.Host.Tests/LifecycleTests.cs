@@ -1,0 +1,444 @@
+using System.Text.Json.Nodes;
+using Alba;
+using Npgsql;
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+[Collection(WritingCollection.Name)]
+public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+    private string _token = "";
+
+    public async Task InitializeAsync()
+    {
+        await fixture.ResetAsync();
+        _token = await fixture.TokenAsync("runner-7");
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task<JsonNode> Command(JsonNode run, string action, object? body = null, int status = 200) =>
+        await (await _host.CommandAsync(_token, run, action, body, status)).Json();
+
+    [Fact]
+    public async Task A_run_goes_from_pending_through_pause_to_success()
+    {
+        var run = await _host.TriggerAsync(_token);
+
+        var started = await Command(run, "start", new { runner = "worker-1", at = "2030-01-01T00:00:00.000Z" });
+        Assert.Equal("running", (string)started["status"]!);
+        Assert.Equal("worker-1", (string)started["runner"]!);
+        Assert.Equal("2030-01-01T00:00:00.000Z", (string)started["started_on"]!);
+
+        var paused = await Command(run, "pause", new { reason = "waiting for approval" });
+        Assert.Equal("paused", (string)paused["status"]!);
+        Assert.Equal("waiting for approval", (string)paused["paused_reason"]!);
+
+        var resumed = await Command(run, "continue");
+        Assert.Equal("running", (string)resumed["status"]!);
+        Assert.Null(resumed["paused_reason"]);
+
+        var succeeded = await Command(run, "succeed", new { exit_code = 0, at = "2030-01-01T00:00:29.040Z", telemetry_summary = new { rows = 12 } });
+        Assert.Equal("succeeded", (string)succeeded["status"]!);
+        Assert.Equal(0, (int)succeeded["exit_code"]!);
+        Assert.Equal(29.04, (double)succeeded["duration"]!);
+        Assert.Equal(12, (int)succeeded["telemetry_summary"]!["rows"]!);
+        Assert.Equal(6, (int)succeeded["version"]!);
+
+        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        Assert.Equal("succeeded", (string)read["status"]!);
+        Assert.Equal("2030-01-01T00:00:29.040Z", (string)read["completed_on"]!);
+    }
+
+    [Fact]
+    public async Task Fail_records_the_scrubbed_error_summary_and_exit_code()
+    {
+        var run = await _host.TriggerAsync(_token, body: new { env = new[] { new { key = "TOKEN", value = "s3cr3t-value", secret = true } } });
+        await Command(run, "start");
+
+        var failed = await Command(run, "fail", new { error_summary = "login failed with s3cr3t-value", exit_code = 3 });
+
+        Assert.Equal("failed", (string)failed["status"]!);
+        Assert.Equal("login failed with [REDACTED]", (string)failed["error_summary"]!);
+        Assert.Equal(3, (int)failed["exit_code"]!);
+    }
+
+    [Fact]
+    public async Task Reject_works_only_from_pending()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var rejected = await Command(run, "reject", new { reason = "quota exceeded" });
+        Assert.Equal("rejected", (string)rejected["status"]!);
+        Assert.Equal("quota exceeded", (string)rejected["reject_reason"]!);
+
+        var again = await _host.CommandAsync(_token, run, "reject", new { reason = "again" }, 409);
+        var problem = await again.ProblemAsync(409);
+        Assert.Equal("rejected", (string)problem["current_status"]!);
+        Assert.Equal("reject", (string)problem["action"]!);
+    }
+
+    [Theory]
+    [InlineData("succeed")]
+    [InlineData("continue")]
+    public async Task Illegal_transitions_are_409_naming_the_current_status(string action)
+    {
+        var run = await _host.TriggerAsync(_token);
+
+        var result = await _host.CommandAsync(_token, run, action, status: 409);
+
+        var problem = await result.ProblemAsync(409);
+        Assert.Equal("pending", (string)problem["current_status"]!);
+        Assert.Contains("pending", (string)problem["detail"]!);
+    }
+
+    [Fact]
+    public async Task Canceling_a_finished_run_answers_200_and_changes_nothing()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Command(run, "start");
+        var succeeded = await Command(run, "succeed");
+
+        var canceled = await Command(run, "cancel", new { reason = "too late" });
+
+        Assert.Equal("succeeded", (string)canceled["status"]!);
+        Assert.Equal((int)succeeded["version"]!, (int)canceled["version"]!);
+        Assert.Null(canceled["cancel_reason"]);
+    }
+
+    [Theory]
+    [InlineData("fail", "{}", "error_summary")]
+    [InlineData("fail", "{\"error_summary\":\"\"}", "error_summary")]
+    [InlineData("pause", "{}", "reason")]
+    [InlineData("reject", "{\"reason\":null}", "reason")]
+    [InlineData("succeed", "{\"exit_code\":1.5}", "exit_code")]
+    [InlineData("succeed", "{\"exit_code\":\"zero\"}", "exit_code")]
+    [InlineData("start", "{\"at\":\"yesterday\"}", "at")]
+    [InlineData("start", "{\"runner\":42}", "runner")]
+    [InlineData("succeed", "{\"telemetry_summary\":{\"progress\":101}}", "telemetry_summary.progress")]
+    public async Task Invalid_command_bodies_are_400_naming_the_field(string action, string body, string field)
+    {
+        var run = await _host.TriggerAsync(_token);
+        if (action is "fail" or "pause" or "succeed")
+        {
+            await Command(run, "start");
+        }
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl($"{run["uri"]}/{action}");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+
+        var problem = await result.ProblemAsync(400);
+        Assert.NotNull(problem["errors"]![field]);
+    }
+
+    [Fact]
+    public async Task A_time_before_the_previous_event_is_400()
+    {
+        var run = await _host.TriggerAsync(_token);
+
+        var result = await _host.CommandAsync(_token, run, "start", new { at = "2001-01-01T00:00:00Z" }, 400);
+
+        var problem = await result.ProblemAsync(400);
+        Assert.NotNull(problem["errors"]!["at"]);
+    }
+
+    [Fact]
+    public async Task If_match_with_a_stale_version_is_412_and_changes_nothing()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Command(run, "start");
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Json(new { reason = "x" }).ToUrl($"{run["uri"]}/pause");
+            s.WithRequestHeader("If-Match", "\"1\"");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(412);
+        });
+        await result.ProblemAsync(412);
+
+        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        Assert.Equal("running", (string)read["status"]!);
+        Assert.Equal(2, (int)read["version"]!);
+    }
+
+    [Fact]
+    public async Task If_match_with_the_current_version_succeeds_and_returns_the_new_etag()
+    {
+        var run = await _host.TriggerAsync(_token);
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Url($"{run["uri"]}/start");
+            s.WithRequestHeader("If-Match", "\"1\"");
+            s.Bearer(_token);
+        });
+
+        Assert.Equal("\"2\"", result.Context.Response.Headers.ETag.ToString());
+    }
+
+    [Fact]
+    public async Task A_malformed_if_match_is_400()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Url($"{run["uri"]}/start");
+            s.WithRequestHeader("If-Match", "version one");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        await result.ProblemAsync(400);
+    }
+
+    [Fact]
+    public async Task If_none_match_with_the_current_etag_is_304()
+    {
+        var run = await _host.TriggerAsync(_token);
+        foreach (var suffix in new[] { "", "/status", "/stats" })
+        {
+            await _host.Scenario(s =>
+            {
+                s.Get.Url($"{run["uri"]}{suffix}");
+                s.WithRequestHeader("If-None-Match", "\"1\"");
+                s.Bearer(_token);
+                s.StatusCodeShouldBe(304);
+            });
+        }
+        await _host.Scenario(s =>
+        {
+            s.Get.Url((string)run["uri"]!);
+            s.WithRequestHeader("If-None-Match", "\"7\"");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(200);
+        });
+    }
+
+    [Fact]
+    public async Task Two_writers_with_the_same_expected_version_never_both_succeed()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Command(run, "start");
+
+        var attempts = Enumerable.Range(0, 6).Select(i => _host.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Patch, (string)run["uri"]!)
+        {
+            Headers = { { "Authorization", $"Bearer {_token}" }, { "If-Match", "\"2\"" } },
+            Content = new StringContent($"{{\"append_log\":{{\"message\":\"writer {i}\"}}}}", System.Text.Encoding.UTF8, "application/json"),
+        }));
+        var answers = await Task.WhenAll(attempts);
+
+        Assert.Equal(1, answers.Count(a => a.StatusCode == System.Net.HttpStatusCode.OK));
+        Assert.All(answers.Where(a => a.StatusCode != System.Net.HttpStatusCode.OK),
+            a => Assert.Equal(System.Net.HttpStatusCode.PreconditionFailed, a.StatusCode));
+        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        Assert.Equal(3, (int)read["version"]!);
+        Assert.Equal(1, (int)read["log_lines"]!);
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_without_if_match_are_serialised_without_losing_events()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Command(run, "start");
+
+        var writes = Enumerable.Range(0, 20).Select(i => _host.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Patch, (string)run["uri"]!)
+        {
+            Headers = { { "Authorization", $"Bearer {_token}" } },
+            Content = new StringContent($"{{\"append_log\":{{\"level\":\"info\",\"message\":\"line {i}\"}},\"telemetry_summary\":{{\"progress\":{i}}}}}", System.Text.Encoding.UTF8, "application/json"),
+        }));
+        var answers = await Task.WhenAll(writes);
+
+        Assert.All(answers, a => Assert.Equal(System.Net.HttpStatusCode.OK, a.StatusCode));
+        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        Assert.Equal(20, (int)read["log_lines"]!);
+        Assert.Equal(2 + 40, (int)read["version"]!);
+        Assert.Equal("running", (string)read["status"]!);
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var versions = new NpgsqlCommand("select array_agg(version order by version) from runs.mt_events where stream_id = $1", connection)
+        {
+            Parameters = { new() { Value = (string)run["id"]! } },
+        };
+        var stored = (long[])(await versions.ExecuteScalarAsync())!;
+        Assert.Equal(Enumerable.Range(1, 42).Select(v => (long)v), stored);
+        await using var lines = new NpgsqlCommand("select array_agg(line_id order by line_id) from runs.log_lines where run_id = $1", connection)
+        {
+            Parameters = { new() { Value = (string)run["id"]! } },
+        };
+        Assert.Equal(Enumerable.Range(1, 20).Select(v => (long)v), (long[])(await lines.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Patch_applies_appends_then_results_then_the_status_in_one_call()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Command(run, "start");
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Patch.Json(new
+            {
+                status = "failed",
+                append_log = new { level = "error", message = "disk full" },
+                telemetry_summary = new { phase = "load", progress = 40 },
+                append_telemetry_sample = new { rows = 10 },
+                error_summary = "load step failed",
+                exit_code = 2,
+                finished_at = "2030-02-02T00:00:00.000Z",
+            }).ToUrl((string)run["uri"]!);
+            s.Bearer(_token);
+        });
+
+        var patched = await result.Json();
+        Assert.Equal("failed", (string)patched["status"]!);
+        Assert.Equal("load step failed", (string)patched["error_summary"]!);
+        Assert.Equal(2, (int)patched["exit_code"]!);
+        Assert.Equal("2030-02-02T00:00:00.000Z", (string)patched["completed_on"]!);
+        Assert.Equal("load", (string)patched["telemetry_summary"]!["phase"]!);
+        Assert.Equal(1, (int)patched["log_lines"]!);
+        Assert.Equal("disk full", (string)patched["last_error_lines"]![0]!);
+        Assert.Equal(6, (int)patched["version"]!);
+    }
+
+    [Fact]
+    public async Task Patch_to_failed_without_an_error_summary_is_400_and_changes_nothing()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Command(run, "start");
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Patch.Json(new { status = "failed", append_log = new { message = "about to fail" } }).ToUrl((string)run["uri"]!);
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = await result.ProblemAsync(400);
+        Assert.NotNull(problem["errors"]!["error_summary"]);
+
+        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        Assert.Equal(0, (int)read["log_lines"]!);
+        Assert.Equal(2, (int)read["version"]!);
+    }
+
+    [Theory]
+    [InlineData("{\"status\":\"paused\"}", 400)]
+    [InlineData("{\"status\":\"done\"}", 400)]
+    [InlineData("{\"append_log\":{\"level\":\"loud\",\"message\":\"x\"}}", 400)]
+    [InlineData("{\"append_telemetry_sample\":{\"rows\":\"many\"}}", 400)]
+    [InlineData("{\"status\":\"succeeded\"}", 409)]
+    public async Task Patch_refuses_bad_or_illegal_changes(string body, int status)
+    {
+        var run = await _host.TriggerAsync(_token);
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Patch.Text(body).ToUrl((string)run["uri"]!);
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(status);
+        });
+        await result.ProblemAsync(status);
+    }
+
+    [Fact]
+    public async Task Unknown_runs_and_runs_of_another_job_are_404()
+    {
+        var run = await _host.TriggerAsync(_token, job: "alpha");
+
+        foreach (var url in new[]
+        {
+            $"/v1/jobs/beta/runs/{run["id"]}",
+            "/v1/jobs/alpha/runs/20260101-000000-0123456789abcdef",
+            "/v1/jobs/alpha/runs/not-a-run-id",
+        })
+        {
+            var result = await _host.Scenario(s => { s.Get.Url(url); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+            await result.ProblemAsync(404);
+        }
+        var write = await _host.Scenario(s => { s.Post.Url($"/v1/jobs/beta/runs/{run["id"]}/start"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+        await write.ProblemAsync(404);
+    }
+
+    [Fact]
+    public async Task Status_is_the_plain_status_word()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Command(run, "start");
+
+        var result = await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/status"); s.Bearer(_token); });
+
+        Assert.Equal("running\n", await result.ReadAsTextAsync());
+        Assert.StartsWith("text/plain", result.Context.Response.ContentType);
+        Assert.Equal("\"2\"", result.Context.Response.Headers.ETag.ToString());
+    }
+
+    [Fact]
+    public async Task Stats_are_key_value_text_by_default_and_json_on_request()
+    {
+        var run = await _host.TriggerAsync(_token, body: new { trigger = "webhook", source = "github" });
+        await Command(run, "start", new { at = "2030-01-01T00:00:00Z" });
+        await Command(run, "succeed", new { at = "2030-01-01T00:01:00.5Z" });
+
+        var text = await (await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/stats"); s.Bearer(_token); })).ReadAsTextAsync();
+        var lines = text.TrimEnd('\n').Split('\n');
+        Assert.Equal(
+            ["name", "shortname", "status", "origin", "started_on", "completed_on", "duration", "trigger", "source", "has_output", "created_by"],
+            lines.Select(l => l[..l.IndexOf(':')]));
+        Assert.Contains("status: succeeded", lines);
+        Assert.Contains("duration: 60.50", lines);
+        Assert.Contains("completed_on: 2030-01-01T00:01:00.500Z", lines);
+        Assert.Contains("created_by: runner-7", lines);
+
+        var json = await (await _host.Scenario(s =>
+        {
+            s.Get.Url($"{run["uri"]}/stats");
+            s.WithRequestHeader("Accept", "application/json");
+            s.Bearer(_token);
+        })).Json();
+        Assert.Equal("webhook", (string)json["trigger"]!);
+        Assert.Equal("github", (string)json["source"]!);
+        Assert.Equal(60.5, (double)json["duration"]!);
+        Assert.Equal(11, json.AsObject().Count);
+    }
+
+    [Fact]
+    public async Task Every_event_records_the_actor_the_correlation_id_and_the_causation_id()
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Json(new { }).ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("X-Correlation-Id", "deploy-42");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(201);
+        });
+        var run = await result.Json();
+        await _host.Scenario(s =>
+        {
+            s.Post.Url($"{run["uri"]}/start");
+            s.WithRequestHeader("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+            s.Bearer(_token);
+        });
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select user_name, correlation_id, causation_id from runs.mt_events where stream_id = $1 order by version", connection)
+        {
+            Parameters = { new() { Value = (string)run["id"]! } },
+        };
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal("runner-7", reader.GetString(0));
+        Assert.Equal("deploy-42", reader.GetString(1));
+        Assert.False(string.IsNullOrEmpty(reader.GetString(2)));
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", reader.GetString(1));
+    }
+}
