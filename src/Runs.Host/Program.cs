@@ -9,6 +9,7 @@ using Runs.Host.Access;
 using Runs.Host.Http;
 using Runs.Host.Operations;
 using Runs.Host.Runs;
+using Runs.Host.Runs.Triggering;
 using Runs.Projections;
 using Scalar.AspNetCore;
 using Wolverine;
@@ -36,6 +37,7 @@ builder.Services.AddMarten(options =>
     {
         RunsStore.Configure(options, connectionString);
         options.Schema.For<ApiToken>().UniqueIndex(t => t.Hash);
+        options.Schema.For<IdempotentTrigger>();
     })
     .UseLightweightSessions()
     .IntegrateWithWolverine()
@@ -64,6 +66,8 @@ builder.Services.AddOpenApi();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealth>("database", tags: ["ready"]);
 builder.Services.AddSingleton<JsonBody>();
 builder.Services.AddSingleton<RunSecrets>();
+builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(connectionString));
+builder.Services.AddHostedService<IdempotencyCleanup>();
 
 // Auth: every /v1 route needs a bearer token.
 builder.Services.AddAuthentication(BearerTokens.SchemeName)

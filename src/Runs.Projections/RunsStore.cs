@@ -12,10 +12,13 @@ namespace Runs.Projections;
 /// <summary>Everything Marten needs to know about runs: serialization, streams, metadata, projections.</summary>
 public static class RunsStore
 {
+    /// <summary>The PostgreSQL schema holding Marten's, Wolverine's and our own tables.</summary>
+    public const string Schema = "runs";
+
     public static void Configure(StoreOptions options, string connectionString)
     {
         options.Connection(connectionString);
-        options.DatabaseSchemaName = "runs";
+        options.DatabaseSchemaName = Schema;
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase);
 
         options.Events.StreamIdentity = StreamIdentity.AsString;
@@ -34,6 +37,7 @@ public static class RunsStore
 
         options.Projections.Add<RunProjection>(ProjectionLifecycle.Inline);
         options.Storage.ExtendedSchemaObjects.Add(LogLineStore.Table(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Table(options.DatabaseSchemaName));
         options.Schema.For<Run>()
             .Index(x => x.Job)
             .Index(x => x.CreatedOn);

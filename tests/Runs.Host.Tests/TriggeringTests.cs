@@ -174,3 +174,46 @@ public sealed class TriggeringTests(WritingHost fixture) : IAsyncLifetime
         }
     }
 }
+
+[Collection(WritingCollection.Name)]
+public sealed class TriggerValidationTests(WritingHost fixture) : IAsyncLifetime
+{
+    private string _token = "";
+
+    public async Task InitializeAsync() => _token = await fixture.TokenAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public static TheoryData<string, string> InvalidBodies() => new()
+    {
+        { "{\"trigger\":\"cron\"}", "trigger" },
+        { "{\"argv\":[\"a\"],\"command\":\"b\"}", "command" },
+        { "{\"argv\":" + System.Text.Json.JsonSerializer.Serialize(Enumerable.Repeat("x", 201)) + "}", "argv" },
+        { "{\"argv\":[\"" + new string('x', 8001) + "\"]}", "argv" },
+        { "{\"command\":\"" + new string('x', 4001) + "\"}", "command" },
+        { "{\"entrypoint\":\"" + new string('x', 501) + "\"}", "entrypoint" },
+        { "{\"env\":[{\"key\":\"1BAD\",\"value\":\"x\"}]}", "env[0].key" },
+        { "{\"env\":[{\"key\":\"A\",\"value\":\"x\"},{\"key\":\"A\",\"value\":\"y\"}]}", "env" },
+        { "{\"env\":[{\"key\":\"A\"}]}", "env[0].value" },
+        { "{\"labels\":{\"k\":5}}", "labels.k" },
+        { "{\"previous_run\":\"yesterday\"}", "previous_run" },
+        { "[1,2,3]", "body" },
+        { "null", "body" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidBodies))]
+    public async Task Invalid_trigger_bodies_are_400_naming_the_field(string body, string field)
+    {
+        var result = await fixture.Host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = await result.ProblemAsync(400);
+        Assert.True(problem["errors"]!.AsObject().ContainsKey(field),
+            $"expected an error for '{field}' in {problem["errors"]!.ToJsonString()}");
+    }
+}

@@ -17,6 +17,8 @@ public sealed class ClientFaults : IExceptionHandler
                 Problems.PreconditionFailed("The run changed while this write was in flight; nothing was changed."),
             ConcurrencyException =>
                 Problems.Conflict("Another write to this run committed first; nothing was changed. Retry."),
+            DocumentAlreadyExistsException =>
+                Problems.Conflict("A request with this Idempotency-Key was being handled at the same time; retry to get its answer."),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 Problems.TooLarge(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0),
             BadHttpRequestException bad =>

@@ -16,26 +16,35 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
     public async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, bool required = false)
         where T : class
     {
+        var (body, _, problem) = await ReadWithBytesAsync<T>(request, required);
+        return (body, problem);
+    }
+
+    /// <summary>As <see cref="ReadAsync{T}"/>, also giving the raw bytes (to fingerprint the request).</summary>
+    public async Task<(T? Body, byte[] Bytes, IResult? Problem)> ReadWithBytesAsync<T>(HttpRequest request, bool required = false)
+        where T : class
+    {
         var limit = options.Value.Limits.MaxJsonBodyBytes;
         var (bytes, tooLarge) = await ReadLimitedAsync(request, limit);
         if (tooLarge)
         {
-            return (null, Problems.TooLarge(limit));
+            return (null, [], Problems.TooLarge(limit));
         }
 
         var hasBody = bytes.Length > 0;
         if ((hasBody || request.ContentType is not null) && !IsJson(request.ContentType))
         {
-            return (null, Problems.UnsupportedMediaType(request.ContentType, "application/json"));
+            return (null, bytes, Problems.UnsupportedMediaType(request.ContentType, "application/json"));
         }
         if (!hasBody)
         {
             return required || request.ContentType is not null
-                ? (null, Problems.Invalid("body", "A JSON object is required as the request body."))
-                : (null, null);
+                ? (null, bytes, Problems.Invalid("body", "A JSON object is required as the request body."))
+                : (null, bytes, null);
         }
 
-        return Deserialize<T>(bytes);
+        var (body, problem) = Deserialize<T>(bytes);
+        return (body, bytes, problem);
     }
 
     public (T? Body, IResult? Problem) Deserialize<T>(ReadOnlyMemory<byte> bytes) where T : class

@@ -1,7 +1,9 @@
-using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text.Json;
 using FluentValidation;
 using Marten;
+using Microsoft.Extensions.Options;
+using Runs.Projections;
 using Runs.Domain;
 using Runs.Host.Access;
 using Runs.Host.Http;
@@ -71,42 +73,106 @@ public static class TriggerRunEndpoint
     [ProducesResponseType<RunView>(StatusCodes.Status201Created)]
     public static async Task<IResult> Post(
         string job,
-        HttpRequest request,
-        ClaimsPrincipal user,
+        HttpContext http,
         JsonBody json,
         IDocumentSession session,
         RunSecrets secrets,
+        IOptions<RunsOptions> options,
         TimeProvider clock)
     {
         if (!JobName.IsValid(job))
         {
             return Problems.Invalid("job", $"'{job}' is not a job name; use {JobName.Rule}.");
         }
-        if (user.Refuse(Scopes.RunsWrite, job) is { } refused)
+        if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
         {
             return refused;
         }
-        var (body, problem) = await json.ReadAsync<TriggerRun>(request, required: true);
-        if (problem is not null)
+        string? key = http.Request.Headers[IdempotentTrigger.Header];
+        if (key is not null && !IdempotentTrigger.IsUsableKey(key))
         {
-            return problem;
+            return Problems.Invalid(IdempotentTrigger.Header, "Idempotency-Key must be 1–255 printable ASCII characters.");
         }
-        var validation = new TriggerRun.Validator().Validate(body!);
-        if (!validation.IsValid)
+
+        TriggerRun? body;
+        IReadOnlyList<IncomingFile> files = [];
+        string fingerprint;
+        if (TriggerForm.IsMultipart(http.Request))
+        {
+            (body, files, fingerprint, var problem) = await TriggerForm.ReadAsync(http.Request, json, options.Value.Limits.MaxTriggerBodyBytes);
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+        else
+        {
+            (body, var bytes, var problem) = await json.ReadWithBytesAsync<TriggerRun>(http.Request, required: true);
+            if (problem is not null)
+            {
+                return problem;
+            }
+            fingerprint = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        }
+        if (new TriggerRun.Validator().Validate(body!) is { IsValid: false } validation)
         {
             return Problems.Invalid(validation);
         }
 
-        var triggered = Decide(job, body!, user.Actor(), clock.GetUtcNow(), secrets);
+        var now = clock.GetUtcNow();
+        IdempotentTrigger? remembered = null;
+        var firstUseOfKey = false;
+        if (key is not null)
+        {
+            var id = IdempotentTrigger.IdFor(http.User.FindFirst(BearerTokens.TokenIdClaim)!.Value, job, key);
+            remembered = await session.LoadAsync<IdempotentTrigger>(id, http.RequestAborted);
+            if (remembered is { } earlier && earlier.ExpiresOn > now)
+            {
+                return earlier.Fingerprint == fingerprint
+                    ? Replay(http, earlier)
+                    : Problems.Conflict("This Idempotency-Key was used with a different request body; use a new key for a new run.");
+            }
+            firstUseOfKey = remembered is null;
+            remembered ??= new IdempotentTrigger { Id = id };
+        }
+
+        var triggered = Decide(job, body!, files, http.User.Actor(), now, secrets);
         session.Events.StartStream<Run>(triggered.RunId, triggered);
+        RunFileStore.Queue(session, triggered.RunId, RunFileStore.Input, files);
 
         var run = Run.From(triggered);
         run.Version = 1;
         var view = RunView.From(run);
+        http.Response.Headers.ETag = ETags.Of(run.Version);
+        if (remembered is not null)
+        {
+            remembered.Fingerprint = fingerprint;
+            remembered.Status = StatusCodes.Status201Created;
+            remembered.Location = view.Uri;
+            remembered.Response = JsonSerializer.Serialize(view, json.SerializerOptions);
+            remembered.ExpiresOn = now + options.Value.Idempotency.KeyLifetime;
+            // Insert, not upsert, for a new key: a concurrent twin fails on commit instead of starting a second run.
+            if (firstUseOfKey)
+            {
+                session.Insert(remembered);
+            }
+            else
+            {
+                session.Store(remembered);
+            }
+        }
         return Results.Created(view.Uri, view);
     }
 
-    public static Triggered Decide(string job, TriggerRun body, string actor, DateTimeOffset now, RunSecrets secrets) => new(
+    private static IResult Replay(HttpContext http, IdempotentTrigger earlier)
+    {
+        http.Response.Headers.Location = earlier.Location;
+        http.Response.Headers["Idempotent-Replayed"] = "true";
+        return Results.Content(earlier.Response, "application/json; charset=utf-8", statusCode: earlier.Status);
+    }
+
+    public static Triggered Decide(
+        string job, TriggerRun body, IReadOnlyList<IncomingFile> files, string actor, DateTimeOffset now, RunSecrets secrets) => new(
         RunId: RunId.New(now),
         Job: job,
         Trigger: body.Trigger ?? "api",
@@ -118,7 +184,7 @@ public static class TriggerRunEndpoint
         Env: [.. (body.Env ?? []).Select(e => new EnvVar(e.Key!, e.Secret ? secrets.Seal(e.Value!) : e.Value!, e.Secret))],
         Labels: body.Labels ?? new Dictionary<string, string>(),
         PreviousRun: body.PreviousRun,
-        InputFiles: [],
+        InputFiles: [.. files.Select(f => new StoredFile(f.Name, f.Content.Length, f.ContentType, Convert.ToHexStringLower(SHA256.HashData(f.Content))))],
         CreatedBy: actor,
         At: now);
 }

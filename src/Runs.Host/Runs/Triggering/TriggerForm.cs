@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
+using Runs.Host.Http;
+using Runs.Projections;
+
+namespace Runs.Host.Runs.Triggering;
+
+/// <summary>
+/// A <c>multipart/form-data</c> trigger: each file part is an input file kept under its original name;
+/// the other parts are the JSON fields (<c>argv</c>, <c>env</c>, <c>labels</c>, <c>input</c> as JSON text,
+/// the rest as plain text), or one part named <c>run</c> holding them all as a JSON object.
+/// </summary>
+public static class TriggerForm
+{
+    private static readonly HashSet<string> JsonFields = ["argv", "env", "labels", "input"];
+    public const int MaxFiles = 100;
+
+    public static bool IsMultipart(HttpRequest request) =>
+        request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
+
+    public static async Task<(TriggerRun? Body, IReadOnlyList<IncomingFile> Files, string Fingerprint, IResult? Problem)> ReadAsync(
+        HttpRequest request, JsonBody json, long limit)
+    {
+        if (request.ContentLength > limit)
+        {
+            return (null, [], "", Problems.TooLarge(limit));
+        }
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit, ValueCountLimit = 1000 }, request.HttpContext.RequestAborted);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, [], "", Problems.TooLarge(limit));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return (null, [], "", Problems.Invalid("body", $"The multipart body could not be read: {e.Message}"));
+        }
+
+        var fields = new JsonObject();
+        if (form.TryGetValue("run", out var run))
+        {
+            try
+            {
+                if (JsonNode.Parse(run.ToString()) is not JsonObject all)
+                {
+                    return (null, [], "", Problems.Invalid("run", "The 'run' part must hold a JSON object."));
+                }
+                fields = all;
+            }
+            catch (JsonException)
+            {
+                return (null, [], "", Problems.Invalid("run", "The 'run' part is not valid JSON."));
+            }
+        }
+        foreach (var (key, values) in form.Where(f => f.Key != "run"))
+        {
+            if (JsonFields.Contains(key))
+            {
+                try
+                {
+                    fields[key] = key == "argv" && values.Count > 1
+                        ? new JsonArray([.. values.Select(v => JsonValue.Create(v))])
+                        : JsonNode.Parse(values.ToString());
+                }
+                catch (JsonException)
+                {
+                    return (null, [], "", Problems.Invalid(key, $"The '{key}' part must be JSON."));
+                }
+            }
+            else
+            {
+                fields[key] = values.ToString();
+            }
+        }
+
+        var (body, problem) = json.Deserialize<TriggerRun>(Encoding.UTF8.GetBytes(fields.ToJsonString()));
+        if (problem is not null)
+        {
+            return (null, [], "", problem);
+        }
+
+        if (form.Files.Count > MaxFiles)
+        {
+            return (null, [], "", Problems.Invalid("files", $"At most {MaxFiles} input files."));
+        }
+        var files = new List<IncomingFile>();
+        foreach (var file in form.Files)
+        {
+            var name = Path.GetFileName(file.FileName.Replace('\\', '/'));
+            if (string.IsNullOrWhiteSpace(name) || name.Length > 255 || name.Any(char.IsControl))
+            {
+                return (null, [], "", Problems.Invalid("files", $"The file in part '{file.Name}' needs a file name (at most 255 characters)."));
+            }
+            if (files.Any(f => f.Name == name))
+            {
+                return (null, [], "", Problems.Invalid("files", $"Two input files are named '{name}'."));
+            }
+            using var content = new MemoryStream();
+            await file.CopyToAsync(content, request.HttpContext.RequestAborted);
+            files.Add(new IncomingFile(name, string.IsNullOrEmpty(file.ContentType) ? "application/octet-stream" : file.ContentType, content.ToArray()));
+        }
+
+        return (body, files, Fingerprint(fields, files), null);
+    }
+
+    /// <summary>Multipart boundaries differ between retries, so the fingerprint is of the content, not the bytes.</summary>
+    private static string Fingerprint(JsonObject fields, IEnumerable<IncomingFile> files)
+    {
+        var text = new StringBuilder(fields.ToJsonString());
+        foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            text.Append('\n').Append(file.Name).Append('\u001f').Append(file.ContentType).Append('\u001f')
+                .Append(Convert.ToHexStringLower(SHA256.HashData(file.Content)));
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Alba;
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+[Collection(WritingCollection.Name)]
+public sealed class IdempotencyAndFilesTests(WritingHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+    private string _token = "";
+
+    public async Task InitializeAsync()
+    {
+        await fixture.ResetAsync();
+        _token = await fixture.TokenAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private Task<IScenarioResult> TriggerWithKey(string key, object body, int status, string? token = null, string job = "nightly") =>
+        _host.Scenario(s =>
+        {
+            s.Post.Json(body).ToUrl($"/v1/jobs/{job}/runs");
+            s.WithRequestHeader("Idempotency-Key", key);
+            s.Bearer(token ?? _token);
+            s.StatusCodeShouldBe(status);
+        });
+
+    [Fact]
+    public async Task The_same_key_and_body_returns_the_first_run()
+    {
+        var first = await TriggerWithKey("deploy-1", new { source = "ci" }, 201);
+        var second = await TriggerWithKey("deploy-1", new { source = "ci" }, 201);
+
+        Assert.Equal(await first.ReadAsTextAsync(), await second.ReadAsTextAsync());
+        Assert.Equal(first.Context.Response.Headers.Location.ToString(), second.Context.Response.Headers.Location.ToString());
+        await using var session = fixture.Store.QuerySession();
+        Assert.Equal(1, await Marten.QueryableExtensions.CountAsync(session.Query<global::Runs.Domain.Run>()));
+    }
+
+    [Fact]
+    public async Task The_same_key_with_another_body_is_409()
+    {
+        await TriggerWithKey("deploy-2", new { source = "ci" }, 201);
+        var result = await TriggerWithKey("deploy-2", new { source = "laptop" }, 409);
+        await result.ProblemAsync(409);
+    }
+
+    [Fact]
+    public async Task Keys_are_per_token_and_per_job()
+    {
+        var other = await fixture.TokenAsync("other");
+        var mine = await (await TriggerWithKey("k", new { }, 201)).Json();
+        var theirs = await (await TriggerWithKey("k", new { }, 201, other)).Json();
+        var otherJob = await (await TriggerWithKey("k", new { }, 201, job: "weekly")).Json();
+
+        Assert.NotEqual((string)mine["id"]!, (string)theirs["id"]!);
+        Assert.NotEqual((string)mine["id"]!, (string)otherJob["id"]!);
+    }
+
+    [Fact]
+    public async Task Concurrent_retries_with_one_key_start_one_run()
+    {
+        var client = _host.Server.CreateClient();
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs/nightly/runs")
+            {
+                Content = new StringContent("{\"source\":\"retry\"}", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Authorization", $"Bearer {_token}");
+            request.Headers.Add("Idempotency-Key", "storm");
+            return client.SendAsync(request);
+        }));
+
+        Assert.All(attempts, a => Assert.Contains(a.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict }));
+        await using var session = fixture.Store.QuerySession();
+        Assert.Equal(1, await Marten.QueryableExtensions.CountAsync(session.Query<global::Runs.Domain.Run>()));
+    }
+
+    [Fact]
+    public async Task A_multipart_trigger_keeps_input_files_under_their_names()
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("{\"source\":\"upload\",\"labels\":{\"k\":\"v\"}}"), "run" },
+        };
+        var csv = new ByteArrayContent(Encoding.UTF8.GetBytes("a,b\n1,2\n"));
+        csv.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        form.Add(csv, "files", "data.csv");
+        form.Add(new ByteArrayContent([0, 1, 2, 255]), "more", "blob.bin");
+
+        var client = _host.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+        var response = await client.PostAsync("/v1/jobs/nightly/runs", form);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var run = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("upload", (string)run["source"]!);
+        var files = run["input_files"]!.AsArray();
+        Assert.Equal(["data.csv", "blob.bin"], files.Select(f => (string)f!["name"]!));
+        Assert.Equal(8, (int)files[0]!["size"]!);
+        Assert.Equal("text/csv", (string)files[0]!["content_type"]!);
+
+        var download = await client.GetAsync($"{run["uri"]}/input/data.csv");
+        Assert.Equal("a,b\n1,2\n", await download.Content.ReadAsStringAsync());
+        Assert.Equal("text/csv", download.Content.Headers.ContentType!.MediaType);
+        var blob = await client.GetByteArrayAsync($"{run["uri"]}/input/blob.bin");
+        Assert.Equal(new byte[] { 0, 1, 2, 255 }, blob);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"{run["uri"]}/input/missing.txt")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Multipart_fields_can_be_sent_one_part_each()
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("schedule"), "trigger" },
+            { new StringContent("[\"make\",\"test\"]"), "argv" },
+            { new StringContent("[{\"key\":\"A\",\"value\":\"1\"}]"), "env" },
+        };
+        var client = _host.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+
+        var response = await client.PostAsync("/v1/jobs/nightly/runs", form);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var run = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("schedule", (string)run["trigger"]!);
+        Assert.Equal(["make", "test"], run["argv"]!.AsArray().Select(a => (string)a!));
+    }
+
+    [Fact]
+    public async Task A_multipart_part_that_is_not_json_where_json_is_needed_is_400()
+    {
+        using var form = new MultipartFormDataContent { { new StringContent("not json"), "env" } };
+        var client = _host.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+
+        var response = await client.PostAsync("/v1/jobs/nightly/runs", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_that_is_too_long_is_400()
+    {
+        var result = await TriggerWithKey(new string('k', 300), new { }, 400);
+        await result.ProblemAsync(400);
+    }
+}
