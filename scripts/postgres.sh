@@ -53,6 +53,9 @@ if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version $cluster"; th
     || die "pg_createcluster failed (is port $port free? set RUNS_PG_PORT to another)"
   # Room for several test hosts and the benchmark's clients at once.
   as_root pg_conftool "$version" "$cluster" set max_connections 300 >&2
+  # The cluster listens on loopback only; TLS there costs CPU and protects nothing.
+  as_root pg_conftool "$version" "$cluster" set listen_addresses 127.0.0.1 >&2
+  as_root pg_conftool "$version" "$cluster" set ssl off >&2
 fi
 
 existing_port="$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1==v && $2==c {print $3}')"

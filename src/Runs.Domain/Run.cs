@@ -68,7 +68,15 @@ public sealed record Run
         InputFiles = e.InputFiles,
     };
 
-    public static Run Fold(Run? run, object @event) => (run, @event) switch
+    /// <summary>Applies one event; the run's version counts the events applied, as the stream's does.</summary>
+    public static Run Fold(Run? run, object @event)
+    {
+        var next = Next(run, @event);
+        next.Version = (run?.Version ?? 0) + 1;
+        return next;
+    }
+
+    private static Run Next(Run? run, object @event) => (run, @event) switch
     {
         (_, Triggered e) => From(e),
         (null, _) => throw new InvalidOperationException($"A run's stream must begin with {nameof(Triggered)}."),

@@ -7,10 +7,5 @@ namespace Runs.Projections;
 /// <summary>The run document, updated inline in the same transaction as its events.</summary>
 public partial class RunProjection : SingleStreamProjection<Run, string>
 {
-    public override Run? Evolve(Run? snapshot, string id, IEvent e)
-    {
-        var run = Run.Fold(snapshot, e.Data);
-        run.Version = e.Version;
-        return run;
-    }
+    public override Run? Evolve(Run? snapshot, string id, IEvent e) => Run.Fold(snapshot, e.Data);
 }

@@ -17,13 +17,14 @@ public static class RunsStore
 
     public static void Configure(StoreOptions options, string connectionString)
     {
-        options.Connection(connectionString);
+        // Sessions never change connection state, so the pool can skip DISCARD ALL on every return.
+        options.Connection(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString);
         options.DatabaseSchemaName = Schema;
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase);
 
         options.Events.StreamIdentity = StreamIdentity.AsString;
-        // Rich appends: inline projections see versions, and appends can assert an expected version.
-        options.Events.AppendMode = EventAppendMode.Rich;
+        // Quick appends: one round trip per stream. The run counts its own version (see Run.Fold).
+        options.Events.AppendMode = EventAppendMode.Quick;
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.MetadataConfig.CausationIdEnabled = true;
         options.Events.MetadataConfig.UserNameEnabled = true;

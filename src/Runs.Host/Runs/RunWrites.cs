@@ -89,7 +89,6 @@ public static class RunWrites
         LogLineStore.Queue(session, run, append.Lines ?? []);
 
         var after = append.Events.Aggregate(current, Run.Fold);
-        after.Version = current.Version + append.Events.Count;
         http.Response.Headers.ETag = ETags.Of(after.Version);
         return Results.Ok(RunView.From(after));
     }

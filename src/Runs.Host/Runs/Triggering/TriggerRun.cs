@@ -140,8 +140,7 @@ public static class TriggerRunEndpoint
         session.Events.StartStream<Run>(triggered.RunId, triggered);
         RunFileStore.Queue(session, triggered.RunId, RunFileStore.Input, files);
 
-        var run = Run.From(triggered);
-        run.Version = 1;
+        var run = Run.Fold(null, triggered);
         var view = RunView.From(run);
         http.Response.Headers.ETag = ETags.Of(run.Version);
         if (remembered is not null)
