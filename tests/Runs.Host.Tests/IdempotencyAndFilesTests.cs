@@ -148,6 +148,33 @@ public sealed class IdempotencyAndFilesTests(WritingHost fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Expired_keys_are_cleaned_up_and_no_longer_replay()
+    {
+        var first = await (await TriggerWithKey("old-key", new { }, 201)).Json();
+        await using (var session = fixture.Store.LightweightSession())
+        {
+            var record = await Marten.QueryableExtensions.SingleAsync(session.Query<global::Runs.Host.Runs.Triggering.IdempotentTrigger>());
+            record.ExpiresOn = DateTimeOffset.UtcNow.AddMinutes(-1);
+            session.Store(record);
+            await session.SaveChangesAsync();
+        }
+
+        var again = await (await TriggerWithKey("old-key", new { }, 201)).Json();
+        Assert.NotEqual((string)first["id"]!, (string)again["id"]!);
+
+        await using (var session = fixture.Store.LightweightSession())
+        {
+            var record = await Marten.QueryableExtensions.SingleAsync(session.Query<global::Runs.Host.Runs.Triggering.IdempotentTrigger>());
+            record.ExpiresOn = DateTimeOffset.UtcNow.AddMinutes(-1);
+            session.Store(record);
+            await session.SaveChangesAsync();
+        }
+        await global::Runs.Host.Runs.Triggering.IdempotencyCleanup.RemoveExpiredAsync(fixture.Store, DateTimeOffset.UtcNow, default);
+        await using var check = fixture.Store.QuerySession();
+        Assert.Equal(0, await Marten.QueryableExtensions.CountAsync(check.Query<global::Runs.Host.Runs.Triggering.IdempotentTrigger>()));
+    }
+
+    [Fact]
     public async Task An_idempotency_key_that_is_too_long_is_400()
     {
         var result = await TriggerWithKey(new string('k', 300), new { }, 400);

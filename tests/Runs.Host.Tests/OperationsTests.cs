@@ -29,6 +29,22 @@ public sealed class OperationsTests(AccessHost fixture)
     }
 
     [Fact]
+    public async Task Every_v1_route_the_app_maps_is_in_the_openapi_document()
+    {
+        var result = await _host.Scenario(s => s.Get.Url("/openapi/v1.json"));
+        var paths = JsonNode.Parse(await result.ReadAsTextAsync())!["paths"]!.AsObject();
+
+        var routes = RouteTable.V1Routes(_host);
+        Assert.NotEmpty(routes);
+        Assert.All(routes, route =>
+        {
+            Assert.True(paths.ContainsKey(route.Pattern), $"{route.Pattern} is missing from the OpenAPI document");
+            Assert.True(paths[route.Pattern]!.AsObject().ContainsKey(route.Method.ToLowerInvariant()),
+                $"{route.Method} {route.Pattern} is missing from the OpenAPI document");
+        });
+    }
+
+    [Fact]
     public async Task The_api_reference_page_is_served()
     {
         await _host.Scenario(s =>

@@ -63,6 +63,14 @@ public sealed class TriggeringTests(WritingHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unknown_fields_are_ignored()
+    {
+        var run = await _host.TriggerAsync(_token, body: new { source = "cli", colour = "blue", nested = new { a = 1 } });
+        Assert.Equal("cli", (string)run["source"]!);
+        Assert.False(run.AsObject().ContainsKey("colour"));
+    }
+
+    [Fact]
     public async Task An_empty_json_body_is_400()
     {
         var result = await _host.Scenario(s =>

@@ -30,6 +30,13 @@ public sealed class IdempotencyCleanup(IDocumentStore store, TimeProvider clock,
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 
+    public static async Task RemoveExpiredAsync(IDocumentStore store, DateTimeOffset now, CancellationToken cancellation)
+    {
+        await using var session = store.LightweightSession();
+        session.DeleteWhere<IdempotentTrigger>(t => t.ExpiresOn < now);
+        await session.SaveChangesAsync(cancellation);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, clock);
@@ -37,10 +44,7 @@ public sealed class IdempotencyCleanup(IDocumentStore store, TimeProvider clock,
         {
             try
             {
-                await using var session = store.LightweightSession();
-                var now = clock.GetUtcNow();
-                session.DeleteWhere<IdempotentTrigger>(t => t.ExpiresOn < now);
-                await session.SaveChangesAsync(stoppingToken);
+                await RemoveExpiredAsync(store, clock.GetUtcNow(), stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
