@@ -69,18 +69,22 @@ builder.Services.AddSingleton<RunSecrets>();
 builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(connectionString));
 builder.Services.AddHostedService<IdempotencyCleanup>();
 
-// Auth: every /v1 route needs a bearer token.
+// Auth: every /v1 route needs a bearer token; limits keep one client from starving the others.
 builder.Services.AddAuthentication(BearerTokens.SchemeName)
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokens>(BearerTokens.SchemeName, null);
 builder.Services.AddAuthorizationBuilder()
     .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+builder.AddAbuseLimits();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAbuseLimits();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
+app.UseRequestTimeouts();
 
 app.MapHealthEndpoints();
 app.MapOpenApi().AllowAnonymous();

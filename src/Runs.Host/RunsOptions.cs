@@ -29,6 +29,30 @@ public sealed class LimitsOptions
 
     /// <summary>Multipart trigger bodies (input files included) larger than this answer 413.</summary>
     public long MaxTriggerBodyBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Log append bodies larger than this answer 413.</summary>
+    public long MaxLogBodyBytes { get; set; } = 10L * 1024 * 1024;
+
+    /// <summary>Sustained requests per second per token (per client address without a token).</summary>
+    public int RequestsPerSecond { get; set; } = 200;
+
+    /// <summary>Requests a token may send at once above the sustained rate.</summary>
+    public int Burst { get; set; } = 400;
+
+    /// <summary>Longer query strings answer 414.</summary>
+    public int MaxQueryStringLength { get; set; } = 4096;
+
+    /// <summary>Request headers larger than this in total answer 431.</summary>
+    public int MaxRequestHeaderBytes { get; set; } = 16 * 1024;
+
+    /// <summary>A request still being handled after this long is cut off (503); live streams are exempt.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A client must send its request headers within this time.</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A client sending a body more slowly than this (after a 5 s grace) is disconnected.</summary>
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
 }
 
 public sealed class SecretsOptions
@@ -58,6 +82,26 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         if (options.Limits.MaxTriggerBodyBytes < 1024)
         {
             failures.Add("Runs:Limits:MaxTriggerBodyBytes must be at least 1024.");
+        }
+        if (options.Limits.MaxLogBodyBytes < 1024)
+        {
+            failures.Add("Runs:Limits:MaxLogBodyBytes must be at least 1024.");
+        }
+        if (options.Limits.RequestsPerSecond < 1 || options.Limits.Burst < 1)
+        {
+            failures.Add("Runs:Limits:RequestsPerSecond and Runs:Limits:Burst must be at least 1.");
+        }
+        if (options.Limits.MaxQueryStringLength < 256 || options.Limits.MaxRequestHeaderBytes < 4096)
+        {
+            failures.Add("Runs:Limits:MaxQueryStringLength must be at least 256 and Runs:Limits:MaxRequestHeaderBytes at least 4096.");
+        }
+        if (options.Limits.RequestTimeout < TimeSpan.FromSeconds(1) || options.Limits.RequestHeadersTimeout < TimeSpan.FromSeconds(1))
+        {
+            failures.Add("Runs:Limits:RequestTimeout and Runs:Limits:RequestHeadersTimeout must be at least 00:00:01.");
+        }
+        if (options.Limits.MinRequestBodyBytesPerSecond < 0)
+        {
+            failures.Add("Runs:Limits:MinRequestBodyBytesPerSecond must not be negative.");
         }
         if (options.Idempotency.KeyLifetime < TimeSpan.FromMinutes(1))
         {

@@ -44,11 +44,28 @@ public sealed class BearerTokens(
             return AuthenticateResult.Fail("The token has expired.");
         }
 
+        await NoteUseAsync(token);
+
         var claims = new List<Claim> { new(ClaimTypes.Name, token.Name), new(TokenIdClaim, token.Id) };
         claims.AddRange(token.Scopes.Select(s => new Claim(ScopeClaim, s)));
         claims.AddRange(token.Jobs.Select(j => new Claim(JobClaim, j)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    /// <summary>Last use is kept to the minute: a write per request would cost more than it tells.</summary>
+    private async Task NoteUseAsync(ApiToken token)
+    {
+        var now = clock.GetUtcNow();
+        if (token.LastUsedOn is { } last && now - last < TimeSpan.FromMinutes(1))
+        {
+            return;
+        }
+        await using var command = database.CreateCommand(
+            $"update {RunsStore.Schema}.mt_doc_apitoken set data = jsonb_set(data, '{{last_used_on}}', to_jsonb($2::text)) where id = $1");
+        command.Parameters.Add(new() { Value = token.Id });
+        command.Parameters.Add(new() { Value = now.UtcDateTime.ToString("O") });
+        await command.ExecuteNonQueryAsync(Context.RequestAborted);
     }
 
     // Every request looks its token up: one indexed read straight through Npgsql, no session or LINQ.
@@ -63,11 +80,11 @@ public sealed class BearerTokens(
             : null;
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer";
-        var failure = Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
-        return Results.Problem(
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
+        await Results.Problem(
                 detail: failure ?? "This request needs 'Authorization: Bearer <token>'.",
                 statusCode: StatusCodes.Status401Unauthorized,
                 title: "Unauthorized.")

@@ -64,7 +64,7 @@ public sealed class TokensCommand : JasperFxAsyncCommand<TokensInput>
                 var problems = request.Problems(now);
                 if (problems.Count > 0)
                 {
-                    foreach (var problem in problems)
+                    foreach (var problem in problems.Values.SelectMany(p => p))
                     {
                         Console.Error.WriteLine($"error: {problem}");
                     }

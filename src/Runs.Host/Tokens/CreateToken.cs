@@ -1,0 +1,40 @@
+using Marten;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Wolverine.Http;
+
+namespace Runs.Host.Tokens;
+
+/// <summary>The body of <c>POST /v1/tokens</c>.</summary>
+public sealed record CreateToken(string? Name = null, string[]? Scopes = null, string[]? Jobs = null, DateTimeOffset? ExpiresAt = null);
+
+public static class CreateTokenEndpoint
+{
+    [WolverinePost("/v1/tokens", OperationId = "CreateToken")]
+    [Tags("Tokens")]
+    [Consumes(typeof(CreateToken), "application/json")]
+    [ProducesResponseType<IssuedToken>(StatusCodes.Status201Created)]
+    public static async Task<IResult> Post(HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock)
+    {
+        if (Grants.RefuseUnlessScope(http.User, Scopes.Admin) is { } refused)
+        {
+            return refused;
+        }
+        var (body, problem) = await json.ReadAsync<CreateToken>(http.Request, required: true);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var now = clock.GetUtcNow();
+        var request = new CreateTokenRequest(body!.Name, body.Scopes, body.Jobs, body.ExpiresAt);
+        if (request.Problems(now) is { Count: > 0 } problems)
+        {
+            return Problems.Invalid(problems);
+        }
+
+        var (token, secret) = ApiToken.Issue(request.Name!, request.Scopes!, request.Jobs!, now, request.ExpiresAt);
+        session.Insert(token);
+        return Results.Created($"/v1/tokens/{token.Id}",
+            new IssuedToken(token.Id, token.Name, token.Scopes, token.Jobs, secret, token.CreatedOn, token.ExpiresOn, token.LastUsedOn));
+    }
+}

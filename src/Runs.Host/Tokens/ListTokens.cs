@@ -1,0 +1,21 @@
+using Marten;
+using Runs.Host.Access;
+using Wolverine.Http;
+
+namespace Runs.Host.Tokens;
+
+public static class ListTokensEndpoint
+{
+    [WolverineGet("/v1/tokens", OperationId = "ListTokens")]
+    [Tags("Tokens")]
+    [ProducesResponseType<TokenList>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Get(HttpContext http, IQuerySession session)
+    {
+        if (Grants.RefuseUnlessScope(http.User, Scopes.Admin) is { } refused)
+        {
+            return refused;
+        }
+        var tokens = await session.Query<ApiToken>().OrderBy(t => t.CreatedOn).ToListAsync(http.RequestAborted);
+        return Results.Ok(new TokenList([.. tokens.Select(TokenView.From)]));
+    }
+}

@@ -1,0 +1,27 @@
+using Marten;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Wolverine.Http;
+
+namespace Runs.Host.Tokens;
+
+public static class RevokeTokenEndpoint
+{
+    /// <summary>Deletes the token's record: its next request, on any host, is 401.</summary>
+    [WolverineDelete("/v1/tokens/{id}", OperationId = "RevokeToken")]
+    [Tags("Tokens")]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
+    public static async Task<IResult> Delete(string id, HttpContext http, IDocumentSession session)
+    {
+        if (Grants.RefuseUnlessScope(http.User, Scopes.Admin) is { } refused)
+        {
+            return refused;
+        }
+        if (id.Length > 100 || await session.LoadAsync<ApiToken>(id, http.RequestAborted) is null)
+        {
+            return Problems.NotFound($"No token '{id}'.");
+        }
+        session.Delete<ApiToken>(id);
+        return Results.NoContent();
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text;
+using Alba;
+using Runs.Host.Access;
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+/// <summary>
+/// Every /v1 route the app maps, read from its endpoint data sources (a new route cannot be forgotten),
+/// refuses a missing token, a revoked token, a token without the route's scope and — where the route
+/// names a job — a token for another job; never with a 2xx or a 5xx.
+/// </summary>
+[Collection(AccessCollection.Name)]
+public sealed class AuthorizationMatrixTests(AccessHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+    private string _runId = "";
+    private string _revoked = "";
+    private string _otherJob = "";
+
+    public async Task InitializeAsync()
+    {
+        await fixture.ResetAsync();
+        var admin = await fixture.TokenAsync("admin");
+        _runId = (string)(await _host.TriggerAsync(admin, job: "matrix"))["id"]!;
+        _revoked = await fixture.TokenAsync("revoked");
+        await using (var session = fixture.Store.LightweightSession())
+        {
+            session.DeleteWhere<ApiToken>(t => t.Name == "revoked");
+            await session.SaveChangesAsync();
+        }
+        _otherJob = await fixture.TokenAsync("elsewhere", [Scopes.RunsRead, Scopes.RunsWrite, Scopes.WebhooksManage], ["elsewhere"]);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public static string ScopeFor(Route route) => route.Pattern switch
+    {
+        _ when route.Pattern.StartsWith("/v1/tokens", StringComparison.Ordinal) => Scopes.Admin,
+        _ when route.Pattern.StartsWith("/v1/webhooks", StringComparison.Ordinal) => Scopes.WebhooksManage,
+        _ when route.Method == "GET" => Scopes.RunsRead,
+        _ => Scopes.RunsWrite,
+    };
+
+    private string Url(Route route) => route.Pattern
+        .Replace("{job}", "matrix").Replace("{run}", _runId).Replace("{name}", "file.txt")
+        .Replace("{id}", "tok_0000000000000000").Replace("{delivery}", "d1");
+
+    private async Task<HttpStatusCode> Send(Route route, string? token)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(route.Method), Url(route));
+        if (route.Method is "POST" or "PUT" or "PATCH")
+        {
+            request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+        }
+        if (token is not null)
+        {
+            request.Headers.Add("Authorization", $"Bearer {token}");
+        }
+        var response = await _host.Server.CreateClient().SendAsync(request);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task Every_route_refuses_every_caller_it_should()
+    {
+        var routes = RouteTable.V1Routes(_host);
+        Assert.Contains(routes, r => r.Pattern == "/v1/jobs/{job}/runs/{run}");
+        var failures = new List<string>();
+
+        foreach (var route in routes)
+        {
+            var scope = ScopeFor(route);
+            var lacking = await fixture.TokenAsync("lacking", [.. Scopes.All.Where(s => s != scope && s != Scopes.Admin)], ["*"]);
+
+            var cases = new List<(string Caller, string? Token, HttpStatusCode Expected)>
+            {
+                ("no token", null, HttpStatusCode.Unauthorized),
+                ("revoked token", _revoked, HttpStatusCode.Unauthorized),
+                ($"token without {scope}", lacking, HttpStatusCode.Forbidden),
+            };
+            if (route.Pattern.Contains("{job}"))
+            {
+                cases.Add(("token for another job", _otherJob, HttpStatusCode.NotFound));
+            }
+
+            foreach (var (caller, token, expected) in cases)
+            {
+                var status = await Send(route, token);
+                if (status != expected)
+                {
+                    failures.Add($"{route.Method} {route.Pattern} with {caller}: {(int)status}, expected {(int)expected}");
+                }
+            }
+        }
+
+        Assert.Empty(failures);
+    }
+}

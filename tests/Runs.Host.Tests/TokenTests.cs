@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net;
+using Alba;
+using Npgsql;
+using Runs.Host.Access;
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+[Collection(AccessCollection.Name)]
+public sealed class TokenTests(AccessHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+    private string _admin = "";
+
+    public async Task InitializeAsync()
+    {
+        await fixture.ResetAsync();
+        _admin = await fixture.TokenAsync("root", [Scopes.Admin]);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task<System.Text.Json.Nodes.JsonNode> Create(object body, int status = 201, string? token = null) =>
+        await (await _host.Scenario(s =>
+        {
+            s.Post.Json(body).ToUrl("/v1/tokens");
+            s.Bearer(token ?? _admin);
+            s.StatusCodeShouldBe(status);
+        })).Json();
+
+    [Fact]
+    public async Task A_created_token_is_shown_once_and_stored_only_as_a_hash()
+    {
+        var created = await Create(new { name = "ci", scopes = new[] { "runs:read", "runs:write" }, jobs = new[] { "nightly-*" } });
+
+        var secret = (string)created["token"]!;
+        Assert.StartsWith("runs_", secret);
+        Assert.Equal("ci", (string)created["name"]!);
+        Assert.Equal(["nightly-*"], created["jobs"]!.AsArray().Select(j => (string)j!));
+        Assert.Null(created["expires_on"]);
+        Assert.Null(created["last_used_on"]);
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select count(*) from runs.mt_doc_apitoken where data::text like '%' || $1 || '%'", connection)
+        {
+            Parameters = { new() { Value = secret["runs_".Length..] } },
+        };
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+
+        var list = await (await _host.Scenario(s => { s.Get.Url("/v1/tokens"); s.Bearer(_admin); })).Json();
+        var listed = list["tokens"]!.AsArray().Single(t => (string)t!["id"]! == (string)created["id"]!)!;
+        Assert.False(listed.AsObject().ContainsKey("token"));
+    }
+
+    [Fact]
+    public async Task A_token_works_within_its_grants_and_records_its_last_use()
+    {
+        var created = await Create(new { name = "ci", scopes = new[] { "runs:write", "runs:read" }, jobs = new[] { "nightly-*" } });
+        var token = (string)created["token"]!;
+
+        var run = await _host.TriggerAsync(token, job: "nightly-etl");
+        Assert.Equal("ci", (string)run["created_by"]!);
+        await _host.Scenario(s =>
+        {
+            s.Post.Json(new { }).ToUrl("/v1/jobs/weekly/runs");
+            s.Bearer(token);
+            s.StatusCodeShouldBe(404);
+        });
+
+        var list = await (await _host.Scenario(s => { s.Get.Url("/v1/tokens"); s.Bearer(_admin); })).Json();
+        var listed = list["tokens"]!.AsArray().Single(t => (string)t!["id"]! == (string)created["id"]!)!;
+        Assert.NotNull(listed["last_used_on"]);
+    }
+
+    [Fact]
+    public async Task A_revoked_token_is_refused_on_its_next_request()
+    {
+        var created = await Create(new { name = "temp", scopes = new[] { "runs:write" }, jobs = new[] { "*" } });
+        var token = (string)created["token"]!;
+        await _host.TriggerAsync(token);
+
+        await _host.Scenario(s => { s.Delete.Url($"/v1/tokens/{created["id"]}"); s.Bearer(_admin); s.StatusCodeShouldBe(204); });
+
+        var refused = await _host.Scenario(s =>
+        {
+            s.Post.Json(new { }).ToUrl("/v1/jobs/nightly/runs");
+            s.Bearer(token);
+            s.StatusCodeShouldBe(401);
+        });
+        await refused.ProblemAsync(401);
+        await _host.Scenario(s => { s.Delete.Url($"/v1/tokens/{created["id"]}"); s.Bearer(_admin); s.StatusCodeShouldBe(404); });
+    }
+
+    [Fact]
+    public async Task An_expired_token_is_refused()
+    {
+        var (token, secret) = ApiToken.Issue("old", [Scopes.RunsRead], ["*"], DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddSeconds(-1));
+        await using (var session = fixture.Store.LightweightSession())
+        {
+            session.Store(token);
+            await session.SaveChangesAsync();
+        }
+        var result = await _host.Scenario(s => { s.Get.Url("/v1/tokens"); s.Bearer(secret); s.StatusCodeShouldBe(401); });
+        Assert.Contains("expired", (string)(await result.ProblemAsync(401))["detail"]!);
+    }
+
+    [Theory]
+    [InlineData("{\"scopes\":[\"runs:read\"],\"jobs\":[\"*\"]}", "name")]
+    [InlineData("{\"name\":\"x\",\"scopes\":[\"root\"],\"jobs\":[\"*\"]}", "scopes")]
+    [InlineData("{\"name\":\"x\",\"scopes\":[],\"jobs\":[\"*\"]}", "scopes")]
+    [InlineData("{\"name\":\"x\",\"scopes\":[\"runs:read\"],\"jobs\":[\"Bad Job\"]}", "jobs")]
+    [InlineData("{\"name\":\"x\",\"scopes\":[\"runs:read\"],\"jobs\":[\"*\"],\"expires_at\":\"2001-01-01T00:00:00Z\"}", "expires_at")]
+    [InlineData("{\"name\":\"x\",\"scopes\":\"runs:read\",\"jobs\":[\"*\"]}", "scopes")]
+    public async Task Invalid_token_requests_are_400_naming_the_field(string body, string field)
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl("/v1/tokens");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_admin);
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.NotNull((await result.ProblemAsync(400))["errors"]![field]);
+    }
+
+    [Fact]
+    public async Task Only_admin_tokens_manage_tokens()
+    {
+        var writer = await fixture.TokenAsync("writer", [Scopes.RunsWrite, Scopes.RunsRead, Scopes.WebhooksManage]);
+        var result = await _host.Scenario(s => { s.Get.Url("/v1/tokens"); s.Bearer(writer); s.StatusCodeShouldBe(403); });
+        await result.ProblemAsync(403);
+    }
+
+    [Fact]
+    public async Task The_command_line_creates_a_token_that_the_service_accepts()
+    {
+        var host = typeof(Program).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet", [host, "tokens", "create", "--name", "from-cli", "--scopes", "runs:read,runs:write", "--jobs", "cli-*"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["ConnectionStrings__Runs"] = fixture.ConnectionString,
+                ["Runs__Secrets__CurrentKeyId"] = "cli",
+                ["Runs__Secrets__Keys__cli"] = Convert.ToBase64String(new byte[32]),
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            },
+        };
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+
+        var token = output.TrimEnd().Split('\n')[^1].Trim();
+        Assert.StartsWith("runs_", token);
+        var run = await _host.TriggerAsync(token, job: "cli-job");
+        Assert.Equal("from-cli", (string)run["created_by"]!);
+    }
+}
