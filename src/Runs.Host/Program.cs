@@ -9,6 +9,7 @@ using Runs.Host.Access;
 using Runs.Host.Http;
 using Runs.Host.Operations;
 using Runs.Host.Runs;
+using Runs.Host.Runs.Logs;
 using Runs.Host.Runs.Triggering;
 using Runs.Projections;
 using Scalar.AspNetCore;
@@ -35,7 +36,8 @@ builder.Services.AddSingleton(TimeProvider.System);
 // Marten: the event store and its projections.
 builder.Services.AddMarten(options =>
     {
-        RunsStore.Configure(options, connectionString);
+        RunsStore.Configure(options, connectionString,
+            builder.Configuration.GetValue($"{RunsOptions.Section}:Telemetry:MaxSamplesPerRun", new TelemetryOptions().MaxSamplesPerRun));
         options.Schema.For<ApiToken>().UniqueIndex(t => t.Hash);
         options.Schema.For<IdempotentTrigger>();
     })
@@ -68,6 +70,8 @@ builder.Services.AddSingleton<JsonBody>();
 builder.Services.AddSingleton<RunSecrets>();
 builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(connectionString));
 builder.Services.AddHostedService<IdempotencyCleanup>();
+builder.Services.AddSingleton<RunChangeFeed>();
+builder.Services.AddHostedService(services => services.GetRequiredService<RunChangeFeed>());
 
 // Auth: every /v1 route needs a bearer token; limits keep one client from starving the others.
 builder.Services.AddAuthentication(BearerTokens.SchemeName)

@@ -11,6 +11,20 @@ public sealed class RunsOptions
     public SecretsOptions Secrets { get; set; } = new();
     public IdempotencyOptions Idempotency { get; set; } = new();
     public LogsOptions Logs { get; set; } = new();
+    public SseOptions Sse { get; set; } = new();
+    public TelemetryOptions Telemetry { get; set; } = new();
+}
+
+public sealed class SseOptions
+{
+    /// <summary>A live stream sends a <c>: ping</c> comment when nothing else was sent for this long.</summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+public sealed class TelemetryOptions
+{
+    /// <summary>Past this many samples a run's series is downsampled, never truncated.</summary>
+    public int MaxSamplesPerRun { get; set; } = 2000;
 }
 
 public sealed class LogsOptions
@@ -118,6 +132,14 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         if (options.Logs.MaxLinesPerRequest < 1)
         {
             failures.Add("Runs:Logs:MaxLinesPerRequest must be at least 1.");
+        }
+        if (options.Sse.PingInterval < TimeSpan.FromMilliseconds(100))
+        {
+            failures.Add("Runs:Sse:PingInterval must be at least 00:00:00.1.");
+        }
+        if (options.Telemetry.MaxSamplesPerRun < 3)
+        {
+            failures.Add("Runs:Telemetry:MaxSamplesPerRun must be at least 3.");
         }
         var secrets = options.Secrets;
         if (string.IsNullOrWhiteSpace(secrets.CurrentKeyId))

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Marten;
+using Npgsql;
 using Runs.Domain;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
@@ -42,5 +44,36 @@ public static class LogLineStore
             lines.Select(l => (short)l.Level).ToArray(),
             lines.Select(l => l.Message).ToArray(),
             lines.Select(l => l.Internal).ToArray());
+    }
+
+    /// <summary>Which lines a read wants: after an id, at or above a level, the first or the last N.</summary>
+    public sealed record Range(long AfterId = 0, LogLevel? MinimumLevel = null, bool IncludeInternal = false, int? Limit = null, int? Tail = null);
+
+    /// <summary>Streams lines in id order straight from the index; memory does not grow with the log.</summary>
+    public static async IAsyncEnumerable<LogLine> ReadAsync(
+        NpgsqlDataSource database, string runId, Range range, [EnumeratorCancellation] CancellationToken cancellation)
+    {
+        var filter = "run_id = $1 and line_id > $2 and level >= $3" + (range.IncludeInternal ? "" : " and not internal");
+        var columns = "line_id, at, level, message, internal";
+        var table = $"{RunsStore.Schema}.{TableName}";
+        var sql = range.Tail is { } tail
+            ? $"select {columns} from (select {columns} from {table} where {filter} order by line_id desc limit {tail}) last order by line_id"
+            : $"select {columns} from {table} where {filter} order by line_id" + (range.Limit is { } limit ? $" limit {limit}" : "");
+
+        await using var connection = await database.OpenConnectionAsync(cancellation);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new() { Value = runId });
+        command.Parameters.Add(new() { Value = range.AfterId });
+        command.Parameters.Add(new() { Value = (short)(range.MinimumLevel ?? LogLevel.Debug) });
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            yield return new LogLine(
+                reader.GetInt64(0),
+                reader.GetFieldValue<DateTimeOffset>(1),
+                (LogLevel)reader.GetInt16(2),
+                reader.GetString(3),
+                reader.GetBoolean(4));
+        }
     }
 }

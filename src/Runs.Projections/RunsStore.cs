@@ -15,7 +15,7 @@ public static class RunsStore
     /// <summary>The PostgreSQL schema holding Marten's, Wolverine's and our own tables.</summary>
     public const string Schema = "runs";
 
-    public static void Configure(StoreOptions options, string connectionString)
+    public static void Configure(StoreOptions options, string connectionString, int maxTelemetrySamplesPerRun = 2000)
     {
         // Sessions never change connection state, so the pool can skip DISCARD ALL on every return.
         options.Connection(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString);
@@ -37,6 +37,7 @@ public static class RunsStore
         ]);
 
         options.Projections.Add<RunProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add(new TelemetryProjection(maxTelemetrySamplesPerRun), ProjectionLifecycle.Inline);
         options.Storage.ExtendedSchemaObjects.Add(LogLineStore.Table(options.DatabaseSchemaName));
         options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Table(options.DatabaseSchemaName));
         options.Schema.For<Run>()

@@ -13,22 +13,22 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
     public JsonSerializerOptions SerializerOptions => json.Value.SerializerOptions;
 
     /// <summary>An absent body is allowed (gives <c>null</c>) unless <paramref name="required"/>.</summary>
-    public async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, bool required = false)
+    public async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, bool required = false, long? limit = null)
         where T : class
     {
-        var (body, _, problem) = await ReadWithBytesAsync<T>(request, required);
+        var (body, _, problem) = await ReadWithBytesAsync<T>(request, required, limit);
         return (body, problem);
     }
 
     /// <summary>As <see cref="ReadAsync{T}"/>, also giving the raw bytes (to fingerprint the request).</summary>
-    public async Task<(T? Body, byte[] Bytes, IResult? Problem)> ReadWithBytesAsync<T>(HttpRequest request, bool required = false)
+    public async Task<(T? Body, byte[] Bytes, IResult? Problem)> ReadWithBytesAsync<T>(HttpRequest request, bool required = false, long? limit = null)
         where T : class
     {
-        var limit = options.Value.Limits.MaxJsonBodyBytes;
-        var (bytes, tooLarge) = await ReadLimitedAsync(request, limit);
+        var max = limit ?? options.Value.Limits.MaxJsonBodyBytes;
+        var (bytes, tooLarge) = await ReadLimitedAsync(request, max);
         if (tooLarge)
         {
-            return (null, [], Problems.TooLarge(limit));
+            return (null, [], Problems.TooLarge(max));
         }
 
         var hasBody = bytes.Length > 0;

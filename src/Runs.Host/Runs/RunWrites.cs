@@ -25,7 +25,8 @@ public static class RunWrites
         IDocumentSession session,
         IValidator<TBody>? validator,
         Func<TBody?, Run, Decision> decide,
-        bool bodyRequired = false)
+        bool bodyRequired = false,
+        Func<Run, Decision.Append, Task<IResult>>? answer = null)
         where TBody : class
     {
         if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
@@ -41,11 +42,13 @@ public static class RunWrites
         {
             return Problems.Invalid(validation);
         }
-        return await AppendAsync(job, run, http, session, current => decide(body, current));
+        return await AppendAsync(job, run, http, session, current => decide(body, current), answer);
     }
 
+    /// <summary>Fetches, decides and appends; answers with the run unless <paramref name="answer"/> says otherwise.</summary>
     public static async Task<IResult> AppendAsync(
-        string job, string run, HttpContext http, IDocumentSession session, Func<Run, Decision> decide)
+        string job, string run, HttpContext http, IDocumentSession session, Func<Run, Decision> decide,
+        Func<Run, Decision.Append, Task<IResult>>? answer = null)
     {
         var (expected, malformed) = ETags.Expected(http.Request);
         if (malformed)
@@ -85,12 +88,15 @@ public static class RunWrites
             return Problems.Decision(decision);
         }
 
-        stream.AppendMany(append.Events);
-        LogLineStore.Queue(session, run, append.Lines ?? []);
-
         var after = append.Events.Aggregate(current, Run.Fold);
         http.Response.Headers.ETag = ETags.Of(after.Version);
-        return Results.Ok(RunView.From(after));
+        if (append.Events.Count > 0)
+        {
+            stream.AppendMany(append.Events);
+            LogLineStore.Queue(session, run, append.Lines ?? []);
+            RunChanges.Queue(session, run);
+        }
+        return answer is null ? Results.Ok(RunView.From(after)) : await answer(after, append);
     }
 
     private static IResult NotFound(string job, string run) => Problems.NotFound($"No run '{run}' in job '{job}'.");

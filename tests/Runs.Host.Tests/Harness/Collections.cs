@@ -43,3 +43,26 @@ public sealed class LimitsCollection : ICollectionFixture<LimitsHost>
 {
     public const string Name = "limits";
 }
+
+/// <summary>A host with small log and telemetry caps and a fast ping, so caps and pings are quick to reach.</summary>
+public sealed class LogsHost : RunsHost
+{
+    protected override string DatabaseSuffix => "logs";
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => Settings(builder);
+
+    public static void Settings(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Runs:Logs:MaxLinesPerRun", "10");
+        builder.UseSetting("Runs:Logs:MaxLinesPerRequest", "50");
+        builder.UseSetting("Runs:Logs:MaxLineLength", "100");
+        builder.UseSetting("Runs:Telemetry:MaxSamplesPerRun", "20");
+        builder.UseSetting("Runs:Sse:PingInterval", "00:00:00.300");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LogsCollection : ICollectionFixture<LogsHost>
+{
+    public const string Name = "logs";
+}

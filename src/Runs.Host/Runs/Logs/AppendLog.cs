@@ -1,0 +1,110 @@
+using System.Text;
+using FluentValidation;
+using Marten;
+using Microsoft.Extensions.Options;
+using Runs.Domain;
+using LogLevel = Runs.Domain.LogLevel;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Logs;
+
+public sealed record LogLineRequest(string? Level = null, string? Message = null, DateTimeOffset? At = null, bool Internal = false);
+
+/// <summary>The JSON body of <c>POST .../runs/{run}/log</c>; <c>text/plain</c> bodies are one info line per line.</summary>
+public sealed record AppendLogRequest(IReadOnlyList<LogLineRequest?>? Lines = null)
+{
+    public sealed class Validator : AbstractValidator<AppendLogRequest>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.Lines).NotNull().WithMessage("'lines' is required: an array of {level, message, at?, internal?}.");
+            RuleForEach(x => x.Lines).NotNull().WithMessage("Each line must be an object.").ChildRules(line =>
+            {
+                line.RuleFor(l => l!.Level).Must(l => l is null || LogLevels.TryParse(l, out _))
+                    .WithMessage("'level' must be debug, info, warn or error.");
+                line.RuleFor(l => l!.Message).NotNull().WithMessage("'message' is required.");
+            });
+        }
+    }
+}
+
+/// <summary>What an append did: lines kept and dropped, and the ids of the lines stored.</summary>
+public sealed record LogAppendResult(int Appended, int Dropped, long? FirstId, long? LastId);
+
+public static class AppendLogEndpoint
+{
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/log", OperationId = "AppendLog")]
+    [Tags("Logs and telemetry")]
+    [Consumes(typeof(AppendLogRequest), "application/json", "text/plain")]
+    [ProducesResponseType<LogAppendResult>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Post(
+        string job, string run, HttpContext http, JsonBody json, IDocumentSession session,
+        RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock)
+    {
+        if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
+        {
+            return refused;
+        }
+        var (lines, problem) = await ReadLinesAsync(http.Request, json, options.Value);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var limits = options.Value.Logs.Limits;
+        return await RunWrites.AppendAsync(job, run, http, session,
+            current => RunDecider.AppendLog(current, lines, limits, secrets.ScrubberFor(current), clock.GetUtcNow()),
+            (_, append) => Task.FromResult(Results.Ok(Answer((LogAppended)append.Events[0]))));
+    }
+
+    public static LogAppendResult Answer(LogAppended e) => new(e.Appended, e.Dropped, e.FirstLineId, e.LastLineId);
+
+    private static async Task<(IReadOnlyList<LogLineInput> Lines, IResult? Problem)> ReadLinesAsync(
+        HttpRequest request, JsonBody json, RunsOptions options)
+    {
+        var maxLines = options.Logs.MaxLinesPerRequest;
+        var maxBytes = options.Limits.MaxLogBodyBytes;
+        if (request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            var (bytes, tooLarge) = await JsonBody.ReadLimitedAsync(request, maxBytes);
+            if (tooLarge)
+            {
+                return ([], Problems.TooLarge(maxBytes));
+            }
+            var text = Encoding.UTF8.GetString(bytes);
+            var split = text.Split('\n');
+            var count = text.EndsWith('\n') ? split.Length - 1 : split.Length;
+            if (count > maxLines)
+            {
+                return ([], TooManyLines(maxLines));
+            }
+            return ([.. split.Take(count).Select(l => new LogLineInput(LogLevel.Info, l.TrimEnd('\r')))], null);
+        }
+
+        var (body, problem) = await json.ReadAsync<AppendLogRequest>(request, required: true, limit: maxBytes);
+        if (problem is not null)
+        {
+            return ([], problem);
+        }
+        if (new AppendLogRequest.Validator().Validate(body!) is { IsValid: false } validation)
+        {
+            return ([], Problems.Invalid(validation));
+        }
+        if (body!.Lines!.Count > maxLines)
+        {
+            return ([], TooManyLines(maxLines));
+        }
+        return ([.. body.Lines.Select(l =>
+        {
+            LogLevels.TryParse(l!.Level ?? "info", out var level);
+            return new LogLineInput(level, l.Message!, l.At, l.Internal);
+        })], null);
+    }
+
+    private static IResult TooManyLines(int max) =>
+        Results.Problem(
+            detail: $"A request may carry at most {max} lines; send the rest in another request.",
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "Too many lines.");
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Marten;
+using Npgsql;
+using Runs.Domain;
+using LogLevel = Runs.Domain.LogLevel;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Runs.Projections;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Logs;
+
+public static class ReadLogEndpoint
+{
+    public const int MaxLimit = 100_000;
+
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/log", OperationId = "ReadLog")]
+    [Tags("Logs and telemetry")]
+    [Produces("text/plain", "application/json")]
+    [ProducesResponseType<LogLineView[]>(StatusCodes.Status200OK, "application/json")]
+    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
+        {
+            return Problems.NotFound($"No run '{run}' in job '{job}'.");
+        }
+        return await WriteAsync(http, found, database, json);
+    }
+
+    [WolverineGet("/v1/jobs/{job}/log", OperationId = "ReadJobLog")]
+    [Tags("Logs and telemetry")]
+    [Produces("text/plain", "application/json")]
+    [ProducesResponseType<LogLineView[]>(StatusCodes.Status200OK, "application/json")]
+    public static async Task<IResult> GetLatest(string job, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        var latest = JobName.IsValid(job)
+            ? await session.Query<Run>().Where(r => r.Job == job).OrderByDescending(r => r.Id).FirstOrDefaultAsync(http.RequestAborted)
+            : null;
+        if (latest is null)
+        {
+            return Problems.NotFound($"Job '{job}' has no runs.");
+        }
+        http.Response.Headers["Runs-Run-Id"] = latest.Id;
+        return await WriteAsync(http, latest, database, json);
+    }
+
+    /// <summary>Parses after_id, limit, tail and level; a problem when one is malformed.</summary>
+    public static (LogLineStore.Range? Range, IResult? Problem) Parse(HttpRequest request)
+    {
+        var query = request.Query;
+        long afterId = 0;
+        if (query.TryGetValue("after_id", out var after) && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterId)))
+        {
+            return (null, Problems.Invalid("after_id", "'after_id' must be a non-negative integer."));
+        }
+        int? limit = null, tail = null;
+        foreach (var (name, set) in new (string, Action<int>)[] { ("limit", v => limit = v), ("tail", v => tail = v) })
+        {
+            if (!query.TryGetValue(name, out var text))
+            {
+                continue;
+            }
+            if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value <= 0)
+            {
+                return (null, Problems.Invalid(name, $"'{name}' must be a positive integer."));
+            }
+            set(Math.Min(value, MaxLimit));
+        }
+        if (limit is not null && tail is not null)
+        {
+            return (null, Problems.Invalid("tail", "Give 'limit' (the first N lines) or 'tail' (the last N), not both."));
+        }
+        LogLevel? level = null;
+        if (query.TryGetValue("level", out var levelText))
+        {
+            if (!LogLevels.TryParse(levelText, out var parsed))
+            {
+                return (null, Problems.Invalid("level", "'level' must be debug, info, warn or error."));
+            }
+            level = parsed;
+        }
+        var internalLines = request.HttpContext.User.HasClaim(BearerTokens.ScopeClaim, Scopes.Admin);
+        return (new LogLineStore.Range(afterId, level, internalLines, limit, tail), null);
+    }
+
+    private static async Task<IResult> WriteAsync(HttpContext http, Run run, NpgsqlDataSource database, JsonBody json)
+    {
+        var (range, problem) = Parse(http.Request);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var lines = LogLineStore.ReadAsync(database, run.Id, range!, http.RequestAborted);
+        var response = http.Response;
+        if (Negotiation.WantsJson(http.Request))
+        {
+            response.ContentType = "application/json; charset=utf-8";
+            await using var writer = new Utf8JsonWriter(response.BodyWriter);
+            writer.WriteStartArray();
+            await foreach (var line in lines)
+            {
+                JsonSerializer.Serialize(writer, LogLineView.From(line), json.SerializerOptions);
+                if (writer.BytesPending > 32 * 1024)
+                {
+                    await writer.FlushAsync(http.RequestAborted);
+                }
+            }
+            writer.WriteEndArray();
+            await writer.FlushAsync(http.RequestAborted);
+        }
+        else
+        {
+            response.ContentType = "text/plain; charset=utf-8";
+            await using var text = new StreamWriter(response.Body, new UTF8Encoding(false), 32 * 1024);
+            await foreach (var line in lines)
+            {
+                await text.WriteAsync(LogLineView.Text(line));
+            }
+        }
+        return Results.Empty;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Marten;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Runs.Projections;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Logs;
+
+/// <summary>The final event of a live log: how the run ended.</summary>
+public sealed record RunEnded(string Status, int? ExitCode, DateTimeOffset? StartedOn, DateTimeOffset? CompletedOn);
+
+public static class StreamLogEndpoint
+{
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/log/stream", OperationId = "StreamLog")]
+    [Tags("Logs and telemetry")]
+    [Produces("text/event-stream")]
+    [DisableRequestTimeout]
+    public static async Task<IResult> Get(
+        string job, string run, HttpContext http, IDocumentStore store, NpgsqlDataSource database,
+        RunChangeFeed feed, JsonBody json, IOptions<RunsOptions> options)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        await using var session = store.QuerySession();
+        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
+        {
+            return Problems.NotFound($"No run '{run}' in job '{job}'.");
+        }
+        if (http.Request.Headers.TryGetValue("Last-Event-ID", out var lastEventId))
+        {
+            http.Request.QueryString = http.Request.QueryString.Add("after_id", lastEventId.ToString());
+        }
+        var (range, problem) = ReadLogEndpoint.Parse(http.Request);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.Body.FlushAsync(http.RequestAborted);
+
+        // Subscribe before the first read, so a line committed between the read and the wait still signals.
+        using var subscription = feed.Subscribe(run);
+        var ping = options.Value.Sse.PingInterval;
+        var lastId = range!.AfterId;
+        var cancellation = http.RequestAborted;
+        try
+        {
+            while (true)
+            {
+                await foreach (var line in LogLineStore.ReadAsync(database, run, range with { AfterId = lastId, Limit = null, Tail = null }, cancellation))
+                {
+                    var data = JsonSerializer.Serialize(LogLineView.From(line), json.SerializerOptions);
+                    await response.WriteAsync($"id: {line.Id.ToString(CultureInfo.InvariantCulture)}\nevent: log\ndata: {data}\n\n", cancellation);
+                    lastId = line.Id;
+                }
+                await response.Body.FlushAsync(cancellation);
+
+                await using (var check = store.QuerySession())
+                {
+                    var current = await check.LoadAsync<Run>(run, cancellation);
+                    if (current is not null && current.Status.IsTerminal() && current.LastLineId <= lastId)
+                    {
+                        var ended = new RunEnded(current.Status.Name(), current.ExitCode, current.StartedOn, current.CompletedOn);
+                        await response.WriteAsync($"event: state\ndata: {JsonSerializer.Serialize(ended, json.SerializerOptions)}\n\n", cancellation);
+                        await response.Body.FlushAsync(cancellation);
+                        return Results.Empty;
+                    }
+                }
+
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                wait.CancelAfter(ping);
+                try
+                {
+                    await subscription.Changes.ReadAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+                {
+                    await response.WriteAsync(": ping\n\n", cancellation);
+                    await response.Body.FlushAsync(cancellation);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return Results.Empty;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Marten;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Telemetry;
+
+public static class ReadTelemetryEndpoint
+{
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "ReadTelemetry")]
+    [Tags("Logs and telemetry")]
+    [ProducesResponseType<TelemetryView>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
+        {
+            return Problems.NotFound($"No run '{run}' in job '{job}'.");
+        }
+        if (ETags.NotModified(http, found.Version))
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+        var series = await session.LoadAsync<TelemetrySeries>(run, http.RequestAborted);
+        return Results.Ok(new TelemetryView(found.TelemetrySummary, series?.Samples ?? []));
+    }
+}

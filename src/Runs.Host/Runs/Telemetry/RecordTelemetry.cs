@@ -1,0 +1,59 @@
+using System.Text.Json;
+using FluentValidation;
+using Marten;
+using Microsoft.Extensions.Options;
+using Runs.Domain;
+using Runs.Host.Http;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Telemetry;
+
+/// <summary>
+/// The body of <c>POST .../runs/{run}/telemetry</c>: a summary patch (shallow-merged into the run's
+/// summary) and/or samples (<c>at</c> defaults to the server's time; other fields are numbers).
+/// </summary>
+public sealed record RecordTelemetryRequest(Dictionary<string, JsonElement>? Summary = null, List<Dictionary<string, JsonElement>>? Samples = null)
+{
+    public const int MaxSamplesPerRequest = 1000;
+
+    public sealed class Validator : AbstractValidator<RecordTelemetryRequest>
+    {
+        public Validator()
+        {
+            RuleFor(x => x).Must(x => x.Summary is not null || x.Samples is not null).OverridePropertyName("body")
+                .WithMessage("Give a 'summary', 'samples', or both.");
+            RuleFor(x => x.Summary).SetValidator(new TelemetrySummaryRules()!);
+            RuleFor(x => x.Samples).Must(s => s!.Count <= MaxSamplesPerRequest).When(x => x.Samples is not null)
+                .WithMessage($"At most {MaxSamplesPerRequest} samples per request.");
+            RuleForEach(x => x.Samples).Must(s => s is not null && TelemetrySamples.IsValid(s)).WithMessage(TelemetrySamples.Rule);
+        }
+    }
+}
+
+/// <summary>A run's telemetry: its summary and its (possibly downsampled) samples, oldest first.</summary>
+public sealed record TelemetryView(IReadOnlyDictionary<string, JsonElement> Summary, IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> Samples);
+
+public static class RecordTelemetryEndpoint
+{
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "RecordTelemetry")]
+    [Tags("Logs and telemetry")]
+    [Consumes(typeof(RecordTelemetryRequest), "application/json")]
+    [ProducesResponseType<TelemetryView>(StatusCodes.Status200OK)]
+    public static Task<IResult> Post(
+        string job, string run, HttpContext http, JsonBody json, IDocumentSession session,
+        IOptions<RunsOptions> options, TimeProvider clock)
+    {
+        var now = clock.GetUtcNow();
+        return RunWrites.ExecuteAsync(job, run, http, json, session, new RecordTelemetryRequest.Validator(),
+            (body, current) => RunDecider.Decide(current,
+                new RecordTelemetry(body!.Summary, [.. (body.Samples ?? []).Select(s => TelemetrySamples.Stamp(s, now))]), now),
+            bodyRequired: true,
+            answer: async (after, append) =>
+            {
+                var series = await session.LoadAsync<TelemetrySeries>(run, http.RequestAborted) ?? new TelemetrySeries { Id = run };
+                var sampled = (TelemetrySampled)append.Events[0];
+                series = series.With(sampled.Samples, options.Value.Telemetry.MaxSamplesPerRun);
+                return Results.Ok(new TelemetryView(after.TelemetrySummary, series.Samples));
+            });
+    }
+}

@@ -1,0 +1,286 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Alba;
+using Npgsql;
+using Runs.Host.Access;
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+[Collection(LogsCollection.Name)]
+public sealed class LogTests(LogsHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+    private string _token = "";
+
+    public async Task InitializeAsync()
+    {
+        await fixture.ResetAsync();
+        _token = await fixture.TokenAsync("runner", [Scopes.RunsRead, Scopes.RunsWrite]);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task<JsonNode> Append(JsonNode run, object body, int status = 200, string? token = null) =>
+        await (await _host.Scenario(s =>
+        {
+            s.Post.Json(body).ToUrl($"{run["uri"]}/log");
+            s.Bearer(token ?? _token);
+            s.StatusCodeShouldBe(status);
+        })).Json();
+
+    private async Task<string> ReadText(JsonNode run, string query = "", string? token = null) =>
+        await (await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/log{query}"); s.Bearer(token ?? _token); })).ReadAsTextAsync();
+
+    private async Task<JsonArray> ReadJson(JsonNode run, string query = "", string? token = null) =>
+        (await (await _host.Scenario(s =>
+        {
+            s.Get.Url($"{run["uri"]}/log{query}");
+            s.WithRequestHeader("Accept", "application/json");
+            s.Bearer(token ?? _token);
+        })).Json()).AsArray();
+
+    private static object Lines(params string[] messages) => new { lines = messages.Select(m => new { level = "info", message = m }) };
+
+    [Fact]
+    public async Task A_batch_is_one_event_with_gap_free_line_ids()
+    {
+        var run = await _host.TriggerAsync(_token);
+
+        var first = await Append(run, Lines("a", "b", "c"));
+        var second = await Append(run, new { lines = new object[] { new { level = "warn", message = "d", at = "2030-01-01T00:00:00Z" } } });
+
+        Assert.Equal((3, 0, 1, 3), ((int)first["appended"]!, (int)first["dropped"]!, (int)first["first_id"]!, (int)first["last_id"]!));
+        Assert.Equal((4, 4), ((int)second["first_id"]!, (int)second["last_id"]!));
+        var lines = await ReadJson(run);
+        Assert.Equal([1, 2, 3, 4], lines.Select(l => (int)l!["id"]!));
+        Assert.Equal("2030-01-01T00:00:00.000Z", (string)lines[3]!["at"]!);
+        Assert.Equal("warn", (string)lines[3]!["level"]!);
+    }
+
+    [Fact]
+    public async Task The_event_keeps_the_range_and_a_digest_of_the_lines()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Append(run, Lines("x", "y"));
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select data from runs.mt_events where stream_id = $1 and type = 'log_appended'", connection)
+        {
+            Parameters = { new() { Value = (string)run["id"]! } },
+        };
+        var data = JsonNode.Parse((string)(await command.ExecuteScalarAsync())!)!;
+        Assert.Equal(1, (int)data["first_line_id"]!);
+        Assert.Equal(2, (int)data["last_line_id"]!);
+        Assert.Matches("^[0-9a-f]{64}$", (string)data["sha256"]!);
+        Assert.Null(data["message"]);
+        Assert.DoesNotContain("\"x\"", data.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Plain_text_is_one_info_line_per_line_and_reads_back_as_text()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text("first\r\nsecond\n").ToUrl($"{run["uri"]}/log");
+            s.Bearer(_token);
+        });
+        Assert.Equal(2, (int)(await result.Json())["appended"]!);
+
+        var text = await ReadText(run);
+        var lines = text.TrimEnd('\n').Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO first$", lines[0]);
+        Assert.EndsWith(" INFO second", lines[1]);
+    }
+
+    [Fact]
+    public async Task Reads_filter_by_after_id_limit_tail_and_minimum_level()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Append(run, new
+        {
+            lines = new object[]
+            {
+                new { level = "debug", message = "1" }, new { level = "info", message = "2" }, new { level = "warn", message = "3" },
+                new { level = "error", message = "4" }, new { level = "info", message = "5" },
+            },
+        });
+
+        Assert.Equal(["3", "4", "5"], (await ReadJson(run, "?after_id=2")).Select(l => (string)l!["message"]!));
+        Assert.Equal(["1", "2"], (await ReadJson(run, "?limit=2")).Select(l => (string)l!["message"]!));
+        Assert.Equal(["4", "5"], (await ReadJson(run, "?tail=2")).Select(l => (string)l!["message"]!));
+        Assert.Equal(["3", "4"], (await ReadJson(run, "?level=warn")).Select(l => (string)l!["message"]!));
+        Assert.Equal(["4"], (await ReadJson(run, "?level=warn&after_id=3&limit=1")).Select(l => (string)l!["message"]!));
+    }
+
+    [Theory]
+    [InlineData("?level=loud", "level")]
+    [InlineData("?limit=0", "limit")]
+    [InlineData("?limit=abc", "limit")]
+    [InlineData("?tail=-1", "tail")]
+    [InlineData("?after_id=-5", "after_id")]
+    [InlineData("?limit=2&tail=2", "tail")]
+    public async Task Bad_read_parameters_are_400(string query, string field)
+    {
+        var run = await _host.TriggerAsync(_token);
+        var result = await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/log{query}"); s.Bearer(_token); s.StatusCodeShouldBe(400); });
+        Assert.NotNull((await result.ProblemAsync(400))["errors"]![field]);
+    }
+
+    [Fact]
+    public async Task A_run_without_lines_reads_as_an_empty_body_or_array()
+    {
+        var run = await _host.TriggerAsync(_token);
+        Assert.Equal("", await ReadText(run));
+        Assert.Empty(await ReadJson(run));
+    }
+
+    [Fact]
+    public async Task Internal_lines_are_shown_only_to_admin_tokens()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Append(run, new { lines = new object[] { new { level = "info", message = "public" }, new { level = "debug", message = "runner internals", @internal = true } } });
+        var admin = await fixture.TokenAsync("ops", [Scopes.Admin]);
+
+        Assert.Equal(["public"], (await ReadJson(run)).Select(l => (string)l!["message"]!));
+        Assert.Equal(["public", "runner internals"], (await ReadJson(run, token: admin)).Select(l => (string)l!["message"]!));
+    }
+
+    [Fact]
+    public async Task Secrets_and_credentials_are_scrubbed_before_anything_is_stored()
+    {
+        var run = await _host.TriggerAsync(_token, body: new { env = new[] { new { key = "API_KEY", value = "tops3cret-4242", secret = true } } });
+
+        await Append(run, Lines(
+            "calling with tops3cret-4242",
+            "Authorization: Bearer eyJhbGciOi.abc",
+            "postgres://app:pw123@db:5432/x",
+            "Server=db;User Id=app;Password=pw456;",
+            "using AKIAIOSFODNN7EXAMPLE"));
+
+        var text = await ReadText(run);
+        Assert.Contains("calling with [REDACTED]", text);
+        Assert.Contains("Bearer [REDACTED]", text);
+        Assert.Contains("postgres://app:[REDACTED]@db", text);
+        Assert.Contains("Password=[REDACTED]", text);
+        Assert.Contains("using [REDACTED]", text);
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        foreach (var secret in new[] { "tops3cret-4242", "pw123", "pw456", "AKIAIOSFODNN7EXAMPLE" })
+        {
+            await using var command = new NpgsqlCommand(
+                "select (select count(*) from runs.log_lines where message like $1) + (select count(*) from runs.mt_events where data::text like $1) + (select count(*) from runs.mt_doc_run where data::text like $1)",
+                connection)
+            {
+                Parameters = { new() { Value = $"%{secret}%" } },
+            };
+            Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+        }
+    }
+
+    [Fact]
+    public async Task Past_the_cap_lines_are_dropped_counted_and_marked_once()
+    {
+        var run = await _host.TriggerAsync(_token);
+
+        var first = await Append(run, Lines([.. Enumerable.Range(1, 15).Select(i => $"line {i}")]));
+        var second = await Append(run, Lines("more", "and more"));
+
+        Assert.Equal((10, 5), ((int)first["appended"]!, (int)first["dropped"]!));
+        Assert.Equal((0, 2), ((int)second["appended"]!, (int)second["dropped"]!));
+        Assert.Null(second["first_id"]);
+        var lines = await ReadJson(run);
+        Assert.Equal(11, lines.Count);
+        Assert.Contains("cap of 10 lines", (string)lines[10]!["message"]!);
+        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        Assert.Equal(10, (int)read["log_lines"]!);
+        Assert.Equal(7, (int)read["log_lines_dropped"]!);
+    }
+
+    [Fact]
+    public async Task Over_long_lines_are_cut_with_a_marker()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Append(run, Lines(new string('x', 300)));
+        var message = (string)(await ReadJson(run))[0]!["message"]!;
+        Assert.StartsWith(new string('x', 100), message);
+        Assert.EndsWith("[line truncated]", message);
+    }
+
+    [Fact]
+    public async Task Too_many_lines_in_one_request_is_413_and_nothing_is_stored()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Json(Lines([.. Enumerable.Range(1, 51).Select(i => $"{i}")])).ToUrl($"{run["uri"]}/log");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(413);
+        });
+        await result.ProblemAsync(413);
+        Assert.Empty(await ReadJson(run));
+    }
+
+    [Theory]
+    [InlineData("{}", "lines")]
+    [InlineData("{\"lines\":[{\"level\":\"loud\",\"message\":\"x\"}]}", "lines[0].level")]
+    [InlineData("{\"lines\":[{\"level\":\"info\"}]}", "lines[0].message")]
+    [InlineData("{\"lines\":[{\"message\":\"x\",\"at\":\"noon\"}]}", "lines[0].at")]
+    [InlineData("{\"lines\":\"x\"}", "lines")]
+    public async Task Malformed_appends_are_400_naming_the_field(string body, string field)
+    {
+        var run = await _host.TriggerAsync(_token);
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl($"{run["uri"]}/log");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        var errors = (await result.ProblemAsync(400))["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey(field), $"expected '{field}' in {errors.ToJsonString()}");
+    }
+
+    [Fact]
+    public async Task Appends_after_the_run_ended_are_409()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.CommandAsync(_token, run, "cancel");
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Json(Lines("late")).ToUrl($"{run["uri"]}/log");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(409);
+        });
+        Assert.Equal("canceled", (string)(await result.ProblemAsync(409))["current_status"]!);
+    }
+
+    [Fact]
+    public async Task The_job_log_is_the_latest_runs_log()
+    {
+        var older = await _host.TriggerAsync(_token, job: "etl");
+        await Append(older, Lines("old"));
+        await Task.Delay(1100);
+        var newer = await _host.TriggerAsync(_token, job: "etl");
+        await Append(newer, Lines("new"));
+
+        var result = await _host.Scenario(s => { s.Get.Url("/v1/jobs/etl/log"); s.Bearer(_token); });
+        Assert.EndsWith(" INFO new\n", await result.ReadAsTextAsync());
+        await _host.Scenario(s => { s.Get.Url("/v1/jobs/no-runs-here/log"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+    }
+
+    [Fact]
+    public async Task The_last_error_lines_are_kept_on_the_run()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Append(run, new { lines = Enumerable.Range(1, 7).Select(i => new { level = "error", message = $"e{i}" }) });
+        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        Assert.Equal(["e3", "e4", "e5", "e6", "e7"], read["last_error_lines"]!.AsArray().Select(l => (string)l!));
+    }
+}
