@@ -1,0 +1,179 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Alba;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Runs.Host.Access;
+using Runs.Host.Tests.Harness;
+using Wolverine;
+
+namespace Runs.Host.Tests;
+
+[Collection(LogsCollection.Name)]
+public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+    private string _token = "";
+
+    public async Task InitializeAsync()
+    {
+        await fixture.ResetAsync();
+        _token = await fixture.TokenAsync("runner", [Scopes.RunsRead, Scopes.RunsWrite]);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private Task Append(IAlbaHost host, JsonNode run, params string[] messages) =>
+        host.Scenario(s =>
+        {
+            s.Post.Json(new { lines = messages.Select(m => new { level = "info", message = m }) }).ToUrl($"{run["uri"]}/log");
+            s.Bearer(_token);
+        });
+
+    private static async Task<List<ServerSentEvent>> ReadLogEvents(EventStream stream, int count)
+    {
+        var events = new List<ServerSentEvent>();
+        while (events.Count < count)
+        {
+            var next = await stream.NextAsync() ?? throw new InvalidOperationException("The stream closed early.");
+            if (next.Event == "log")
+            {
+                events.Add(next);
+            }
+        }
+        return events;
+    }
+
+    [Fact]
+    public async Task The_stream_sends_the_backlog_then_live_lines_then_the_final_state_and_closes()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.CommandAsync(_token, run, "start");
+        await Append(_host, run, "one", "two");
+
+        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+        Assert.Equal("text/event-stream", stream.Response.Content.Headers.ContentType!.MediaType);
+
+        var backlog = await ReadLogEvents(stream, 2);
+        Assert.Equal(["1", "2"], backlog.Select(e => e.Id));
+        Assert.Equal("one", (string)JsonNode.Parse(backlog[0].Data!)!["message"]!);
+
+        await Append(_host, run, "three");
+        var live = await ReadLogEvents(stream, 1);
+        Assert.Equal("3", live[0].Id);
+
+        await _host.CommandAsync(_token, run, "succeed", new { exit_code = 0 });
+        ServerSentEvent? state;
+        do
+        {
+            state = await stream.NextAsync();
+        }
+        while (state is { Comment: not null });
+        Assert.Equal("state", state!.Event);
+        var ended = JsonNode.Parse(state.Data!)!;
+        Assert.Equal("succeeded", (string)ended["status"]!);
+        Assert.Equal(0, (int)ended["exit_code"]!);
+        Assert.NotNull(ended["completed_on"]);
+        Assert.Null(await stream.NextAsync());
+    }
+
+    [Fact]
+    public async Task An_idle_stream_sends_pings()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+
+        var next = await stream.NextAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal("ping", next!.Comment);
+    }
+
+    [Fact]
+    public async Task A_finished_runs_stream_sends_its_lines_and_state_at_once()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Append(_host, run, "only");
+        await _host.CommandAsync(_token, run, "reject", new { reason = "no" });
+
+        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+
+        Assert.Equal("log", (await stream.NextAsync())!.Event);
+        Assert.Equal("state", (await stream.NextAsync())!.Event);
+        Assert.Null(await stream.NextAsync());
+    }
+
+    [Fact]
+    public async Task Resuming_after_the_last_event_id_loses_and_repeats_nothing_under_concurrent_appends()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.CommandAsync(_token, run, "start");
+
+        var writers = Task.Run(async () =>
+        {
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(async w =>
+            {
+                for (var i = 0; i < 2; i++)
+                {
+                    await Append(_host, run, $"w{w}-{i}");
+                }
+            }));
+        });
+
+        var seen = new List<long>();
+        await using (var first = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token))
+        {
+            seen.AddRange((await ReadLogEvents(first, 3)).Select(e => long.Parse(e.Id!)));
+        }
+        await using (var resumed = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token, seen[^1].ToString()))
+        {
+            await writers;
+            seen.AddRange((await ReadLogEvents(resumed, 8 - 3)).Select(e => long.Parse(e.Id!)));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 8).Select(i => (long)i), seen);
+    }
+
+    [Fact]
+    public async Task The_after_id_query_resumes_like_last_event_id()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Append(_host, run, "a", "b", "c");
+        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream?after_id=2", _token);
+        Assert.Equal("3", (await ReadLogEvents(stream, 1))[0].Id);
+    }
+
+    [Fact]
+    public async Task A_reader_on_one_host_sees_lines_written_through_another()
+    {
+        await using var writerHost = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseEnvironment("Development");
+            builder.UseSetting("ConnectionStrings:Runs", fixture.ConnectionString);
+            builder.UseSetting("Runs:Secrets:CurrentKeyId", "other");
+            builder.UseSetting("Runs:Secrets:Keys:other", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            LogsHost.Settings(builder);
+            builder.ConfigureServices(services => services.RunWolverineInSoloMode());
+        });
+        var run = await writerHost.TriggerAsync(_token);
+        await writerHost.CommandAsync(_token, run, "start");
+
+        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+        await Append(writerHost, run, "from the other host");
+
+        var line = (await ReadLogEvents(stream, 1))[0];
+        Assert.Equal("from the other host", (string)JsonNode.Parse(line.Data!)!["message"]!);
+    }
+
+    [Fact]
+    public async Task A_stream_of_another_jobs_run_is_404()
+    {
+        var run = await _host.TriggerAsync(_token, job: "alpha");
+        var response = await _host.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/beta/runs/{run["id"]}/log/stream")
+        {
+            Headers = { { "Authorization", $"Bearer {_token}" } },
+        });
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
