@@ -3,11 +3,19 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-// Drives full run lifecycles (trigger → start → succeed) over HTTP with N concurrent clients and
+// lifecycle (default): drives full run lifecycles (trigger → start → succeed) over HTTP with N concurrent clients and
 // reports commands/s and latency percentiles. Run by bench/lifecycle.sh, which also measures pgbench.
 //   dotnet run -c Release -- lifecycle --url http://127.0.0.1:5090 --token runs_... --clients 8 --seconds 20
 
 var options = Options.Parse(args);
+if (args.Length > 0 && args[0] == "logs")
+{
+    return await LogLoad.IngestAsync(options);
+}
+if (args.Length > 0 && args[0] == "sse")
+{
+    return await LogLoad.FanOutAsync(options);
+}
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients * 2 })
 {
     BaseAddress = new Uri(options.Url),
@@ -71,7 +79,7 @@ Console.WriteLine(JsonSerializer.Serialize(new
 }));
 return failures == 0 ? 0 : 1;
 
-internal sealed record Options(string Url, string Token, int Clients, int Seconds)
+internal sealed record Options(string Url, string Token, int Clients, int Seconds, int Readers)
 {
     public static Options Parse(string[] args)
     {
@@ -84,6 +92,7 @@ internal sealed record Options(string Url, string Token, int Clients, int Second
             Value("--url", "http://127.0.0.1:5090"),
             Value("--token", Environment.GetEnvironmentVariable("RUNS_TOKEN") ?? ""),
             int.Parse(Value("--clients", "8")),
-            int.Parse(Value("--seconds", "20")));
+            int.Parse(Value("--seconds", "20")),
+            int.Parse(Value("--readers", "500")));
     }
 }
