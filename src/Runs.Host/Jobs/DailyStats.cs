@@ -1,0 +1,92 @@
+using System.Globalization;
+using Npgsql;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Listing;
+using Runs.Projections.Queries;
+using Wolverine.Http;
+
+namespace Runs.Host.Jobs;
+
+public sealed record DailyStats(string TimeZone, IReadOnlyList<DayAggregate> Days);
+
+public static class DailyStatsEndpoint
+{
+    public const int MaxDays = 366;
+
+    [WolverineGet("/v1/stats/daily", OperationId = "GetDailyStats")]
+    [Tags("Jobs and statistics")]
+    [ProducesResponseType<DailyStats>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource database, TimeProvider clock)
+    {
+        if (http.User.RefuseUnlessScope(Scopes.RunsRead) is { } refused)
+        {
+            return refused;
+        }
+        var query = http.Request.Query;
+        string? zoneName = query["time_zone"];
+        if (string.IsNullOrWhiteSpace(zoneName))
+        {
+            return Problems.Invalid("time_zone", "'time_zone' is required: an IANA time zone such as Europe/Berlin.");
+        }
+        if (!TryZone(zoneName, out var zone))
+        {
+            return Problems.Invalid("time_zone", $"'{zoneName}' is not an IANA time zone.");
+        }
+
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
+        var (end, endProblem) = Date(query["end_date"], "end_date", today);
+        var (start, startProblem) = Date(query["start_date"], "start_date", end.AddDays(-29));
+        if ((endProblem ?? startProblem) is { } problem)
+        {
+            return problem;
+        }
+        if (end < start)
+        {
+            return Problems.Invalid("end_date", "'end_date' is before 'start_date'.");
+        }
+        if (end.DayNumber - start.DayNumber + 1 > MaxDays)
+        {
+            return Problems.Invalid("start_date", $"At most {MaxDays} days at once.");
+        }
+        var (filter, filterProblem) = Filters.Parse(query["filter"]);
+        if (filterProblem is not null)
+        {
+            return filterProblem;
+        }
+
+        var scope = JobScope.From(http.User.FindAll(BearerTokens.JobClaim).Select(c => c.Value));
+        var days = await JobStatistics.DailyAsync(database, zone.Id, start, end, scope, filter, http.RequestAborted);
+        return Results.Ok(new DailyStats(zone.Id, days));
+    }
+
+    private static bool TryZone(string name, out TimeZoneInfo zone)
+    {
+        zone = TimeZoneInfo.Utc;
+        if (name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '_' or '-' or '+'))
+        {
+            return false;
+        }
+        try
+        {
+            zone = TimeZoneInfo.FindSystemTimeZoneById(name);
+            // Windows-style names are not IANA names; PostgreSQL would not know them either.
+            return zone.HasIanaId;
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return false;
+        }
+    }
+
+    private static (DateOnly Date, IResult? Problem) Date(string? text, string field, DateOnly fallback)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return (fallback, null);
+        }
+        return DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? (date, null)
+            : (fallback, Problems.Invalid(field, $"'{field}' must be a date YYYY-MM-DD."));
+    }
+}

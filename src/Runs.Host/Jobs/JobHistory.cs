@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Projections.Queries;
+using Wolverine.Http;
+
+namespace Runs.Host.Jobs;
+
+public sealed record JobHistory(string Job, IReadOnlyList<JobStatistics.HistoryRow> Runs);
+
+public static class JobHistoryEndpoint
+{
+    private const string Row = "{0,-24}  {1,-33}  {2,-8}  {3,10}  {4}\n";
+
+    [WolverineGet("/v1/jobs/{job}/stats/runs", OperationId = "GetJobHistory")]
+    [Tags("Jobs and statistics")]
+    [Produces("text/plain", "application/json")]
+    [ProducesResponseType<JobHistory>(StatusCodes.Status200OK, "application/json")]
+    public static async Task<IResult> Get(string job, HttpContext http, NpgsqlDataSource database, JsonBody json)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        if (!JobName.IsValid(job))
+        {
+            return Problems.NotFound($"No job '{job}'.");
+        }
+        await using var rows = JobStatistics.HistoryAsync(database, job, http.RequestAborted).GetAsyncEnumerator(http.RequestAborted);
+        var any = await rows.MoveNextAsync();
+        if (!any)
+        {
+            return Problems.NotFound($"No job '{job}': a job exists once it has a run.");
+        }
+
+        var response = http.Response;
+        if (Negotiation.WantsJson(http.Request))
+        {
+            response.ContentType = "application/json; charset=utf-8";
+            await using var writer = new Utf8JsonWriter(response.BodyWriter);
+            writer.WriteStartObject();
+            writer.WriteString("job", job);
+            writer.WriteStartArray("runs");
+            do
+            {
+                JsonSerializer.Serialize(writer, rows.Current, json.SerializerOptions);
+                if (writer.BytesPending > 32 * 1024)
+                {
+                    await writer.FlushAsync(http.RequestAborted);
+                }
+            }
+            while (await rows.MoveNextAsync());
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            await writer.FlushAsync(http.RequestAborted);
+        }
+        else
+        {
+            response.ContentType = "text/plain; charset=utf-8";
+            await using var text = new StreamWriter(response.Body, new UTF8Encoding(false), 32 * 1024);
+            await text.WriteAsync(string.Format(CultureInfo.InvariantCulture, Row, "TIME", "RUN", "TRIGGER", "DURATION", "STATUS"));
+            do
+            {
+                var r = rows.Current;
+                await text.WriteAsync(string.Format(CultureInfo.InvariantCulture, Row,
+                    Rfc3339Converter.Text(r.Time), r.Run, r.Trigger, r.Duration?.ToString("0.00", CultureInfo.InvariantCulture) ?? "-", r.Status));
+            }
+            while (await rows.MoveNextAsync());
+        }
+        return Results.Empty;
+    }
+}

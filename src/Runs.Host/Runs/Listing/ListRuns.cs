@@ -1,0 +1,133 @@
+using System.Globalization;
+using Marten;
+using Npgsql;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Runs.Projections.Queries;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Listing;
+
+/// <summary>A run in a listing: the summary fields.</summary>
+public sealed record RunSummary(
+    string Id, string Name, string Uri, string Job, string Status, string Trigger, string? Source, string CreatedBy,
+    DateTimeOffset CreatedOn, DateTimeOffset? StartedOn, DateTimeOffset? CompletedOn, DateTimeOffset LastModified,
+    double? Duration, int? ExitCode, bool HasOutput)
+{
+    public static RunSummary From(Run run) => new(
+        run.Id, run.Id, RunView.UriOf(run.Job, run.Id), run.Job, run.Status.Name(), run.Trigger, run.Source, run.CreatedBy,
+        run.CreatedOn, run.StartedOn, run.CompletedOn, run.LastModified, run.Duration, run.ExitCode, run.HasOutput);
+}
+
+public sealed record RunPage(IReadOnlyList<RunSummary> Runs, string? NextPageToken, bool HasNextPage, int Count);
+
+public static class ListRunsEndpoint
+{
+    public const int DefaultPageSize = 30;
+    public const int MaxPageSize = 1000;
+
+    [WolverineGet("/v1/jobs/{job}/runs", OperationId = "ListJobRuns")]
+    [Tags("Reading runs")]
+    [ProducesResponseType<RunPage>(StatusCodes.Status200OK)]
+    public static async Task<IResult> ForJob(string job, HttpContext http, NpgsqlDataSource database, IDocumentStore store)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        if (!JobName.IsValid(job))
+        {
+            return Problems.NotFound($"No job '{job}'.");
+        }
+        return await ListAsync(http, database, store, job);
+    }
+
+    [WolverineGet("/v1/runs", OperationId = "ListRuns")]
+    [Tags("Reading runs")]
+    [ProducesResponseType<RunPage>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Everywhere(HttpContext http, NpgsqlDataSource database, IDocumentStore store) =>
+        http.User.RefuseUnlessScope(Scopes.RunsRead) ?? await ListAsync(http, database, store, null);
+
+    private static async Task<IResult> ListAsync(HttpContext http, NpgsqlDataSource database, IDocumentStore store, string? job)
+    {
+        var query = http.Request.Query;
+        var pageSize = DefaultPageSize;
+        if (query.TryGetValue("page_size", out var sizeText))
+        {
+            if (!int.TryParse(sizeText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out pageSize) || pageSize <= 0)
+            {
+                return Problems.Invalid("page_size", "'page_size' must be a positive integer (values above 1000 are treated as 1000).");
+            }
+            pageSize = Math.Min(pageSize, MaxPageSize);
+        }
+        PageCursor? after = null;
+        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            after = PageCursor.Decode(token!);
+            if (after is null)
+            {
+                return Problems.Invalid("page_token", "'page_token' is not one this service handed out.");
+            }
+        }
+        var (filter, problem) = Filters.Parse(query["filter"]);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var scope = JobScope.From(http.User.FindAll(BearerTokens.JobClaim).Select(c => c.Value));
+        RunListing.Page page;
+        try
+        {
+            page = await RunListing.ReadAsync(database, store, job, scope, filter, pageSize, after, http.RequestAborted);
+        }
+        catch (FilterError error)
+        {
+            return Filters.Problem(error);
+        }
+        var runs = page.Runs.Select(RunSummary.From).ToList();
+        return Results.Ok(new RunPage(runs, page.Next?.Encode(), page.Next is not null, runs.Count));
+    }
+}
+
+/// <summary>Filter text → expression, or a 400 naming the position and what was expected.</summary>
+public static class Filters
+{
+    public const int MaxLength = 2000;
+
+    public static (RunFilter? Filter, IResult? Problem) Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return (null, null);
+        }
+        if (text.Length > MaxLength)
+        {
+            return (null, Problems.Invalid("filter", $"A filter may be at most {MaxLength} characters."));
+        }
+        try
+        {
+            var filter = RunFilter.Parse(text);
+            // Translate once up front so unknown fields and bad values are reported before any query runs.
+            new FilterSql([]).Translate(filter);
+            return (filter, null);
+        }
+        catch (FilterError error)
+        {
+            return (null, Problem(error));
+        }
+    }
+
+    public static IResult Problem(FilterError error) =>
+        Results.Problem(
+            detail: $"The filter is not valid: {error.Message}",
+            statusCode: StatusCodes.Status400BadRequest,
+            title: "The request is invalid.",
+            extensions: new Dictionary<string, object?>
+            {
+                ["errors"] = new Dictionary<string, string[]> { ["filter"] = [error.Message] },
+                ["position"] = error.Position,
+            });
+}

@@ -1,0 +1,115 @@
+using System.Text;
+using Marten;
+using Npgsql;
+using Runs.Domain;
+
+namespace Runs.Projections.Queries;
+
+/// <summary>Where a page ends: the last run's creation time (as stored) and id.</summary>
+public sealed record PageCursor(DateTime CreatedOn, string Id)
+{
+    public string Encode() =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{CreatedOn.Ticks}|{Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static PageCursor? Decode(string token)
+    {
+        try
+        {
+            var padded = token.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
+            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks && RunId.IsValid(parts[1])
+                ? new PageCursor(new DateTime(ticks, DateTimeKind.Utc), parts[1])
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>
+/// Job grants as SQL: exact names and <c>*</c> globs (as LIKE patterns); <see cref="Everything"/> for <c>*</c>.
+/// </summary>
+public sealed record JobScope(IReadOnlyList<string> Names, IReadOnlyList<string> Patterns, bool Everything)
+{
+    public static JobScope From(IEnumerable<string> grants)
+    {
+        var all = grants.ToList();
+        if (all.Contains("*"))
+        {
+            return new([], [], true);
+        }
+        return new(
+            [.. all.Where(g => !g.Contains('*'))],
+            [.. all.Where(g => g.Contains('*')).Select(g => g.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_").Replace('*', '%'))],
+            false);
+    }
+
+    public string? Condition(List<object> parameters)
+    {
+        if (Everything)
+        {
+            return null;
+        }
+        parameters.Add(Names.ToArray());
+        var names = $"${parameters.Count}";
+        parameters.Add(Patterns.ToArray());
+        return $"(d.job = any({names}) or d.job like any(${parameters.Count}))";
+    }
+}
+
+/// <summary>Newest-first pages of runs, by keyset on (created_on, id): stable while new runs arrive.</summary>
+public static class RunListing
+{
+    public sealed record Page(IReadOnlyList<Run> Runs, PageCursor? Next);
+
+    public static async Task<Page> ReadAsync(
+        NpgsqlDataSource database, IDocumentStore store, string? job, JobScope scope, RunFilter? filter,
+        int pageSize, PageCursor? after, CancellationToken cancellation)
+    {
+        var parameters = new List<object>();
+        var conditions = new List<string>();
+        if (job is not null)
+        {
+            parameters.Add(job);
+            conditions.Add($"d.job = ${parameters.Count}");
+        }
+        if (scope.Condition(parameters) is { } granted)
+        {
+            conditions.Add(granted);
+        }
+        if (filter is not null)
+        {
+            conditions.Add(new FilterSql(parameters).Translate(filter));
+        }
+        if (after is not null)
+        {
+            parameters.Add(after.CreatedOn);
+            parameters.Add(after.Id);
+            conditions.Add($"(d.created__on, d.id) < (${parameters.Count - 1}, ${parameters.Count})");
+        }
+        parameters.Add(pageSize + 1);
+        var sql = $"select d.data, d.created__on from {RunsStore.Schema}.mt_doc_run d"
+            + (conditions.Count > 0 ? " where " + string.Join(" and ", conditions) : "")
+            + $" order by d.created__on desc, d.id desc limit ${parameters.Count}";
+
+        await using var command = database.CreateCommand(sql);
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        var serializer = store.Options.Serializer();
+        var runs = new List<(Run Run, DateTime CreatedOn)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellation))
+        {
+            while (await reader.ReadAsync(cancellation))
+            {
+                runs.Add((serializer.FromJson<Run>(reader, 0), reader.GetFieldValue<DateTime>(1)));
+            }
+        }
+        var next = runs.Count > pageSize ? new PageCursor(runs[pageSize - 1].CreatedOn, runs[pageSize - 1].Run.Id) : null;
+        return new Page([.. runs.Take(pageSize).Select(r => r.Run)], next);
+    }
+}
