@@ -66,3 +66,14 @@ public sealed class LogsCollection : ICollectionFixture<LogsHost>
 {
     public const string Name = "logs";
 }
+
+public sealed class ReadingHost : RunsHost
+{
+    protected override string DatabaseSuffix => "reading";
+}
+
+[CollectionDefinition(Name)]
+public sealed class ReadingCollection : ICollectionFixture<ReadingHost>
+{
+    public const string Name = "reading";
+}
