@@ -16,6 +16,10 @@ if (args.Length > 0 && args[0] == "sse")
 {
     return await LogLoad.FanOutAsync(options);
 }
+if (args.Length > 0 && args[0] == "reads")
+{
+    return await ReadLoad.RunAsync(options, Environment.GetEnvironmentVariable("ConnectionStrings__Runs")!);
+}
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients * 2 })
 {
     BaseAddress = new Uri(options.Url),

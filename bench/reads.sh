@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Read benchmark over 1,000,000 runs in 100 jobs: p50/p99 of listings, a deep page, a filtered listing,
+# job stats and 90 days of daily aggregates, each beside the bare SQL for the same rows (same run).
+#   bench/reads.sh          seeds database runs_bench_reads once (about a minute), then measures
+#
+# Seeding writes run documents straight into the run table with SQL (the reads measured touch only
+# that table); it does not write events, so these runs have no history.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+port=5092
+
+export ConnectionStrings__Runs="$(scripts/postgres.sh runs_bench_reads)"
+load_dev_secret_key
+export ASPNETCORE_ENVIRONMENT=Staging Logging__LogLevel__Default=Warning Runs__Limits__RequestsPerSecond=1000000 Runs__Limits__Burst=1000000
+
+say "building host and load generator (Release)"
+dotnet build src/Runs.Host -c Release -v quiet -nologo >&2
+dotnet build bench/Runs.Bench -c Release -v quiet -nologo >&2
+host=(dotnet src/Runs.Host/bin/Release/net10.0/Runs.Host.dll)
+"${host[@]}" db-apply >/dev/null
+token="$("${host[@]}" tokens create --name bench --scopes admin --jobs '*' 2>/dev/null | tail -1)"
+
+conn="$ConnectionStrings__Runs"
+field() { sed -E "s/.*$1=([^;]*).*/\1/" <<<"$conn"; }
+export PGHOST="$(field Host)" PGPORT="$(field Port)" PGDATABASE="$(field Database)" PGUSER="$(field Username)" PGPASSWORD="$(field Password)"
+existing="$(psql -tAc "select count(*) from runs.mt_doc_run")"
+if [[ "$existing" -lt 1000000 ]]; then
+  say "seeding 1,000,000 runs across 100 jobs"
+  psql -q -c "truncate runs.mt_doc_run"
+  psql -q <<'SQL'
+insert into runs.mt_doc_run (id, data, mt_dotnet_type, mt_version, job, status, created__on, completed__on, duration)
+select id, jsonb_build_object(
+         'id', id, 'job', job, 'status', status, 'version', 3, 'trigger', 'schedule', 'source', null,
+         'created_by', 'bench', 'created_on', created, 'started_on', created + interval '1 second',
+         'completed_on', completed, 'last_modified', coalesce(completed, created), 'duration', duration,
+         'exit_code', case when status = 'Succeeded' then 0 when status = 'Failed' then 1 end,
+         'env', '[]'::jsonb, 'labels', '{}'::jsonb, 'input_files', '[]'::jsonb, 'telemetry_summary', '{}'::jsonb,
+         'last_error_lines', '[]'::jsonb, 'log_lines', 0, 'log_lines_dropped', 0, 'last_line_id', 0, 'has_output', false),
+       'Runs.Domain.Run', 3, job, status, created, completed, duration
+from (
+  select to_char(created at time zone 'UTC', 'YYYYMMDD-HH24MISS') || '-' || lpad(to_hex(g), 16, '0') as id,
+         'job-' || lpad((g % 100)::text, 3, '0') as job,
+         case when g % 10 = 0 then 'Failed' when g % 37 = 0 then 'Canceled' else 'Succeeded' end as status,
+         created,
+         created + interval '1 second' + (g % 600) * interval '1 second' as completed,
+         1 + (g % 600)::double precision as duration
+  from (select g, timestamptz '2025-06-01T00:00:00Z' + g * interval '30 seconds' as created
+        from generate_series(1, 1000000) g) s
+) runs;
+analyze runs.mt_doc_run;
+SQL
+fi
+
+ASPNETCORE_URLS="http://127.0.0.1:$port" "${host[@]}" >/tmp/runs-bench-host.log 2>&1 &
+host_pid=$!
+trap 'kill $host_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+
+say "measuring reads (200 sequential requests each, after 20 warm-up)"
+result="$(dotnet bench/Runs.Bench/bin/Release/net10.0/Runs.Bench.dll reads --url "http://127.0.0.1:$port" --token "$token")"
+mkdir -p bench/results
+python3 -c 'import json,sys,datetime; print(json.dumps({"date": datetime.date.today().isoformat(), "reads": json.loads(sys.argv[1])}))' "$result" \
+  | tee -a bench/results/reads.jsonl
