@@ -11,9 +11,11 @@ using Runs.Host.Operations;
 using Runs.Host.Runs;
 using Runs.Host.Runs.Logs;
 using Runs.Host.Runs.Triggering;
+using Runs.Host.Webhooks;
 using Runs.Projections;
 using Scalar.AspNetCore;
 using Wolverine;
+using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -40,6 +42,8 @@ builder.Services.AddMarten(options =>
             builder.Configuration.GetValue($"{RunsOptions.Section}:Telemetry:MaxSamplesPerRun", new TelemetryOptions().MaxSamplesPerRun));
         options.Schema.For<ApiToken>().UniqueIndex(t => t.Hash);
         options.Schema.For<IdempotentTrigger>();
+        options.Schema.For<WebhookEndpoint>();
+        options.Schema.For<WebhookDelivery>().Index(d => d.EndpointId);
     })
     .UseLightweightSessions()
     .IntegrateWithWolverine()
@@ -50,6 +54,8 @@ builder.Host.UseWolverine(options =>
 {
     options.Policies.AutoApplyTransactions();
     options.Policies.UseDurableLocalQueues();
+    options.PublishMessage<DeliverWebhook>().ToLocalQueue("webhooks");
+    options.Policies.OnException<WebhookDeadLettered>().MoveToErrorQueue();
     options.CodeGeneration.TypeLoadMode = builder.Environment.IsProduction() ? TypeLoadMode.Static : TypeLoadMode.Dynamic;
 });
 builder.Services.AddResourceSetupOnStartup();
@@ -71,6 +77,7 @@ builder.Services.AddSingleton<RunSecrets>();
 builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(connectionString));
 builder.Services.AddHostedService<IdempotencyCleanup>();
 builder.Services.AddSingleton<RunChangeFeed>();
+builder.Services.AddWebhookDelivery(builder.Configuration, builder.Environment);
 builder.Services.AddHostedService(services => services.GetRequiredService<RunChangeFeed>());
 
 // Auth: every /v1 route needs a bearer token; limits keep one client from starving the others.

@@ -13,6 +13,7 @@ public sealed class RunsOptions
     public LogsOptions Logs { get; set; } = new();
     public SseOptions Sse { get; set; } = new();
     public TelemetryOptions Telemetry { get; set; } = new();
+    public Webhooks.WebhooksOptions Webhooks { get; set; } = new();
 }
 
 public sealed class SseOptions
@@ -140,6 +141,14 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         if (options.Telemetry.MaxSamplesPerRun < 3)
         {
             failures.Add("Runs:Telemetry:MaxSamplesPerRun must be at least 3.");
+        }
+        if (options.Webhooks.Problem() is { } webhooks)
+        {
+            failures.Add(webhooks);
+        }
+        if (options.Webhooks.Timeout <= TimeSpan.Zero)
+        {
+            failures.Add("Runs:Webhooks:Timeout must be positive.");
         }
         var secrets = options.Secrets;
         if (string.IsNullOrWhiteSpace(secrets.CurrentKeyId))

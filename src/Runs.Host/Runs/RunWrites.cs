@@ -7,6 +7,8 @@ using Runs.Domain;
 using Runs.Host.Access;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Runs.Host.Webhooks;
+using Wolverine;
 using Runs.Projections;
 
 namespace Runs.Host.Runs;
@@ -23,6 +25,7 @@ public static class RunWrites
         HttpContext http,
         JsonBody json,
         IDocumentSession session,
+        IMessageBus bus,
         IValidator<TBody>? validator,
         Func<TBody?, Run, Decision> decide,
         bool bodyRequired = false,
@@ -42,12 +45,12 @@ public static class RunWrites
         {
             return Problems.Invalid(validation);
         }
-        return await AppendAsync(job, run, http, session, current => decide(body, current), answer);
+        return await AppendAsync(job, run, http, session, bus, json, current => decide(body, current), answer);
     }
 
     /// <summary>Fetches, decides and appends; answers with the run unless <paramref name="answer"/> says otherwise.</summary>
     public static async Task<IResult> AppendAsync(
-        string job, string run, HttpContext http, IDocumentSession session, Func<Run, Decision> decide,
+        string job, string run, HttpContext http, IDocumentSession session, IMessageBus bus, JsonBody json, Func<Run, Decision> decide,
         Func<Run, Decision.Append, Task<IResult>>? answer = null)
     {
         var (expected, malformed) = ETags.Expected(http.Request);
@@ -95,6 +98,7 @@ public static class RunWrites
             stream.AppendMany(append.Events);
             LogLineStore.Queue(session, run, append.Lines ?? []);
             RunChanges.Queue(session, run);
+            await TerminalNotices.EnqueueAsync(session, bus, after, append.Events, json.SerializerOptions, after.LastModified);
         }
         return answer is null ? Results.Ok(RunView.From(after)) : await answer(after, append);
     }

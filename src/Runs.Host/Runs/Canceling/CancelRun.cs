@@ -3,6 +3,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Canceling;
@@ -22,7 +23,7 @@ public static class CancelRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(CancelRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, new CancelRunRequest.Validator(),
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new CancelRunRequest.Validator(),
             (body, current) => RunDecider.Decide(current, new CancelRun(body?.Reason, body?.At), clock.GetUtcNow()));
 }

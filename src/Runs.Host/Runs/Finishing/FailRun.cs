@@ -3,6 +3,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Finishing;
@@ -25,8 +26,8 @@ public static class FailRunEndpoint
     [Consumes(typeof(FailRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
     public static Task<IResult> Post(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, RunSecrets secrets, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, new FailRunRequest.Validator(),
+        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, RunSecrets secrets, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new FailRunRequest.Validator(),
             (body, current) => RunDecider.Decide(
                 current,
                 new FailRun(secrets.ScrubberFor(current).Scrub(body!.ErrorSummary!), body.ExitCode, body.At),

@@ -4,6 +4,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Finishing;
@@ -23,8 +24,8 @@ public static class SucceedRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(SucceedRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, new SucceedRunRequest.Validator(),
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new SucceedRunRequest.Validator(),
             (body, current) => Decide(current, body ?? new SucceedRunRequest(), clock.GetUtcNow()));
 
     /// <summary>A final telemetry summary is recorded first, then the run succeeds; both or neither.</summary>

@@ -6,6 +6,7 @@ using Runs.Domain;
 using LogLevel = Runs.Domain.LogLevel;
 using Runs.Host.Access;
 using Runs.Host.Http;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Logs;
@@ -40,7 +41,7 @@ public static class AppendLogEndpoint
     [Consumes(typeof(AppendLogRequest), "application/json", "text/plain")]
     [ProducesResponseType<LogAppendResult>(StatusCodes.Status200OK)]
     public static async Task<IResult> Post(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session,
+        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
         RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock)
     {
         if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
@@ -53,7 +54,7 @@ public static class AppendLogEndpoint
             return problem;
         }
         var limits = options.Value.Logs.Limits;
-        return await RunWrites.AppendAsync(job, run, http, session,
+        return await RunWrites.AppendAsync(job, run, http, session, bus, json,
             current => RunDecider.AppendLog(current, lines, limits, secrets.ScrubberFor(current), clock.GetUtcNow()),
             (_, append) => Task.FromResult(Results.Ok(Answer((LogAppended)append.Events[0]))));
     }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Patching;
@@ -52,9 +53,9 @@ public static class PatchRunEndpoint
     [Consumes(typeof(PatchRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
     public static Task<IResult> Patch(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session,
+        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
         RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, new PatchRunRequest.Validator(),
+        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new PatchRunRequest.Validator(),
             (body, current) => Decide(current, body!, secrets.ScrubberFor(current), options.Value.Logs.Limits, clock.GetUtcNow()),
             bodyRequired: true);
 

@@ -2,6 +2,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Pausing;
@@ -15,7 +16,7 @@ public static class ContinueRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(ContinueRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
-        RunWrites.ExecuteAsync<ContinueRunRequest>(job, run, http, json, session, null,
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+        RunWrites.ExecuteAsync<ContinueRunRequest>(job, run, http, json, session, bus, null,
             (body, current) => RunDecider.Decide(current, new ContinueRun(body?.At), clock.GetUtcNow()));
 }

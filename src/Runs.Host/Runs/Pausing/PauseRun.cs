@@ -3,6 +3,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Pausing;
@@ -22,8 +23,8 @@ public static class PauseRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(PauseRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, new PauseRunRequest.Validator(),
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new PauseRunRequest.Validator(),
             (body, current) => RunDecider.Decide(current, new PauseRun(body!.Reason!, body.At), clock.GetUtcNow()),
             bodyRequired: true);
 }

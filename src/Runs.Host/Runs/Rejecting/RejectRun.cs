@@ -3,6 +3,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Rejecting;
@@ -22,8 +23,8 @@ public static class RejectRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(RejectRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, new RejectRunRequest.Validator(),
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new RejectRunRequest.Validator(),
             (body, current) => RunDecider.Decide(current, new RejectRun(body!.Reason!, body.At), clock.GetUtcNow()),
             bodyRequired: true);
 }

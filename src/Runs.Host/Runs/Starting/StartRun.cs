@@ -3,6 +3,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Starting;
@@ -22,7 +23,7 @@ public static class StartRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(StartRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, new StartRunRequest.Validator(),
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new StartRunRequest.Validator(),
             (body, current) => RunDecider.Decide(current, new StartRun(body?.Runner, body?.At), clock.GetUtcNow()));
 }

@@ -4,6 +4,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Runs.Domain;
 using Runs.Host.Http;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Telemetry;
@@ -40,11 +41,11 @@ public static class RecordTelemetryEndpoint
     [Consumes(typeof(RecordTelemetryRequest), "application/json")]
     [ProducesResponseType<TelemetryView>(StatusCodes.Status200OK)]
     public static Task<IResult> Post(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session,
+        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
         IOptions<RunsOptions> options, TimeProvider clock)
     {
         var now = clock.GetUtcNow();
-        return RunWrites.ExecuteAsync(job, run, http, json, session, new RecordTelemetryRequest.Validator(),
+        return RunWrites.ExecuteAsync(job, run, http, json, session, bus, new RecordTelemetryRequest.Validator(),
             (body, current) => RunDecider.Decide(current,
                 new RecordTelemetry(body!.Summary, [.. (body.Samples ?? []).Select(s => TelemetrySamples.Stamp(s, now))]), now),
             bodyRequired: true,

@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Text;
+using Marten;
+using Runs.Host.Http;
+using Wolverine;
+using Wolverine.Http;
+
+namespace Runs.Host.Webhooks;
+
+public sealed record DeliveryPage(IReadOnlyList<DeliveryView> Deliveries, string? NextPageToken);
+
+public sealed record RecoverRequest(DateTimeOffset? Since = null);
+
+public sealed record Recovered(int Requeued);
+
+public static class DeliveriesEndpoints
+{
+    [WolverineGet("/v1/webhooks/{id}/deliveries", OperationId = "ListWebhookDeliveries")]
+    [Tags("Webhooks")]
+    [ProducesResponseType<DeliveryPage>(StatusCodes.Status200OK)]
+    public static async Task<IResult> List(string id, HttpContext http, IQuerySession session)
+    {
+        var (endpoint, problem) = await ManageWebhooksEndpoints.FindAsync(http, session, id);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var query = http.Request.Query;
+        var pageSize = 30;
+        if (query.TryGetValue("page_size", out var sizeText)
+            && (!int.TryParse(sizeText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out pageSize) || pageSize <= 0))
+        {
+            return Problems.Invalid("page_size", "'page_size' must be a positive integer (values above 1000 are treated as 1000).");
+        }
+        pageSize = Math.Min(pageSize, 1000);
+        (DateTimeOffset On, string Id)? after = null;
+        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            after = Decode(token!);
+            if (after is null)
+            {
+                return Problems.Invalid("page_token", "'page_token' is not one this service handed out.");
+            }
+        }
+
+        var deliveries = session.Query<WebhookDelivery>().Where(d => d.EndpointId == endpoint!.Id);
+        if (after is { } cursor)
+        {
+            deliveries = deliveries.Where(d => d.CreatedOn < cursor.On || (d.CreatedOn == cursor.On && string.Compare(d.Id, cursor.Id) < 0));
+        }
+        var page = await deliveries.OrderByDescending(d => d.CreatedOn).ThenByDescending(d => d.Id).Take(pageSize + 1).ToListAsync(http.RequestAborted);
+        var next = page.Count > pageSize ? Encode(page[pageSize - 1]) : null;
+        return Results.Ok(new DeliveryPage([.. page.Take(pageSize).Select(DeliveryView.From)], next));
+    }
+
+    /// <summary>Queues the same message again — same <c>webhook-id</c>, same body, the retry schedule from the start.</summary>
+    [WolverinePost("/v1/webhooks/{id}/deliveries/{delivery}/redeliver", OperationId = "RedeliverWebhook")]
+    [Tags("Webhooks")]
+    [ProducesResponseType<DeliveryView>(StatusCodes.Status202Accepted)]
+    public static async Task<IResult> Redeliver(string id, string delivery, HttpContext http, IDocumentSession session, IMessageBus bus, TimeProvider clock)
+    {
+        var (endpoint, problem) = await ManageWebhooksEndpoints.FindAsync(http, session, id);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var found = delivery.Length <= 100 ? await session.LoadAsync<WebhookDelivery>(delivery, http.RequestAborted) : null;
+        if (found is null || found.EndpointId != endpoint!.Id)
+        {
+            return Problems.NotFound($"No delivery '{delivery}' to webhook endpoint '{id}'.");
+        }
+        await Requeue(session, bus, found, clock.GetUtcNow());
+        return Results.Accepted(value: DeliveryView.From(found));
+    }
+
+    [WolverinePost("/v1/webhooks/{id}/recover", OperationId = "RecoverWebhookDeliveries")]
+    [Tags("Webhooks")]
+    [Consumes(typeof(RecoverRequest), "application/json")]
+    [ProducesResponseType<Recovered>(StatusCodes.Status202Accepted)]
+    public static async Task<IResult> Recover(string id, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock)
+    {
+        var (endpoint, problem) = await ManageWebhooksEndpoints.FindAsync(http, session, id);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var (body, bodyProblem) = await json.ReadAsync<RecoverRequest>(http.Request, required: true);
+        if (bodyProblem is not null)
+        {
+            return bodyProblem;
+        }
+        if (body!.Since is not { } since)
+        {
+            return Problems.Invalid("since", "'since' is required: an RFC 3339 time.");
+        }
+        var failed = await session.Query<WebhookDelivery>()
+            .Where(d => d.EndpointId == endpoint!.Id && d.CreatedOn >= since
+                && (d.Status == WebhookDelivery.Failed || d.Status == WebhookDelivery.DeadLettered))
+            .ToListAsync(http.RequestAborted);
+        var now = clock.GetUtcNow();
+        foreach (var delivery in failed)
+        {
+            await Requeue(session, bus, delivery, now);
+        }
+        return Results.Accepted(value: new Recovered(failed.Count));
+    }
+
+    private static async Task Requeue(IDocumentSession session, IMessageBus bus, WebhookDelivery delivery, DateTimeOffset now)
+    {
+        delivery.Status = WebhookDelivery.Pending;
+        delivery.NextAttemptOn = now;
+        delivery.LastChangedOn = now;
+        session.Store(delivery);
+        await bus.PublishAsync(new DeliverWebhook(delivery.Id, delivery.EndpointId));
+    }
+
+    private static string Encode(WebhookDelivery d) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{d.CreatedOn.UtcTicks}|{d.Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static (DateTimeOffset, string)? Decode(string token)
+    {
+        try
+        {
+            var padded = token.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
+            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks
+                ? (new DateTimeOffset(ticks, TimeSpan.Zero), parts[1])
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
