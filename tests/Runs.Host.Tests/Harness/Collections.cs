@@ -77,3 +77,20 @@ public sealed class ReadingCollection : ICollectionFixture<ReadingHost>
 {
     public const string Name = "reading";
 }
+
+/// <summary>A host whose webhook retries come quickly, so a whole retry schedule fits in a test.</summary>
+public sealed class WebhooksHost : RunsHost
+{
+    public const string RetrySchedule = "00:00:00.300,00:00:00.300";
+
+    protected override string DatabaseSuffix => "webhooks";
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+        builder.UseSetting("Runs:Webhooks:RetrySchedule", RetrySchedule);
+}
+
+[CollectionDefinition(Name)]
+public sealed class WebhooksCollection : ICollectionFixture<WebhooksHost>
+{
+    public const string Name = "webhooks";
+}
