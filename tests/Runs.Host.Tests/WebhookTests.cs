@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting;
 using Npgsql;
 using Runs.Host.Access;
 using Runs.Host.Tests.Harness;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
 
 namespace Runs.Host.Tests;
@@ -26,11 +28,11 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
-    private async Task<JsonNode> Subscribe(object? body = null, IAlbaHost? host = null) =>
+    private async Task<JsonNode> Subscribe(object? body = null, IAlbaHost? host = null, string? token = null) =>
         await (await (host ?? _host).Scenario(s =>
         {
             s.Post.Json(body ?? new { url = _receiver.Url, events = new[] { "run.succeeded", "run.failed", "run.canceled", "run.rejected" } }).ToUrl("/v1/webhooks");
-            s.Bearer(_token);
+            s.Bearer(token ?? _token);
             s.StatusCodeShouldBe(201);
         })).Json();
 
@@ -43,14 +45,24 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
         return hook.Signature.Split(' ').Contains(expected);
     }
 
-    private async Task<JsonNode> FailedRun(IAlbaHost? host = null)
+    private async Task<JsonNode> FailedRun(IAlbaHost? host = null, string? token = null)
     {
         host ??= _host;
-        var run = await host.TriggerAsync(_token, job: "etl");
-        await host.CommandAsync(_token, run, "start");
-        await host.Scenario(s => { s.Post.Json(new { lines = new[] { new { level = "error", message = "disk full" } } }).ToUrl($"{run["uri"]}/log"); s.Bearer(_token); });
-        await host.CommandAsync(_token, run, "fail", new { error_summary = "load failed", exit_code = 2 });
+        token ??= _token;
+        var run = await host.TriggerAsync(token, job: "etl");
+        await host.CommandAsync(token, run, "start");
+        await host.Scenario(s => { s.Post.Json(new { lines = new[] { new { level = "error", message = "disk full" } } }).ToUrl($"{run["uri"]}/log"); s.Bearer(token); });
+        await host.CommandAsync(token, run, "fail", new { error_summary = "load failed", exit_code = 2 });
         return run;
+    }
+
+    private static async Task<string> TokenIn(IAlbaHost host)
+    {
+        var (token, secret) = ApiToken.Issue("integrator", Scopes.All, ["*"], DateTimeOffset.UtcNow);
+        await using var session = host.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession();
+        session.Store(token);
+        await session.SaveChangesAsync();
+        return secret;
     }
 
     [Fact]
@@ -225,7 +237,8 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_delivery_enqueued_before_the_host_stops_is_sent_after_the_next_start()
     {
-        var connection = fixture.ConnectionString;
+        // A database of its own: another host on the same one (with another key) could take the retry over.
+        var connection = await TestDatabase.EnsureAsync("durability");
         void Settings(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Development");
@@ -242,9 +255,11 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
         }))
         {
-            var endpoint = await Subscribe(host: first);
+            await first.ResetAllMartenDataAsync();
+            var token = await TokenIn(first);
+            var endpoint = await Subscribe(host: first, token: token);
             _receiver.AnswerNext(500);
-            await FailedRun(first);
+            await FailedRun(first, token);
             var hooks = await _receiver.WaitForAsync(1);
             deliveryId = hooks[0].Id;
             Assert.NotNull(endpoint);
