@@ -16,6 +16,10 @@ if (args.Length > 0 && args[0] == "sse")
 {
     return await LogLoad.FanOutAsync(options);
 }
+if (args.Length > 0 && args[0] == "webhooks")
+{
+    return await WebhookLoad.RunAsync(options);
+}
 if (args.Length > 0 && args[0] == "reads")
 {
     return await ReadLoad.RunAsync(options, Environment.GetEnvironmentVariable("ConnectionStrings__Runs")!);
