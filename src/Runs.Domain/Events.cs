@@ -63,3 +63,12 @@ public sealed record Failed(string RunId, string ErrorSummary, int? ExitCode, Da
 public sealed record Canceled(string RunId, string? Reason, DateTimeOffset At);
 
 public sealed record Rejected(string RunId, string Reason, DateTimeOffset At);
+
+/// <summary>The run's output was (re)placed: these files, all of them, replace any earlier output.</summary>
+public sealed record OutputAttached(string RunId, IReadOnlyList<StoredFile> Files, DateTimeOffset At);
+
+/// <summary>
+/// The run's logs, input and output files were purged under a retention policy. The ledger itself
+/// stays: every event keeps its type, time, metadata and digests.
+/// </summary>
+public sealed record RetentionExpired(string RunId, string Policy, DateTimeOffset ExpiredOn, DateTimeOffset At);

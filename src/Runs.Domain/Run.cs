@@ -39,7 +39,10 @@ public sealed record Run
     public long LastLineId { get; init; }
     public long LogLinesDropped { get; init; }
     public IReadOnlyList<string> LastErrorLines { get; init; } = [];
-    public bool HasOutput { get; init; }
+    public bool HasOutput => OutputFiles.Count > 0;
+    public IReadOnlyList<StoredFile> OutputFiles { get; init; } = [];
+    public DateTimeOffset? ExpiredOn { get; init; }
+    public string? RetentionPolicy { get; init; }
 
     public const int LastErrorLinesKept = 5;
 
@@ -97,6 +100,9 @@ public sealed record Run
         ({ } r, Failed e) => r with { Status = RunStatus.Failed, ErrorSummary = e.ErrorSummary, ExitCode = e.ExitCode ?? r.ExitCode, CompletedOn = e.At, PausedReason = null, LastModified = e.At },
         ({ } r, Canceled e) => r with { Status = RunStatus.Canceled, CancelReason = e.Reason, CompletedOn = e.At, PausedReason = null, LastModified = e.At },
         ({ } r, Rejected e) => r with { Status = RunStatus.Rejected, RejectReason = e.Reason, CompletedOn = e.At, LastModified = e.At },
+        ({ } r, OutputAttached e) => r with { OutputFiles = e.Files, LastModified = e.At },
+        // The log text the run kept (its last error lines) goes with the log.
+        ({ } r, RetentionExpired e) => r with { ExpiredOn = e.ExpiredOn, RetentionPolicy = e.Policy, LastErrorLines = [], LastModified = e.At },
         ({ } r, _) => r,
     };
 

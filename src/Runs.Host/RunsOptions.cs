@@ -14,6 +14,8 @@ public sealed class RunsOptions
     public SseOptions Sse { get; set; } = new();
     public TelemetryOptions Telemetry { get; set; } = new();
     public Webhooks.WebhooksOptions Webhooks { get; set; } = new();
+    public Retention.RetentionOptions Retention { get; set; } = new();
+    public Retention.OutputsOptions Outputs { get; set; } = new();
 }
 
 public sealed class SseOptions
@@ -149,6 +151,22 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         if (options.Webhooks.Timeout <= TimeSpan.Zero)
         {
             failures.Add("Runs:Webhooks:Timeout must be positive.");
+        }
+        if (options.Retention.Default <= TimeSpan.Zero || options.Retention.ByJob.Values.Concat(options.Retention.ByOutcome.Values).Any(p => p <= TimeSpan.Zero))
+        {
+            failures.Add("Runs:Retention periods (Default, ByJob:<job>, ByOutcome:<status>) must be positive.");
+        }
+        if (options.Retention.ByOutcome.Keys.FirstOrDefault(k => !Domain.RunStatusNames.TryParse(k.ToLowerInvariant(), out var s) || !Domain.RunStatusNames.IsTerminal(s)) is { } outcome)
+        {
+            failures.Add($"Runs:Retention:ByOutcome:{outcome} names no outcome; use succeeded, failed, canceled or rejected.");
+        }
+        if (options.Retention.SweepInterval < TimeSpan.FromSeconds(1))
+        {
+            failures.Add("Runs:Retention:SweepInterval must be at least 00:00:01.");
+        }
+        if (options.Outputs.MaxBytesPerFile < 1 || options.Outputs.MaxBytesPerRun < 1 || options.Outputs.MaxFilesPerRun < 1)
+        {
+            failures.Add("Runs:Outputs:MaxBytesPerFile, MaxBytesPerRun and MaxFilesPerRun must be positive.");
         }
         var secrets = options.Secrets;
         if (string.IsNullOrWhiteSpace(secrets.CurrentKeyId))

@@ -20,7 +20,7 @@ public static class RunsStore
     [
         typeof(Triggered), typeof(Started), typeof(LogAppended), typeof(TelemetrySampled),
         typeof(ResultReported), typeof(Paused), typeof(Resumed), typeof(Succeeded), typeof(Failed),
-        typeof(Canceled), typeof(Rejected),
+        typeof(Canceled), typeof(Rejected), typeof(OutputAttached), typeof(RetentionExpired),
     ];
 
     public static void Configure(StoreOptions options, string connectionString, int maxTelemetrySamplesPerRun = 2000)
@@ -43,7 +43,8 @@ public static class RunsStore
         options.Projections.Add<RunProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add(new TelemetryProjection(maxTelemetrySamplesPerRun), ProjectionLifecycle.Inline);
         options.Storage.ExtendedSchemaObjects.Add(LogLineStore.Table(options.DatabaseSchemaName));
-        options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Table(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Files(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Chunks(options.DatabaseSchemaName));
         // Listings, filters and stats read real columns, kept in step with the document by Marten (and
         // so rebuilt with it). Each duplicated field also gets an index, which every write pays for, so
         // only the fields that order, partition or aggregate are columns; other filters read the JSON.

@@ -6,6 +6,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Access;
 using Runs.Host.Http;
+using Runs.Host.Retention;
 using Runs.Host.Runs.Reading;
 using Runs.Host.Webhooks;
 using Wolverine;
@@ -100,7 +101,7 @@ public static class RunWrites
             RunChanges.Queue(session, run);
             await TerminalNotices.EnqueueAsync(session, bus, after, append.Events, json.SerializerOptions, after.LastModified);
         }
-        return answer is null ? Results.Ok(RunView.From(after)) : await answer(after, append);
+        return answer is null ? Results.Ok(RunView.From(after, http.RequestServices.GetRequiredService<RetentionPolicy>())) : await answer(after, append);
     }
 
     private static IResult NotFound(string job, string run) => Problems.NotFound($"No run '{run}' in job '{job}'.");

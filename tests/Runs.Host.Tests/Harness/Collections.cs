@@ -94,3 +94,25 @@ public sealed class WebhooksCollection : ICollectionFixture<WebhooksHost>
 {
     public const string Name = "webhooks";
 }
+
+/// <summary>A host whose runs expire a second after they end (failed ones after a day; job keep-long after ten).</summary>
+public sealed class RetentionHost : RunsHost
+{
+    protected override string DatabaseSuffix => "retention";
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Runs:Retention:Default", "00:00:01");
+        builder.UseSetting("Runs:Retention:ByOutcome:failed", "1.00:00:00");
+        builder.UseSetting("Runs:Retention:ByJob:keep-long", "10.00:00:00");
+        builder.UseSetting("Runs:Retention:SweepInterval", "01:00:00");
+        builder.UseSetting("Runs:Outputs:MaxBytesPerFile", "102400");
+        builder.UseSetting("Runs:Outputs:MaxBytesPerRun", "153600");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RetentionCollection : ICollectionFixture<RetentionHost>
+{
+    public const string Name = "retention";
+}

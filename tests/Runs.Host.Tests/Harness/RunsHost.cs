@@ -53,7 +53,15 @@ public abstract class RunsHost : IAsyncLifetime
         return secret;
     }
 
-    public Task ResetAsync() => Host.ResetAllMartenDataAsync();
+    /// <summary>Marten's documents and events, and the tables of our own that Marten does not know to clear.</summary>
+    public async Task ResetAsync()
+    {
+        await Host.ResetAllMartenDataAsync();
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var truncate = new NpgsqlCommand("truncate runs.log_lines, runs.run_files, runs.run_file_chunks", connection);
+        await truncate.ExecuteNonQueryAsync();
+    }
 }
 
 public static class TestDatabase

@@ -3,6 +3,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Access;
 using Runs.Host.Http;
+using Runs.Host.Retention;
 using Runs.Host.Runs.Reading;
 using Wolverine.Http;
 
@@ -14,7 +15,7 @@ public static class RunStateEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}/state", OperationId = "GetRunState")]
     [Tags("Auditing")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)
+    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, RetentionPolicy retention)
     {
         if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
         {
@@ -58,6 +59,6 @@ public static class RunStateEndpoint
                 return Problems.NotFound($"Run '{run}' did not exist yet at {Rfc3339Converter.Text(at)}.");
             }
         }
-        return Results.Ok(RunView.From(state!));
+        return Results.Ok(RunView.From(state!, retention));
     }
 }

@@ -96,6 +96,10 @@ public static class ReadLogEndpoint
 
     private static async Task<IResult> WriteAsync(HttpContext http, Run run, NpgsqlDataSource database, JsonBody json)
     {
+        if (Retention.Expiry.Gone(run) is { } gone)
+        {
+            return gone;
+        }
         var (range, problem) = Parse(http.Request);
         if (problem is not null)
         {

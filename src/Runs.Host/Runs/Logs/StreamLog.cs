@@ -32,9 +32,13 @@ public static class StreamLogEndpoint
             return refused;
         }
         await using var session = store.QuerySession();
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
+        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");
+        }
+        if (Retention.Expiry.Gone(found) is { } gone)
+        {
+            return gone;
         }
         if (http.Request.Headers.TryGetValue("Last-Event-ID", out var lastEventId))
         {

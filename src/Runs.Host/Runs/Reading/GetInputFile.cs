@@ -23,6 +23,10 @@ public static class GetInputFileEndpoint
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");
         }
+        if (Retention.Expiry.Gone(found) is { } gone)
+        {
+            return gone;
+        }
         if (found.InputFiles.FirstOrDefault(f => f.Name == name) is not { } file)
         {
             return Problems.NotFound($"Run '{run}' has no input file '{name}'.");

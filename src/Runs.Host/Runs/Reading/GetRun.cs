@@ -3,6 +3,7 @@ using Marten;
 using Runs.Domain;
 using Runs.Host.Access;
 using Runs.Host.Http;
+using Runs.Host.Retention;
 using Wolverine.Http;
 
 namespace Runs.Host.Runs.Reading;
@@ -12,7 +13,7 @@ public static class GetRunEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}", OperationId = "GetRun")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, ClaimsPrincipal user, IQuerySession session)
+    public static async Task<IResult> Get(string job, string run, HttpContext http, ClaimsPrincipal user, IQuerySession session, RetentionPolicy retention)
     {
         if (user.Refuse(Scopes.RunsRead, job) is { } refused)
         {
@@ -24,7 +25,7 @@ public static class GetRunEndpoint
             return Problems.NotFound($"No run '{run}' in job '{job}'.");
         }
         return ETags.NotModified(http, found.Version) ? Results.StatusCode(StatusCodes.Status304NotModified)
-            : Results.Ok(RunView.From(found));
+            : Results.Ok(RunView.From(found, retention));
     }
 }
 

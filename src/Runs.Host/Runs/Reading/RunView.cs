@@ -1,12 +1,11 @@
 using System.Text.Json;
 using Runs.Domain;
+using Runs.Host.Retention;
 using Runs.Host.Runs;
 
 namespace Runs.Host.Runs.Reading;
 
 public sealed record EnvView(string Key, string Value, bool Secret);
-
-public sealed record RetentionView(DateTimeOffset? ExpiresOn, bool Expired);
 
 public sealed record RunLinks(string Self, string Status, string Stats, string Log, string LogStream, string Telemetry, string Output, string Events, string State);
 
@@ -28,6 +27,7 @@ public sealed record RunView(
     double? Duration,
     int? ExitCode,
     bool HasOutput,
+    IReadOnlyList<StoredFile> OutputFiles,
     string? Runner,
     IReadOnlyList<string>? Argv,
     string? Command,
@@ -54,7 +54,7 @@ public sealed record RunView(
     /// <summary>The last eight hex digits: short enough to say aloud, unique enough within a job's day.</summary>
     public static string ShortnameOf(string id) => id[^8..];
 
-    public static RunView From(Run run)
+    public static RunView From(Run run, RetentionPolicy retention)
     {
         var uri = UriOf(run.Job, run.Id);
         return new RunView(
@@ -74,6 +74,7 @@ public sealed record RunView(
             Duration: run.Duration,
             ExitCode: run.ExitCode,
             HasOutput: run.HasOutput,
+            OutputFiles: run.OutputFiles,
             Runner: run.Runner,
             Argv: run.Argv,
             Command: run.Command,
@@ -92,7 +93,7 @@ public sealed record RunView(
             CancelReason: run.CancelReason,
             RejectReason: run.RejectReason,
             Version: run.Version,
-            Retention: new RetentionView(null, false),
+            Retention: retention.ViewOf(run),
             Links: new RunLinks(
                 Self: uri,
                 Status: $"{uri}/status",

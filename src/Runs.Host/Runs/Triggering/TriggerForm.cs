@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
+using Npgsql;
 using Runs.Host.Http;
 using Runs.Projections;
 
@@ -21,8 +22,8 @@ public static class TriggerForm
     public static bool IsMultipart(HttpRequest request) =>
         request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
 
-    public static async Task<(TriggerRun? Body, IReadOnlyList<IncomingFile> Files, string Fingerprint, IResult? Problem)> ReadAsync(
-        HttpRequest request, JsonBody json, long limit)
+    public static async Task<(TriggerRun? Body, IReadOnlyList<UploadedFile> Files, string Fingerprint, IResult? Problem)> ReadAsync(
+        HttpRequest request, JsonBody json, long limit, NpgsqlDataSource database)
     {
         if (request.ContentLength > limit)
         {
@@ -94,7 +95,7 @@ public static class TriggerForm
         {
             return (null, [], "", Problems.Invalid("files", $"At most {MaxFiles} input files."));
         }
-        var files = new List<IncomingFile>();
+        var files = new List<UploadedFile>();
         foreach (var file in form.Files)
         {
             var name = Path.GetFileName(file.FileName.Replace('\\', '/'));
@@ -106,22 +107,21 @@ public static class TriggerForm
             {
                 return (null, [], "", Problems.Invalid("files", $"Two input files are named '{name}'."));
             }
-            using var content = new MemoryStream();
-            await file.CopyToAsync(content, request.HttpContext.RequestAborted);
-            files.Add(new IncomingFile(name, string.IsNullOrEmpty(file.ContentType) ? "application/octet-stream" : file.ContentType, content.ToArray()));
+            await using var content = file.OpenReadStream();
+            var blob = await RunFileStore.WriteAsync(database, content, limit, request.HttpContext.RequestAborted);
+            files.Add(new UploadedFile(name, string.IsNullOrEmpty(file.ContentType) ? "application/octet-stream" : file.ContentType, blob));
         }
 
         return (body, files, Fingerprint(fields, files), null);
     }
 
     /// <summary>Multipart boundaries differ between retries, so the fingerprint is of the content, not the bytes.</summary>
-    private static string Fingerprint(JsonObject fields, IEnumerable<IncomingFile> files)
+    private static string Fingerprint(JsonObject fields, IEnumerable<UploadedFile> files)
     {
         var text = new StringBuilder(fields.ToJsonString());
         foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
-            text.Append('\n').Append(file.Name).Append('\u001f').Append(file.ContentType).Append('\u001f')
-                .Append(Convert.ToHexStringLower(SHA256.HashData(file.Content)));
+            text.Append('\n').Append(file.Name).Append('\u001f').Append(file.ContentType).Append('\u001f').Append(file.Blob.Sha256);
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }

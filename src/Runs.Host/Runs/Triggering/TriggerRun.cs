@@ -2,11 +2,13 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using FluentValidation;
 using Marten;
+using Npgsql;
 using Microsoft.Extensions.Options;
 using Runs.Projections;
 using Runs.Domain;
 using Runs.Host.Access;
 using Runs.Host.Http;
+using Runs.Host.Retention;
 using Runs.Host.Runs.Reading;
 using Wolverine.Http;
 
@@ -78,6 +80,8 @@ public static class TriggerRunEndpoint
         IDocumentSession session,
         RunSecrets secrets,
         IOptions<RunsOptions> options,
+        NpgsqlDataSource database,
+        RetentionPolicy retention,
         TimeProvider clock)
     {
         if (!JobName.IsValid(job))
@@ -95,11 +99,11 @@ public static class TriggerRunEndpoint
         }
 
         TriggerRun? body;
-        IReadOnlyList<IncomingFile> files = [];
+        IReadOnlyList<UploadedFile> files = [];
         string fingerprint;
         if (TriggerForm.IsMultipart(http.Request))
         {
-            (body, files, fingerprint, var problem) = await TriggerForm.ReadAsync(http.Request, json, options.Value.Limits.MaxTriggerBodyBytes);
+            (body, files, fingerprint, var problem) = await TriggerForm.ReadAsync(http.Request, json, options.Value.Limits.MaxTriggerBodyBytes, database);
             if (problem is not null)
             {
                 return problem;
@@ -138,10 +142,13 @@ public static class TriggerRunEndpoint
 
         var triggered = Decide(job, body!, files, http.User.Actor(), now, secrets);
         session.Events.StartStream<Run>(triggered.RunId, triggered);
-        RunFileStore.Queue(session, triggered.RunId, RunFileStore.Input, files);
+        if (files.Count > 0)
+        {
+            RunFileStore.QueueReplace(session, triggered.RunId, RunFileStore.Input, files);
+        }
 
         var run = Run.Fold(null, triggered);
-        var view = RunView.From(run);
+        var view = RunView.From(run, retention);
         http.Response.Headers.ETag = ETags.Of(run.Version);
         if (remembered is not null)
         {
@@ -171,7 +178,7 @@ public static class TriggerRunEndpoint
     }
 
     public static Triggered Decide(
-        string job, TriggerRun body, IReadOnlyList<IncomingFile> files, string actor, DateTimeOffset now, RunSecrets secrets) => new(
+        string job, TriggerRun body, IReadOnlyList<UploadedFile> files, string actor, DateTimeOffset now, RunSecrets secrets) => new(
         RunId: RunId.New(now),
         Job: job,
         Trigger: body.Trigger ?? "api",
@@ -183,7 +190,7 @@ public static class TriggerRunEndpoint
         Env: [.. (body.Env ?? []).Select(e => new EnvVar(e.Key!, e.Secret ? secrets.Seal(e.Value!) : e.Value!, e.Secret))],
         Labels: body.Labels ?? new Dictionary<string, string>(),
         PreviousRun: body.PreviousRun,
-        InputFiles: [.. files.Select(f => new StoredFile(f.Name, f.Content.Length, f.ContentType, Convert.ToHexStringLower(SHA256.HashData(f.Content))))],
+        InputFiles: [.. files.Select(f => f.Describe())],
         CreatedBy: actor,
         At: now);
 }

@@ -1,0 +1,137 @@
+using Marten;
+using Npgsql;
+using Runs.Domain;
+using Runs.Projections;
+
+namespace Runs.Host.Retention;
+
+/// <summary>A finished run whose logs, input and output are due to be purged.</summary>
+public sealed record DueRun(string Id, string Job, string Status, DateTimeOffset ExpiresOn, string Policy);
+
+/// <summary>
+/// Purges expired runs, one transaction per run: log lines, file rows and their bytes are deleted, the
+/// log text the events carried (a batch's error lines) is removed from them, and <see cref="RetentionExpired"/>
+/// is appended. Each run is taken under its stream's row lock and skipped if already expired, so sweeps on
+/// several hosts at once, a second sweep, or one resumed after a crash change nothing twice.
+/// </summary>
+public sealed class RetentionSweep(IDocumentStore store, NpgsqlDataSource database, RetentionPolicy policy, TimeProvider clock)
+{
+    public const string Actor = "retention-sweep";
+    public static readonly TimeSpan OrphanGrace = TimeSpan.FromHours(1);
+
+    public async Task<List<DueRun>> DueAsync(DateTimeOffset now, CancellationToken cancellation)
+    {
+        await using var command = database.CreateCommand(
+            $"select d.id, d.job, d.status, d.completed__on from {RunsStore.Schema}.mt_doc_run d " +
+            "where d.completed__on is not null and d.data ->> 'expired_on' is null order by d.completed__on");
+        var due = new List<DueRun>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            if (!Enum.TryParse<RunStatus>(reader.GetString(2), out var status) || !status.IsTerminal())
+            {
+                continue;
+            }
+            var job = reader.GetString(1);
+            var (period, rule) = policy.For(job, status);
+            var expiresOn = reader.GetFieldValue<DateTimeOffset>(3) + period;
+            if (expiresOn <= now)
+            {
+                due.Add(new DueRun(reader.GetString(0), job, status.Name(), expiresOn, rule));
+            }
+        }
+        return due;
+    }
+
+    /// <summary>Purges what is due (at most <paramref name="maxRuns"/>); answers the runs purged by this call.</summary>
+    public async Task<List<DueRun>> SweepAsync(int maxRuns = int.MaxValue, CancellationToken cancellation = default)
+    {
+        var now = clock.GetUtcNow();
+        var purged = new List<DueRun>();
+        foreach (var run in (await DueAsync(now, cancellation)).Take(maxRuns))
+        {
+            if (await PurgeAsync(run, now, cancellation))
+            {
+                purged.Add(run);
+            }
+        }
+        await RemoveOrphanedBytesAsync(now, cancellation);
+        return purged;
+    }
+
+    private async Task<bool> PurgeAsync(DueRun due, DateTimeOffset now, CancellationToken cancellation)
+    {
+        await using var session = store.LightweightSession();
+        session.LastModifiedBy = Actor;
+        session.CausationId = "retention:" + due.Policy;
+        var stream = await session.Events.FetchForExclusiveWriting<Run>(due.Id, cancellation);
+        if (stream.Aggregate is not { ExpiredOn: null } run)
+        {
+            return false;
+        }
+
+        var schema = RunsStore.Schema;
+        session.QueueSqlCommand($"delete from {schema}.{LogLineStore.TableName} where run_id = ?", due.Id);
+        session.QueueSqlCommand(
+            $"delete from {schema}.{RunFileStore.ChunksTable} where blob_id in (select blob_id from {schema}.{RunFileStore.FilesTable} where run_id = ?)", due.Id);
+        session.QueueSqlCommand($"delete from {schema}.{RunFileStore.FilesTable} where run_id = ?", due.Id);
+        // The events keep type, time, metadata, line ranges and digests; only the log text they carried goes.
+        session.QueueSqlCommand(
+            $"update {schema}.mt_events set data = jsonb_set(data, '{{error_lines}}', '[]'::jsonb) where stream_id = ? and type = 'log_appended'", due.Id);
+        stream.AppendOne(new RetentionExpired(due.Id, due.Policy, due.ExpiresOn, now > run.LastModified ? now : run.LastModified));
+        RunChanges.Queue(session, due.Id);
+        await session.SaveChangesAsync(cancellation);
+        return true;
+    }
+
+    /// <summary>Bytes no file row points to: failed or abandoned uploads, replaced outputs.</summary>
+    private async Task RemoveOrphanedBytesAsync(DateTimeOffset now, CancellationToken cancellation)
+    {
+        await using var command = database.CreateCommand(
+            $"delete from {RunsStore.Schema}.{RunFileStore.ChunksTable} c where c.created_on < $1 " +
+            $"and not exists (select 1 from {RunsStore.Schema}.{RunFileStore.FilesTable} f where f.blob_id = c.blob_id)");
+        command.Parameters.Add(new() { Value = now - OrphanGrace });
+        await command.ExecuteNonQueryAsync(cancellation);
+    }
+}
+
+/// <summary>Sweeps every <c>Runs:Retention:SweepInterval</c> on every host; the sweep itself is safe to overlap.</summary>
+public sealed class RetentionSweeper(IServiceProvider services, Microsoft.Extensions.Options.IOptions<RunsOptions> options, TimeProvider clock, ILogger<RetentionSweeper> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Retention.SweepInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var purged = await services.GetRequiredService<RetentionSweep>().SweepAsync(cancellation: stoppingToken);
+                if (purged.Count > 0)
+                {
+                    logger.LogInformation("Retention sweep purged {Count} runs.", purged.Count);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "The retention sweep failed; the next one resumes where it stopped.");
+            }
+        }
+    }
+}
+
+/// <summary>410 problem for purged data, naming when it expired and the policy that applied.</summary>
+public static class Expiry
+{
+    public static IResult? Gone(Run run) => run.ExpiredOn is { } expired
+        ? Results.Problem(
+            detail: $"The logs, input and output of run '{run.Id}' expired on {Http.Rfc3339Converter.Text(expired)} under {run.RetentionPolicy}; the run and its history remain.",
+            statusCode: StatusCodes.Status410Gone,
+            title: "Retained data expired.",
+            extensions: new Dictionary<string, object?>
+            {
+                ["expired_on"] = Http.Rfc3339Converter.Text(expired),
+                ["policy"] = run.RetentionPolicy,
+            })
+        : null;
+}

@@ -1,0 +1,155 @@
+using Marten;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Npgsql;
+using Runs.Domain;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Runs.Projections;
+using Wolverine;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Outputs;
+
+public sealed record OutputFiles(IReadOnlyList<StoredFile> Files);
+
+/// <summary>
+/// <c>PUT .../runs/{run}/output</c>: one raw file (its <c>Content-Type</c>, and <c>Content-Disposition:
+/// attachment; filename=…</c>) or several as <c>multipart/form-data</c>; replaces the whole output. Bytes are
+/// streamed to storage as they arrive; the files become the output when the <see cref="OutputAttached"/> commits.
+/// </summary>
+public static class AttachOutputEndpoint
+{
+    [WolverinePut("/v1/jobs/{job}/runs/{run}/output", OperationId = "AttachOutput")]
+    [Tags("Outputs")]
+    [ProducesResponseType<OutputFiles>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Put(
+        string job, string run, HttpContext http, IDocumentSession session, IMessageBus bus, JsonBody json,
+        NpgsqlDataSource database, IOptions<RunsOptions> options, TimeProvider clock)
+    {
+        if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
+        {
+            return refused;
+        }
+        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
+        {
+            return Problems.NotFound($"No run '{run}' in job '{job}'.");
+        }
+        if (Retention.Expiry.Gone(found) is { } gone)
+        {
+            return gone;
+        }
+
+        var limits = options.Value.Outputs;
+        if (http.Request.ContentLength > limits.MaxBytesPerRun + 64 * 1024)
+        {
+            return Problems.TooLarge(limits.MaxBytesPerRun);
+        }
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limits.MaxBytesPerRun + 64 * 1024;
+        }
+
+        List<UploadedFile> files;
+        try
+        {
+            var (read, problem) = IsMultipart(http.Request)
+                ? await ReadMultipartAsync(http.Request, database, limits)
+                : await ReadSingleAsync(http.Request, database, limits);
+            if (problem is not null)
+            {
+                return problem;
+            }
+            files = read;
+        }
+        catch (RunFileStore.TooLarge tooLarge)
+        {
+            return Problems.TooLarge(tooLarge.Limit);
+        }
+
+        var attached = files.Select(f => f.Describe()).ToList();
+        return await RunWrites.AppendAsync(job, run, http, session, bus, json,
+            current => current.ExpiredOn is null
+                ? new Decision.Append([new OutputAttached(run, attached, clock.GetUtcNow() > current.LastModified ? clock.GetUtcNow() : current.LastModified)])
+                : new Decision.Conflict(current.Status, "attach output to an expired"),
+            (_, _) =>
+            {
+                RunFileStore.QueueReplace(session, run, RunFileStore.Output, files);
+                return Task.FromResult(Results.Ok(new OutputFiles(attached)));
+            });
+    }
+
+    private static bool IsMultipart(HttpRequest request) =>
+        request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
+
+    private static async Task<(List<UploadedFile>, IResult?)> ReadSingleAsync(HttpRequest request, NpgsqlDataSource database, Retention.OutputsOptions limits)
+    {
+        var name = FileName(request.Headers.ContentDisposition);
+        if (name is null)
+        {
+            return ([], Problems.Invalid("Content-Disposition", "Name the file: 'Content-Disposition: attachment; filename=\"report.csv\"'."));
+        }
+        if (NameProblem(name) is { } problem)
+        {
+            return ([], problem);
+        }
+        var blob = await RunFileStore.WriteAsync(database, request.Body, Math.Min(limits.MaxBytesPerFile, limits.MaxBytesPerRun), request.HttpContext.RequestAborted);
+        return ([new UploadedFile(name, string.IsNullOrEmpty(request.ContentType) ? "application/octet-stream" : request.ContentType, blob)], null);
+    }
+
+    private static async Task<(List<UploadedFile>, IResult?)> ReadMultipartAsync(HttpRequest request, NpgsqlDataSource database, Retention.OutputsOptions limits)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
+        if (string.IsNullOrEmpty(boundary))
+        {
+            return ([], Problems.Invalid("Content-Type", "A multipart body needs a boundary."));
+        }
+        var reader = new MultipartReader(boundary, request.Body);
+        var files = new List<UploadedFile>();
+        long total = 0;
+        try
+        {
+            while (await reader.ReadNextSectionAsync(request.HttpContext.RequestAborted) is { } section)
+            {
+                var name = FileName(section.ContentDisposition);
+                if (name is null)
+                {
+                    continue;
+                }
+                if (NameProblem(name) is { } problem)
+                {
+                    return ([], problem);
+                }
+                if (files.Any(f => f.Name == name) || files.Count >= limits.MaxFilesPerRun)
+                {
+                    return ([], Problems.Invalid("files", files.Count >= limits.MaxFilesPerRun
+                        ? $"At most {limits.MaxFilesPerRun} output files."
+                        : $"Two files are named '{name}'."));
+                }
+                var limit = Math.Min(limits.MaxBytesPerFile, limits.MaxBytesPerRun - total);
+                var blob = await RunFileStore.WriteAsync(database, section.Body, limit, request.HttpContext.RequestAborted);
+                total += blob.Size;
+                files.Add(new UploadedFile(name, section.ContentType ?? "application/octet-stream", blob));
+            }
+        }
+        catch (IOException e) when (e is not EndOfStreamException)
+        {
+            return ([], Problems.Invalid("body", $"The multipart body could not be read: {e.Message}"));
+        }
+        return files.Count == 0
+            ? ([], Problems.Invalid("files", "The multipart body holds no file parts (parts with a filename)."))
+            : (files, null);
+    }
+
+    private static string? FileName(string? contentDisposition) =>
+        ContentDispositionHeaderValue.TryParse(contentDisposition, out var disposition)
+            ? Path.GetFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value?.Replace('\\', '/'))
+            : null;
+
+    private static IResult? NameProblem(string name) =>
+        string.IsNullOrWhiteSpace(name) || name.Length > 255 || name.Any(char.IsControl)
+            ? Problems.Invalid("filename", "File names must be 1–255 characters without control characters.")
+            : null;
+}
