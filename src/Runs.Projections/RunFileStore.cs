@@ -38,7 +38,7 @@ public static class RunFileStore
         table.AddColumn("content_type", "text").NotNull();
         table.AddColumn("size", "bigint").NotNull();
         table.AddColumn("sha256", "text").NotNull();
-        table.AddColumn("blob_id", "uuid").NotNull();
+        table.AddColumn("blob_id", "uuid");
         return table;
     }
 

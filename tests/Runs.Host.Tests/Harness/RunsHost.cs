@@ -67,8 +67,9 @@ public abstract class RunsHost : IAsyncLifetime
 public static class TestDatabase
 {
     /// <summary>
-    /// The connection string of a test database beside the one <c>ConnectionStrings__Runs</c> names
-    /// (./test.sh sets it to the project's local cluster), created when missing.
+    /// The connection string of a fresh test database beside the one <c>ConnectionStrings__Runs</c> names
+    /// (./test.sh sets it to the project's local cluster): dropped and created again, so every test run
+    /// starts from the schema the code describes, whatever an earlier run left behind.
     /// </summary>
     public static async Task<string> EnsureAsync(string suffix)
     {
@@ -80,15 +81,10 @@ public static class TestDatabase
         await using (var connection = new NpgsqlConnection(baseline))
         {
             await connection.OpenAsync();
-            await using var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", connection)
-            {
-                Parameters = { new() { Value = database } },
-            };
-            if (await exists.ExecuteScalarAsync() is null)
-            {
-                await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
-                await create.ExecuteNonQueryAsync();
-            }
+            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", connection);
+            await drop.ExecuteNonQueryAsync();
+            await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
+            await create.ExecuteNonQueryAsync();
         }
 
         builder.Database = database;
