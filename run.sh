@@ -15,7 +15,9 @@ urls="${RUNS_URLS:-http://127.0.0.1:5080}"
 
 say "building the host (Release)"
 dotnet build src/Runs.Host -c Release -v quiet -nologo >&2 || die "build failed"
-host=(dotnet src/Runs.Host/bin/Release/net10.0/Runs.Host.dll)
+# The host reads appsettings.json from its working directory.
+cd src/Runs.Host/bin/Release/net10.0
+host=(dotnet Runs.Host.dll)
 
 say "applying the database schema"
 "${host[@]}" db-apply >/dev/null || die "could not apply the schema (see the output above)"
