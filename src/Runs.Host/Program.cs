@@ -13,6 +13,7 @@ using Runs.Host.Runs.Logs;
 using Runs.Host.Runs.Triggering;
 using Runs.Host.Webhooks;
 using Runs.Projections;
+using OpenTelemetry.Metrics;
 using Scalar.AspNetCore;
 using Wolverine;
 using Wolverine.ErrorHandling;
@@ -71,6 +72,9 @@ builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails 
 builder.Services.AddExceptionHandler<ClientFaults>();
 builder.Services.AddWolverineHttp();
 builder.Services.AddOpenApi();
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+    .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")
+    .AddPrometheusExporter());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealth>("database", tags: ["ready"]);
 builder.Services.AddSingleton<JsonBody>();
 builder.Services.AddSingleton<RunSecrets>();
@@ -101,6 +105,7 @@ app.UseAuthorization();
 app.UseRequestTimeouts();
 
 app.MapHealthEndpoints();
+app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
 app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi/v1.json")).AllowAnonymous();
 app.MapWolverineEndpoints(http => http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite()));

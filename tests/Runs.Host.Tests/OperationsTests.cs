@@ -19,6 +19,14 @@ public sealed class OperationsTests(AccessHost fixture)
     }
 
     [Fact]
+    public async Task Metrics_are_served_for_prometheus_without_a_token()
+    {
+        await _host.Scenario(s => s.Get.Url("/health/live"));
+        var result = await _host.Scenario(s => s.Get.Url("/metrics"));
+        Assert.Contains("http_server_request_duration", await result.ReadAsTextAsync());
+    }
+
+    [Fact]
     public async Task The_openapi_document_describes_the_endpoints()
     {
         var result = await _host.Scenario(s => s.Get.Url("/openapi/v1.json"));
