@@ -136,6 +136,32 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_filtered_stream_still_ends_when_the_run_does()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.CommandAsync(_token, run, "start");
+        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream?level=error", _token);
+
+        await _host.Scenario(s =>
+        {
+            s.Post.Json(new { lines = new object[] { new { level = "error", message = "bad" }, new { level = "info", message = "fine" } } }).ToUrl($"{run["uri"]}/log");
+            s.Bearer(_token);
+        });
+        await _host.CommandAsync(_token, run, "succeed");
+
+        var events = new List<ServerSentEvent>();
+        while (await stream.NextAsync() is { } next)
+        {
+            if (next.Comment is null)
+            {
+                events.Add(next);
+            }
+        }
+        Assert.Equal(["log", "state"], events.Select(e => e.Event));
+        Assert.Equal("bad", (string)JsonNode.Parse(events[0].Data!)!["message"]!);
+    }
+
+    [Fact]
     public async Task The_after_id_query_resumes_like_last_event_id()
     {
         var run = await _host.TriggerAsync(_token);

@@ -1,49 +1,69 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Marten;
 using Npgsql;
+using Runs.Domain;
 using Runs.Projections;
 
 namespace Runs.Host.Runs.Logs;
 
 /// <summary>
-/// One LISTEN connection per host relays committed run changes (from any host) to the live streams
-/// of this host. A signal only says "look again": readers re-read storage after their last line id,
-/// so a lost or merged signal can delay a line but never lose or repeat one.
+/// One LISTEN connection per host relays committed run changes (from any host) to this host's live
+/// streams. Per watched run the host keeps one <see cref="RunTail"/>: on each change it reads the new
+/// lines and the run's state once, for every stream of that run, and then wakes the streams. A stream
+/// whose position the tail does not cover reads storage itself; either way it continues after the last
+/// line id it saw, so a lost or merged signal can delay a line but never lose or repeat one.
 /// </summary>
-public sealed class RunChangeFeed(NpgsqlDataSource database, ILogger<RunChangeFeed> logger) : BackgroundService
+public sealed class RunChangeFeed(NpgsqlDataSource database, IDocumentStore store, ILogger<RunChangeFeed> logger) : BackgroundService
 {
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Channel<bool>, byte>> _listeners = new();
+    private readonly ConcurrentDictionary<string, RunTail> _tails = new();
 
     public Subscription Subscribe(string runId)
     {
         var signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-        _listeners.GetOrAdd(runId, _ => new()).TryAdd(signal, 0);
-        return new Subscription(signal.Reader, () =>
+        var tail = _tails.AddOrUpdate(runId, _ => new RunTail(runId), (_, existing) => existing);
+        lock (tail)
         {
-            if (_listeners.TryGetValue(runId, out var set))
+            tail.Listeners.Add(signal);
+        }
+        Changed(runId);
+        return new Subscription(tail, signal.Reader, () =>
+        {
+            lock (tail)
             {
-                set.TryRemove(signal, out _);
+                tail.Listeners.Remove(signal);
+                if (tail.Listeners.Count == 0)
+                {
+                    _tails.TryRemove(new KeyValuePair<string, RunTail>(runId, tail));
+                }
             }
         });
     }
 
-    private void Signal(string runId)
+    private void Changed(string runId)
     {
-        if (_listeners.TryGetValue(runId, out var set))
+        if (_tails.TryGetValue(runId, out var tail) && tail.MarkDirty())
         {
-            foreach (var signal in set.Keys)
-            {
-                signal.Writer.TryWrite(true);
-            }
+            _ = Task.Run(() => RefreshAsync(tail));
         }
     }
 
-    private void SignalEveryone()
+    private async Task RefreshAsync(RunTail tail)
     {
-        foreach (var runId in _listeners.Keys)
+        do
         {
-            Signal(runId);
+            try
+            {
+                await tail.RefreshAsync(database, store, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Reading new lines of run {Run} failed; its streams will read storage themselves.", tail.RunId);
+                tail.Invalidate();
+            }
+            tail.Wake();
         }
+        while (tail.FinishRefresh());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -53,13 +73,16 @@ public sealed class RunChangeFeed(NpgsqlDataSource database, ILogger<RunChangeFe
             try
             {
                 await using var connection = await database.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => Signal(e.Payload);
+                connection.Notification += (_, e) => Changed(e.Payload);
                 await using (var listen = new NpgsqlCommand($"listen {RunChanges.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
-                // Changes made while we were not listening are picked up by re-reading.
-                SignalEveryone();
+                // Changes made while we were not listening are picked up by reading again.
+                foreach (var runId in _tails.Keys)
+                {
+                    Changed(runId);
+                }
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await connection.WaitAsync(stoppingToken);
@@ -77,10 +100,105 @@ public sealed class RunChangeFeed(NpgsqlDataSource database, ILogger<RunChangeFe
         }
     }
 
-    public sealed class Subscription(ChannelReader<bool> changes, Action unsubscribe) : IDisposable
+    public sealed class Subscription(RunTail tail, ChannelReader<bool> changes, Action unsubscribe) : IDisposable
     {
+        public RunTail Tail { get; } = tail;
+
         public ChannelReader<bool> Changes { get; } = changes;
 
         public void Dispose() => unsubscribe();
     }
+}
+
+/// <summary>The latest lines (all levels, internal ones too) and state of one watched run, shared by its streams.</summary>
+public sealed class RunTail(string runId)
+{
+    public const int Capacity = 4096;
+    public const int FirstRead = 1000;
+
+    private readonly List<LogLine> _lines = [];
+    private long _through = -1;
+    private Run? _state;
+    private int _refresh;
+
+    public string RunId { get; } = runId;
+
+    public List<Channel<bool>> Listeners { get; } = [];
+
+    /// <summary>Lines after <paramref name="afterId"/> and the run's state, when this tail covers that position.</summary>
+    public bool TryRead(long afterId, out List<LogLine> lines, out Run? state)
+    {
+        lock (_lines)
+        {
+            state = _state;
+            var covered = _through >= 0 && afterId <= _through && (_lines.Count == 0 ? afterId >= _through : afterId >= _lines[0].Id - 1);
+            lines = covered ? [.. _lines.Where(l => l.Id > afterId)] : [];
+            return covered || (_through >= 0 && afterId > _through);
+        }
+    }
+
+    public async Task RefreshAsync(NpgsqlDataSource database, IDocumentStore store, CancellationToken cancellation)
+    {
+        // The state first: lines its events describe were committed with it, so they are read next.
+        await using var session = store.QuerySession();
+        var state = await session.LoadAsync<Run>(RunId, cancellation);
+        long through;
+        lock (_lines)
+        {
+            through = _through;
+        }
+        var range = through < 0
+            ? new LogLineStore.Range(IncludeInternal: true, Tail: FirstRead)
+            : new LogLineStore.Range(AfterId: through, IncludeInternal: true);
+        var fresh = new List<LogLine>();
+        await foreach (var line in LogLineStore.ReadAsync(database, RunId, range, cancellation))
+        {
+            fresh.Add(line);
+        }
+        lock (_lines)
+        {
+            if (_through != through)
+            {
+                return;
+            }
+            _lines.AddRange(fresh);
+            if (_lines.Count > Capacity)
+            {
+                _lines.RemoveRange(0, _lines.Count - Capacity);
+            }
+            _through = fresh.Count > 0 ? fresh[^1].Id : Math.Max(through, 0);
+            if (through < 0 && fresh.Count == 0 && state is not null)
+            {
+                _through = state.LastLineId;
+            }
+            _state = state;
+        }
+    }
+
+    public void Invalidate()
+    {
+        lock (_lines)
+        {
+            _lines.Clear();
+            _through = -1;
+            _state = null;
+        }
+    }
+
+    public void Wake()
+    {
+        lock (this)
+        {
+            foreach (var listener in Listeners)
+            {
+                listener.Writer.TryWrite(true);
+            }
+        }
+    }
+
+    /// <summary>True when this call should start a refresh; otherwise one is running and will run again.</summary>
+    public bool MarkDirty() => Interlocked.Increment(ref _refresh) == 1;
+
+    /// <summary>True when changes arrived during the refresh, so it must run again.</summary>
+    public bool FinishRefresh() => Interlocked.Exchange(ref _refresh, 1) > 1 || Interlocked.CompareExchange(ref _refresh, 0, 1) != 1;
 }

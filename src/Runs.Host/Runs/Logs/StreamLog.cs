@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Runs.Domain;
+using LogLevel = Runs.Domain.LogLevel;
 using Runs.Host.Access;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
@@ -59,30 +60,45 @@ public static class StreamLogEndpoint
         // Subscribe before the first read, so a line committed between the read and the wait still signals.
         using var subscription = feed.Subscribe(run);
         var ping = options.Value.Sse.PingInterval;
-        var lastId = range!.AfterId;
+        var minimum = range!.MinimumLevel ?? LogLevel.Debug;
+        // The last line id looked at, shown or not: the stream resumes after it and ends when the run has.
+        var scanned = range.AfterId;
         var cancellation = http.RequestAborted;
         try
         {
             while (true)
             {
-                await foreach (var line in LogLineStore.ReadAsync(database, run, range with { AfterId = lastId, Limit = null, Tail = null }, cancellation))
+                if (!subscription.Tail.TryRead(scanned, out var lines, out var state))
                 {
-                    var data = JsonSerializer.Serialize(LogLineView.From(line), json.SerializerOptions);
-                    await response.WriteAsync($"id: {line.Id.ToString(CultureInfo.InvariantCulture)}\nevent: log\ndata: {data}\n\n", cancellation);
-                    lastId = line.Id;
+                    lines = [];
+                    await foreach (var line in LogLineStore.ReadAsync(database, run, new LogLineStore.Range(AfterId: scanned, IncludeInternal: true), cancellation))
+                    {
+                        lines.Add(line);
+                    }
+                    state = null;
+                }
+                foreach (var line in lines)
+                {
+                    scanned = line.Id;
+                    if (line.Level >= minimum && (range.IncludeInternal || !line.Internal))
+                    {
+                        var data = JsonSerializer.Serialize(LogLineView.From(line), json.SerializerOptions);
+                        await response.WriteAsync($"id: {line.Id.ToString(CultureInfo.InvariantCulture)}\nevent: log\ndata: {data}\n\n", cancellation);
+                    }
                 }
                 await response.Body.FlushAsync(cancellation);
 
-                await using (var check = store.QuerySession())
+                if (state is null)
                 {
-                    var current = await check.LoadAsync<Run>(run, cancellation);
-                    if (current is not null && current.Status.IsTerminal() && current.LastLineId <= lastId)
-                    {
-                        var ended = new RunEnded(current.Status.Name(), current.ExitCode, current.StartedOn, current.CompletedOn);
-                        await response.WriteAsync($"event: state\ndata: {JsonSerializer.Serialize(ended, json.SerializerOptions)}\n\n", cancellation);
-                        await response.Body.FlushAsync(cancellation);
-                        return Results.Empty;
-                    }
+                    await using var check = store.QuerySession();
+                    state = await check.LoadAsync<Run>(run, cancellation);
+                }
+                if (state is not null && state.Status.IsTerminal() && state.LastLineId <= scanned)
+                {
+                    var ended = new RunEnded(state.Status.Name(), state.ExitCode, state.StartedOn, state.CompletedOn);
+                    await response.WriteAsync($"event: state\ndata: {JsonSerializer.Serialize(ended, json.SerializerOptions)}\n\n", cancellation);
+                    await response.Body.FlushAsync(cancellation);
+                    return Results.Empty;
                 }
 
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
