@@ -40,7 +40,7 @@ say "pgbench: 8 clients, 100-row insert commits, ${seconds}s"
 conn="$ConnectionStrings__Runs"
 field() { sed -E "s/.*$1=([^;]*).*/\1/" <<<"$conn"; }
 export PGHOST="$(field Host)" PGPORT="$(field Port)" PGDATABASE="$(field Database)" PGUSER="$(field Username)" PGPASSWORD="$(field Password)"
-psql -q -c "create table if not exists pgbench_lines (run_id text not null, line_id bigint not null, at timestamptz not null default now(), message text not null, primary key (run_id, line_id))"
+psql -q -c "drop table if exists pgbench_lines" -c "create table pgbench_lines (run_id text not null, line_id bigint not null, at timestamptz not null default now(), message text not null, primary key (run_id, line_id))"
 cat > /tmp/runs-pgbench-lines.sql <<'SQL'
 \set run random(1, 1000000000)
 insert into pgbench_lines (run_id, line_id, message) select :run::text, g, 'step ' || g || ': processed batch of rows from the source table into the staging area' from generate_series(1, 100) g;
