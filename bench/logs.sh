@@ -5,41 +5,20 @@
 #   bench/logs.sh [seconds] [readers]    results are printed and appended to bench/results/logs.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/common.sh
+source bench/host.sh
 seconds="${1:-20}"
 readers="${2:-500}"
-port=5091
-
-export ConnectionStrings__Runs="$(scripts/postgres.sh runs_bench)"
-load_dev_secret_key
-# The benchmark measures throughput, not the per-token limiter or the line cap.
-export ASPNETCORE_ENVIRONMENT=Staging Logging__LogLevel__Default=Warning \
-  Runs__Limits__RequestsPerSecond=1000000 Runs__Limits__Burst=1000000 Runs__Logs__MaxLinesPerRun=100000000
-
-say "building host and load generator (Release)"
-dotnet build src/Runs.Host -c Release -v quiet -nologo >&2
-dotnet build bench/Runs.Bench -c Release -v quiet -nologo >&2
-host=(dotnet src/Runs.Host/bin/Release/net10.0/Runs.Host.dll)
-bench=(dotnet bench/Runs.Bench/bin/Release/net10.0/Runs.Bench.dll)
-"${host[@]}" db-apply >/dev/null
-token="$("${host[@]}" tokens create --name bench --scopes admin --jobs '*' 2>/dev/null | tail -1)"
-
-ASPNETCORE_URLS="http://127.0.0.1:$port" "${host[@]}" >/tmp/runs-bench-host.log 2>&1 &
-host_pid=$!
-trap 'kill $host_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+export Runs__Logs__MaxLinesPerRun=100000000
+start_host runs_bench 5091
 
 say "log ingest: 8 writers, 100-line batches, ${seconds}s"
-ingest="$("${bench[@]}" logs --url "http://127.0.0.1:$port" --token "$token" --clients 8 --seconds "$seconds")"
+ingest="$("${bench[@]}" logs --url "$url" --token "$token" --clients 8 --seconds "$seconds")"
 say "live fan-out: $readers readers on one run, ${seconds}s"
-fanout="$("${bench[@]}" sse --url "http://127.0.0.1:$port" --token "$token" --readers "$readers" --seconds "$seconds")"
-peak_kb="$(grep VmHWM /proc/$host_pid/status | awk '{print $2}')"
-kill $host_pid; wait $host_pid 2>/dev/null || true
+fanout="$("${bench[@]}" sse --url "$url" --token "$token" --readers "$readers" --seconds "$seconds")"
+stop_host
 
 say "pgbench: 8 clients, 100-row insert commits, ${seconds}s"
-conn="$ConnectionStrings__Runs"
-field() { sed -E "s/.*$1=([^;]*).*/\1/" <<<"$conn"; }
-export PGHOST="$(field Host)" PGPORT="$(field Port)" PGDATABASE="$(field Database)" PGUSER="$(field Username)" PGPASSWORD="$(field Password)"
+pg_env
 psql -q -c "drop table if exists pgbench_lines" -c "create table pgbench_lines (run_id text not null, line_id bigint not null, at timestamptz not null default now(), message text not null, primary key (run_id, line_id))"
 cat > /tmp/runs-pgbench-lines.sql <<'SQL'
 \set run random(1, 1000000000)

@@ -7,23 +7,9 @@
 # that table); it does not write events, so these runs have no history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/common.sh
-port=5092
-
-export ConnectionStrings__Runs="$(scripts/postgres.sh runs_bench_reads)"
-load_dev_secret_key
-export ASPNETCORE_ENVIRONMENT=Staging Logging__LogLevel__Default=Warning Runs__Limits__RequestsPerSecond=1000000 Runs__Limits__Burst=1000000
-
-say "building host and load generator (Release)"
-dotnet build src/Runs.Host -c Release -v quiet -nologo >&2
-dotnet build bench/Runs.Bench -c Release -v quiet -nologo >&2
-host=(dotnet src/Runs.Host/bin/Release/net10.0/Runs.Host.dll)
-"${host[@]}" db-apply >/dev/null
-token="$("${host[@]}" tokens create --name bench --scopes admin --jobs '*' 2>/dev/null | tail -1)"
-
-conn="$ConnectionStrings__Runs"
-field() { sed -E "s/.*$1=([^;]*).*/\1/" <<<"$conn"; }
-export PGHOST="$(field Host)" PGPORT="$(field Port)" PGDATABASE="$(field Database)" PGUSER="$(field Username)" PGPASSWORD="$(field Password)"
+source bench/host.sh
+start_host runs_bench_reads 5092
+pg_env
 existing="$(psql -tAc "select count(*) from runs.mt_doc_run")"
 if [[ "$existing" -lt 1000000 ]]; then
   say "seeding 1,000,000 runs across 100 jobs"
@@ -52,13 +38,9 @@ analyze runs.mt_doc_run;
 SQL
 fi
 
-ASPNETCORE_URLS="http://127.0.0.1:$port" "${host[@]}" >/tmp/runs-bench-host.log 2>&1 &
-host_pid=$!
-trap 'kill $host_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
 
 say "measuring reads (200 sequential requests each, after 20 warm-up)"
-result="$(dotnet bench/Runs.Bench/bin/Release/net10.0/Runs.Bench.dll reads --url "http://127.0.0.1:$port" --token "$token")"
+result="$("${bench[@]}" reads --url "$url" --token "$token")"
 mkdir -p bench/results
 python3 -c 'import json,sys,datetime; print(json.dumps({"date": datetime.date.today().isoformat(), "reads": json.loads(sys.argv[1])}))' "$result" \
   | tee -a bench/results/reads.jsonl
