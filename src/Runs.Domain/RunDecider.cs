@@ -24,12 +24,19 @@ public abstract record Decision
 /// </summary>
 public static class RunDecider
 {
+    /// <summary>How far ahead of the server's clock a caller's <c>at</c> may be.</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
     public static Decision Decide(Run run, RunCommand command, DateTimeOffset now)
     {
         if (command.At is { } at && at < run.LastModified)
         {
             return new Decision.Invalid("at",
                 $"'at' ({at.UtcDateTime:O}) is before the run's previous event ({run.LastModified.UtcDateTime:O}).");
+        }
+        if (command.At is { } future && future > now + MaxClockSkew)
+        {
+            return new Decision.Invalid("at", $"'at' ({future.UtcDateTime:O}) is in the future; times may lead the server's clock by at most {MaxClockSkew.TotalMinutes} minutes.");
         }
 
         // A clock behind the caller's earlier 'at' must not make history run backwards.

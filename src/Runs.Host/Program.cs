@@ -65,6 +65,8 @@ builder.Services.AddResourceSetupOnStartup();
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
     json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+    // "0" is not the number 0: wrong types answer 400.
+    json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
     json.SerializerOptions.DictionaryKeyPolicy = null;
     json.SerializerOptions.Converters.Add(new Rfc3339Converter());
 });

@@ -53,6 +53,7 @@ public sealed class AuditTests(ReadingHost fixture) : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty((string?)events[0]!["metadata"]!["correlation_id"]));
         Assert.False(string.IsNullOrEmpty((string?)events[0]!["metadata"]!["causation_id"]));
         Assert.Matches(@"Z$", (string)events[0]!["timestamp"]!);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", (string)events[1]!["data"]!["at"]!);
         Assert.Null(page["next_page_token"]);
     }
 

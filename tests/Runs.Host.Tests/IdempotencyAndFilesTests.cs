@@ -43,6 +43,29 @@ public sealed class IdempotencyAndFilesTests(WritingHost fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task The_same_json_with_other_spacing_replays_with_its_etag()
+    {
+        var first = await _host.Scenario(s =>
+        {
+            s.Post.Text("{\"source\":\"a\"}").ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.WithRequestHeader("Idempotency-Key", "spacing");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(201);
+        });
+        var second = await _host.Scenario(s =>
+        {
+            s.Post.Text("{ \"source\" : \"a\" }").ToUrl("/v1/jobs/nightly/runs");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.WithRequestHeader("Idempotency-Key", "spacing");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(201);
+        });
+        Assert.Equal(await first.ReadAsTextAsync(), await second.ReadAsTextAsync());
+        Assert.Equal("\"1\"", second.Context.Response.Headers.ETag.ToString());
+    }
+
+    [Fact]
     public async Task The_same_key_with_another_body_is_409()
     {
         await TriggerWithKey("deploy-2", new { source = "ci" }, 201);

@@ -19,6 +19,11 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 
+    // A moment just ahead (within the allowed clock skew), whole seconds so expectations are exact.
+    private static readonly DateTimeOffset Soon = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds());
+
+    private static string At(double seconds) => Soon.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+
     private async Task<JsonNode> Command(JsonNode run, string action, object? body = null, int status = 200) =>
         await (await _host.CommandAsync(_token, run, action, body, status)).Json();
 
@@ -27,10 +32,10 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
     {
         var run = await _host.TriggerAsync(_token);
 
-        var started = await Command(run, "start", new { runner = "worker-1", at = "2030-01-01T00:00:00.000Z" });
+        var started = await Command(run, "start", new { runner = "worker-1", at = At(0) });
         Assert.Equal("running", (string)started["status"]!);
         Assert.Equal("worker-1", (string)started["runner"]!);
-        Assert.Equal("2030-01-01T00:00:00.000Z", (string)started["started_on"]!);
+        Assert.Equal(At(0), (string)started["started_on"]!);
 
         var paused = await Command(run, "pause", new { reason = "waiting for approval" });
         Assert.Equal("paused", (string)paused["status"]!);
@@ -40,7 +45,7 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
         Assert.Equal("running", (string)resumed["status"]!);
         Assert.Null(resumed["paused_reason"]);
 
-        var succeeded = await Command(run, "succeed", new { exit_code = 0, at = "2030-01-01T00:00:29.040Z", telemetry_summary = new { rows = 12 } });
+        var succeeded = await Command(run, "succeed", new { exit_code = 0, at = At(29.04), telemetry_summary = new { rows = 12 } });
         Assert.Equal("succeeded", (string)succeeded["status"]!);
         Assert.Equal(0, (int)succeeded["exit_code"]!);
         Assert.Equal(29.04, (double)succeeded["duration"]!);
@@ -49,7 +54,7 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
 
         var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
         Assert.Equal("succeeded", (string)read["status"]!);
-        Assert.Equal("2030-01-01T00:00:29.040Z", (string)read["completed_on"]!);
+        Assert.Equal(At(29.04), (string)read["completed_on"]!);
     }
 
     [Fact]
@@ -135,6 +140,62 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
 
         var problem = await result.ProblemAsync(400);
         Assert.NotNull(problem["errors"]![field]);
+    }
+
+    [Fact]
+    public async Task A_time_far_in_the_future_is_400()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var result = await _host.CommandAsync(_token, run, "start", new { at = "2099-01-01T00:00:00Z" }, 400);
+        Assert.NotNull((await result.ProblemAsync(400))["errors"]!["at"]);
+    }
+
+    [Fact]
+    public async Task An_optional_body_may_be_empty_even_with_a_json_content_type()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.Scenario(s =>
+        {
+            s.Post.Text("").ToUrl($"{run["uri"]}/start");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(200);
+        });
+    }
+
+    [Theory]
+    [InlineData("*", 200)]
+    [InlineData("\"1\", \"2\"", 200)]
+    [InlineData("\"5\", \"6\"", 412)]
+    public async Task If_match_takes_any_and_lists(string header, int status)
+    {
+        var run = await _host.TriggerAsync(_token);
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Url($"{run["uri"]}/start");
+            s.WithRequestHeader("If-Match", header);
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(status);
+        });
+        if (status != 200)
+        {
+            await result.ProblemAsync(status);
+        }
+    }
+
+    [Fact]
+    public async Task Numbers_sent_as_strings_are_400()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.CommandAsync(_token, run, "start");
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text("{\"exit_code\":\"0\"}").ToUrl($"{run["uri"]}/succeed");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.NotNull((await result.ProblemAsync(400))["errors"]!["exit_code"]);
     }
 
     [Fact]
@@ -291,7 +352,7 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
                 append_telemetry_sample = new { rows = 10 },
                 error_summary = "load step failed",
                 exit_code = 2,
-                finished_at = "2030-02-02T00:00:00.000Z",
+                finished_at = At(100),
             }).ToUrl((string)run["uri"]!);
             s.Bearer(_token);
         });
@@ -300,7 +361,7 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
         Assert.Equal("failed", (string)patched["status"]!);
         Assert.Equal("load step failed", (string)patched["error_summary"]!);
         Assert.Equal(2, (int)patched["exit_code"]!);
-        Assert.Equal("2030-02-02T00:00:00.000Z", (string)patched["completed_on"]!);
+        Assert.Equal(At(100), (string)patched["completed_on"]!);
         Assert.Equal("load", (string)patched["telemetry_summary"]!["phase"]!);
         Assert.Equal(1, (int)patched["log_lines"]!);
         Assert.Equal("disk full", (string)patched["last_error_lines"]![0]!);
@@ -383,8 +444,8 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
     public async Task Stats_are_key_value_text_by_default_and_json_on_request()
     {
         var run = await _host.TriggerAsync(_token, body: new { trigger = "webhook", source = "github" });
-        await Command(run, "start", new { at = "2030-01-01T00:00:00Z" });
-        await Command(run, "succeed", new { at = "2030-01-01T00:01:00.5Z" });
+        await Command(run, "start", new { at = At(0) });
+        await Command(run, "succeed", new { at = At(60.5) });
 
         var text = await (await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/stats"); s.Bearer(_token); })).ReadAsTextAsync();
         var lines = text.TrimEnd('\n').Split('\n');
@@ -393,7 +454,7 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
             lines.Select(l => l[..l.IndexOf(':')]));
         Assert.Contains("status: succeeded", lines);
         Assert.Contains("duration: 60.50", lines);
-        Assert.Contains("completed_on: 2030-01-01T00:01:00.500Z", lines);
+        Assert.Contains($"completed_on: {At(60.5)}", lines);
         Assert.Contains("created_by: runner-7", lines);
 
         var json = await (await _host.Scenario(s =>

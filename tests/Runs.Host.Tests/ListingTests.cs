@@ -86,10 +86,18 @@ public sealed class ListingTests(ReadingHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_without_runs_is_404()
+    {
+        var result = await _host.Scenario(s => { s.Get.Url("/v1/jobs/ghost/runs"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+        await result.ProblemAsync(404);
+    }
+
+    [Fact]
     public async Task A_page_size_above_1000_is_treated_as_1000_and_a_forged_token_is_400()
     {
         await fixture.SeedRunAsync("etl", T0);
         Assert.Equal(1, (int)(await List("/v1/jobs/etl/runs?page_size=5000"))["count"]!);
+        Assert.Equal(1, (int)(await List("/v1/jobs/etl/runs?page_size=99999999999999999999"))["count"]!);
         var result = await _host.Scenario(s => { s.Get.Url("/v1/jobs/etl/runs?page_token=bm9wZQ"); s.Bearer(_token); s.StatusCodeShouldBe(400); });
         await result.ProblemAsync(400);
     }

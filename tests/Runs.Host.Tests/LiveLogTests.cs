@@ -162,6 +162,15 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Last_event_id_wins_over_the_after_id_of_the_original_url()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Append(_host, run, "a", "b", "c");
+        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream?after_id=0", _token, "2");
+        Assert.Equal("3", (await ReadLogEvents(stream, 1))[0].Id);
+    }
+
+    [Fact]
     public async Task The_after_id_query_resumes_like_last_event_id()
     {
         var run = await _host.TriggerAsync(_token);

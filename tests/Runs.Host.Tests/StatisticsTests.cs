@@ -175,6 +175,9 @@ public sealed class StatisticsTests(ReadingHost fixture) : IAsyncLifetime
     [InlineData("?time_zone=UTC&start_date=2026-02-01&end_date=2026-01-01", "end_date")]
     [InlineData("?time_zone=UTC&start_date=2020-01-01&end_date=2026-01-01", "start_date")]
     [InlineData("?time_zone=UTC&filter=job%20%3D", "filter")]
+    [InlineData("?time_zone=UTC&end_date=0001-01-05", "end_date")]
+    [InlineData("?time_zone=UTC&start_date=0001-01-01&end_date=0001-01-31", "end_date")]
+    [InlineData("?time_zone=UTC&start_date=9999-12-30&end_date=9999-12-31", "end_date")]
     public async Task Bad_daily_parameters_are_400(string query, string field)
     {
         var result = await _host.Scenario(s => { s.Get.Url($"/v1/stats/daily{query}"); s.Bearer(_token); s.StatusCodeShouldBe(400); });

@@ -206,6 +206,7 @@ public sealed class TriggerValidationTests(WritingHost fixture) : IAsyncLifetime
         { "{\"labels\":{\"k\":5}}", "labels.k" },
         { "{\"previous_run\":\"yesterday\"}", "previous_run" },
         { "[1,2,3]", "body" },
+        { "{\"env\":[null]}", "env[0]" },
         { "null", "body" },
     };
 

@@ -16,21 +16,27 @@ public static class ETags
             && (v.Trim() == "*" || v.Split(',').Any(t => t.Trim() == etag || t.Trim() == "W/" + etag)));
     }
 
-    /// <summary>The version an <c>If-Match</c> header demands; <c>Invalid</c> when it is not one.</summary>
-    public static (long? Version, bool Invalid) Expected(HttpRequest request)
+    /// <summary>
+    /// The versions an <c>If-Match</c> header accepts: none (no header, or <c>*</c>: any current version),
+    /// or a list of ETags; <c>Invalid</c> when it holds something that is not one of our ETags.
+    /// </summary>
+    public static (IReadOnlyList<long> Versions, bool Invalid) Expected(HttpRequest request)
     {
         var header = request.Headers[HeaderNames.IfMatch].ToString();
-        if (string.IsNullOrWhiteSpace(header))
+        if (string.IsNullOrWhiteSpace(header) || header.Trim() == "*")
         {
-            return (null, false);
+            return ([], false);
         }
-        var trimmed = header.Trim();
-        if (trimmed.StartsWith("W/", StringComparison.Ordinal))
+        var versions = new List<long>();
+        foreach (var part in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            trimmed = trimmed[2..];
+            var tag = part.StartsWith("W/", StringComparison.Ordinal) ? part[2..] : part;
+            if (tag.Length <= 2 || tag[0] != '"' || tag[^1] != '"' || !long.TryParse(tag[1..^1], out var version) || version <= 0)
+            {
+                return ([], true);
+            }
+            versions.Add(version);
         }
-        return trimmed.Length > 2 && trimmed[0] == '"' && trimmed[^1] == '"' && long.TryParse(trimmed[1..^1], out var version) && version > 0
-            ? (version, false)
-            : (null, true);
+        return (versions, false);
     }
 }

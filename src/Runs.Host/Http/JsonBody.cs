@@ -38,7 +38,7 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
         }
         if (!hasBody)
         {
-            return required || request.ContentType is not null
+            return required
                 ? (null, bytes, Problems.Invalid("body", "A JSON object is required as the request body."))
                 : (null, bytes, null);
         }
@@ -60,7 +60,7 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
         {
             var field = FieldName(e.Path);
             var message = field == "body"
-                ? "The request body is not valid JSON."
+                ? "The request body must be a JSON object."
                 : $"'{field}' has the wrong type or is malformed.";
             return (null, Problems.Invalid(field, message));
         }

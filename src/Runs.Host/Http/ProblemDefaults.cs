@@ -10,6 +10,7 @@ public static class ProblemDefaults
         var problem = context.ProblemDetails;
         var status = problem.Status ?? context.HttpContext.Response.StatusCode;
         problem.Title ??= ReasonPhrases.GetReasonPhrase(status);
+        problem.Type ??= "about:blank";
         problem.Detail ??= status switch
         {
             StatusCodes.Status404NotFound => $"Nothing is at '{context.HttpContext.Request.Path}'.",

@@ -13,6 +13,8 @@ public sealed record DailyStats(string TimeZone, IReadOnlyList<DayAggregate> Day
 public static class DailyStatsEndpoint
 {
     public const int MaxDays = 366;
+    private static readonly DateOnly Earliest = new(1970, 1, 1);
+    private static readonly DateOnly Latest = new(9000, 12, 31);
 
     [WolverineGet("/v1/stats/daily", OperationId = "GetDailyStats")]
     [Tags("Jobs and statistics")]
@@ -36,10 +38,14 @@ public static class DailyStatsEndpoint
 
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
         var (end, endProblem) = Date(query["end_date"], "end_date", today);
-        var (start, startProblem) = Date(query["start_date"], "start_date", end.AddDays(-29));
-        if ((endProblem ?? startProblem) is { } problem)
+        if (endProblem is not null)
         {
-            return problem;
+            return endProblem;
+        }
+        var (start, startProblem) = Date(query["start_date"], "start_date", end.AddDays(-29));
+        if (startProblem is not null)
+        {
+            return startProblem;
         }
         if (end < start)
         {
@@ -86,7 +92,8 @@ public static class DailyStatsEndpoint
             return (fallback, null);
         }
         return DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            && date >= Earliest && date <= Latest
             ? (date, null)
-            : (fallback, Problems.Invalid(field, $"'{field}' must be a date YYYY-MM-DD."));
+            : (fallback, Problems.Invalid(field, $"'{field}' must be a date YYYY-MM-DD between {Earliest:yyyy-MM-dd} and {Latest:yyyy-MM-dd}."));
     }
 }

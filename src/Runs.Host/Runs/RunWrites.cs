@@ -67,23 +67,24 @@ public static class RunWrites
         IEventStream<Run> stream;
         try
         {
-            // With If-Match the caller asserts a version; without it, writers to one run queue behind a row lock.
-            stream = expected is { } version
+            // With one If-Match version the caller asserts it (optimistically, checked again at commit);
+            // otherwise writers to one run queue behind a row lock and the version is checked under it.
+            stream = expected is [var version]
                 ? await session.Events.FetchForWriting<Run>(run, version, http.RequestAborted)
                 : await session.Events.FetchForExclusiveWriting<Run>(run, http.RequestAborted);
         }
         catch (ConcurrencyException)
         {
-            return Problems.PreconditionFailed($"The run is no longer at version {expected}; nothing was changed. Read it again and retry.");
+            return Problems.PreconditionFailed($"The run is no longer at version {expected[0]}; nothing was changed. Read it again and retry.");
         }
 
         if (stream.Aggregate is not { } current || current.Job != job)
         {
             return NotFound(job, run);
         }
-        if (expected is { } asserted && current.Version != asserted)
+        if (expected.Count > 0 && !expected.Contains(current.Version))
         {
-            return Problems.PreconditionFailed($"The run is at version {current.Version}, not {asserted}; nothing was changed.");
+            return Problems.PreconditionFailed($"The run is at version {current.Version}, not {string.Join(" or ", expected)}; nothing was changed.");
         }
 
         var decision = decide(current);

@@ -12,7 +12,7 @@ public static class TelemetrySamples
         sample.Count <= 51
         && sample.All(field => field.Key == "at"
             ? field.Value.ValueKind == JsonValueKind.String && Rfc3339Converter.TryParse(field.Value.GetString(), out _)
-            : field.Value.ValueKind == JsonValueKind.Number && field.Key.Length is > 0 and <= 100);
+            : field.Value.ValueKind == JsonValueKind.Number && double.IsFinite(field.Value.GetDouble()) && field.Key.Length is > 0 and <= 100);
 
     public static IReadOnlyDictionary<string, JsonElement> Stamp(IReadOnlyDictionary<string, JsonElement> sample, DateTimeOffset now)
     {

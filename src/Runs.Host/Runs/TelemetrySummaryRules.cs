@@ -12,6 +12,8 @@ public sealed class TelemetrySummaryRules : AbstractValidator<Dictionary<string,
     {
         RuleFor(x => x.Count).LessThanOrEqualTo(MaxKeys).OverridePropertyName("keys")
             .WithMessage($"A telemetry summary may hold at most {MaxKeys} keys.");
+        RuleFor(x => x).Must(s => s.Values.All(v => v.ValueKind != JsonValueKind.Number || double.IsFinite(v.GetDouble())))
+            .OverridePropertyName("numbers").WithMessage("Numbers must fit a double (no 1e400).");
         RuleFor(x => x).Must(s => !s.TryGetValue("progress", out var p) || (p.ValueKind == JsonValueKind.Number && p.GetDouble() is >= 0 and <= 100))
             .OverridePropertyName("progress").WithMessage("'progress' must be a number from 0 to 100.");
         RuleFor(x => x).Must(s => NonNegative(s, "rows")).OverridePropertyName("rows")

@@ -26,13 +26,11 @@ public static class DeliveriesEndpoints
             return problem;
         }
         var query = http.Request.Query;
-        var pageSize = 30;
-        if (query.TryGetValue("page_size", out var sizeText)
-            && (!int.TryParse(sizeText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out pageSize) || pageSize <= 0))
+        var (pageSize, sizeProblem) = PageSize.Parse(http.Request, 30, 1000);
+        if (sizeProblem is not null)
         {
-            return Problems.Invalid("page_size", "'page_size' must be a positive integer (values above 1000 are treated as 1000).");
+            return sizeProblem;
         }
-        pageSize = Math.Min(pageSize, 1000);
         (DateTimeOffset On, string Id)? after = null;
         if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
         {

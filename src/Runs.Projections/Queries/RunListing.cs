@@ -65,6 +65,13 @@ public static class RunListing
 {
     public sealed record Page(IReadOnlyList<Run> Runs, PageCursor? Next);
 
+    public static async Task<bool> JobExistsAsync(NpgsqlDataSource database, string job, CancellationToken cancellation)
+    {
+        await using var command = database.CreateCommand($"select exists (select 1 from {RunsStore.Schema}.mt_doc_run d where d.job = $1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = job });
+        return (bool)(await command.ExecuteScalarAsync(cancellation))!;
+    }
+
     public static async Task<Page> ReadAsync(
         NpgsqlDataSource database, IDocumentStore store, string? job, JobScope scope, RunFilter? filter,
         int pageSize, PageCursor? after, CancellationToken cancellation)

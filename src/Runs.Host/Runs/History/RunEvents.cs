@@ -46,13 +46,11 @@ public static class RunEventsEndpoint
         }
 
         var query = http.Request.Query;
-        var pageSize = DefaultPageSize;
-        if (query.TryGetValue("page_size", out var sizeText)
-            && (!int.TryParse(sizeText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out pageSize) || pageSize <= 0))
+        var (pageSize, sizeProblem) = PageSize.Parse(http.Request, DefaultPageSize, MaxPageSize);
+        if (sizeProblem is not null)
         {
-            return Problems.Invalid("page_size", "'page_size' must be a positive integer (values above 1000 are treated as 1000).");
+            return sizeProblem;
         }
-        pageSize = Math.Min(pageSize, MaxPageSize);
         long after = 0;
         if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token)
             && (!token.ToString().StartsWith('v') || !long.TryParse(token.ToString()[1..], NumberStyles.None, CultureInfo.InvariantCulture, out after)))
@@ -89,13 +87,13 @@ public static class RunEventsEndpoint
         {
             while (await reader.ReadAsync(http.RequestAborted))
             {
-                using var data = JsonDocument.Parse(reader.GetString(4));
+                var data = EventTimes.Normalise(reader.GetString(4));
                 events.Add(new EventView(
                     reader.GetInt64(0),
                     reader.GetInt64(1),
                     ClientNames.GetValueOrDefault(reader.GetString(2), reader.GetString(2)),
                     reader.GetFieldValue<DateTimeOffset>(3),
-                    data.RootElement.Clone(),
+                    data,
                     new EventMetadataView(
                         reader.IsDBNull(5) ? null : reader.GetString(5),
                         reader.IsDBNull(6) ? null : reader.GetString(6),

@@ -53,14 +53,10 @@ public static class ListRunsEndpoint
     private static async Task<IResult> ListAsync(HttpContext http, NpgsqlDataSource database, IDocumentStore store, string? job)
     {
         var query = http.Request.Query;
-        var pageSize = DefaultPageSize;
-        if (query.TryGetValue("page_size", out var sizeText))
+        var (pageSize, sizeProblem) = PageSize.Parse(http.Request, DefaultPageSize, MaxPageSize);
+        if (sizeProblem is not null)
         {
-            if (!int.TryParse(sizeText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out pageSize) || pageSize <= 0)
-            {
-                return Problems.Invalid("page_size", "'page_size' must be a positive integer (values above 1000 are treated as 1000).");
-            }
-            pageSize = Math.Min(pageSize, MaxPageSize);
+            return sizeProblem;
         }
         PageCursor? after = null;
         if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
@@ -86,6 +82,10 @@ public static class ListRunsEndpoint
         catch (FilterError error)
         {
             return Filters.Problem(error);
+        }
+        if (job is not null && page.Runs.Count == 0 && after is null && filter is null && !await RunListing.JobExistsAsync(database, job, http.RequestAborted))
+        {
+            return Problems.NotFound($"No job '{job}': a job exists once it has a run.");
         }
         var runs = page.Runs.Select(RunSummary.From).ToList();
         return Results.Ok(new RunPage(runs, page.Next?.Encode(), page.Next is not null, runs.Count));

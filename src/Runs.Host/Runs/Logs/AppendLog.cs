@@ -74,6 +74,10 @@ public static class AppendLogEndpoint
                 return ([], Problems.TooLarge(maxBytes));
             }
             var text = Encoding.UTF8.GetString(bytes);
+            if (text.Length == 0)
+            {
+                return ([], null);
+            }
             var split = text.Split('\n');
             var count = text.EndsWith('\n') ? split.Length - 1 : split.Length;
             if (count > maxLines)

@@ -56,13 +56,14 @@ public static class ReadLogEndpoint
     }
 
     /// <summary>Parses after_id, limit, tail and level; a problem when one is malformed.</summary>
-    public static (LogLineStore.Range? Range, IResult? Problem) Parse(HttpRequest request)
+    public static (LogLineStore.Range? Range, IResult? Problem) Parse(HttpRequest request, string? resumeAfter = null)
     {
         var query = request.Query;
         long afterId = 0;
-        if (query.TryGetValue("after_id", out var after) && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterId)))
+        var after = resumeAfter ?? (query.TryGetValue("after_id", out var given) ? given.ToString() : null);
+        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
         {
-            return (null, Problems.Invalid("after_id", "'after_id' must be a non-negative integer."));
+            return (null, Problems.Invalid(resumeAfter is null ? "after_id" : "Last-Event-ID", "The line id to resume after must be a non-negative integer."));
         }
         int? limit = null, tail = null;
         foreach (var (name, set) in new (string, Action<int>)[] { ("limit", v => limit = v), ("tail", v => tail = v) })

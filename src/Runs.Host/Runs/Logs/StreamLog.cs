@@ -41,11 +41,9 @@ public static class StreamLogEndpoint
         {
             return gone;
         }
-        if (http.Request.Headers.TryGetValue("Last-Event-ID", out var lastEventId))
-        {
-            http.Request.QueryString = http.Request.QueryString.Add("after_id", lastEventId.ToString());
-        }
-        var (range, problem) = ReadLogEndpoint.Parse(http.Request);
+        // A reconnecting EventSource sends Last-Event-ID and repeats the original URL: the header wins.
+        string? lastEventId = http.Request.Headers["Last-Event-ID"];
+        var (range, problem) = ReadLogEndpoint.Parse(http.Request, string.IsNullOrWhiteSpace(lastEventId) ? null : lastEventId.Trim());
         if (problem is not null)
         {
             return problem;

@@ -43,14 +43,14 @@ public static class ReadOutputEndpoint
             var file = files[0];
             response.ContentType = file.ContentType;
             response.ContentLength = file.Size;
-            response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = file.Name }.ToString();
+            response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = Http.AsciiFileName.Of(file.Name), FileNameStar = file.Name }.ToString();
             response.Headers.ETag = $"\"{file.Sha256}\"";
             await RunFileStore.CopyToAsync(database, run, RunFileStore.Output, file.Name, response.Body, http.RequestAborted);
             return Results.Empty;
         }
 
         response.ContentType = "application/zip";
-        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = $"{run}-output.zip" }.ToString();
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"{run}-output.zip" }.ToString();
         // ZipArchive finishes entries with synchronous writes; the bytes still flow out as they are read.
         if (http.Features.Get<IHttpBodyControlFeature>() is { } body)
         {

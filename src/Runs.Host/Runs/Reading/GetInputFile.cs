@@ -34,7 +34,7 @@ public static class GetInputFileEndpoint
 
         http.Response.ContentType = file.ContentType;
         http.Response.ContentLength = file.Size;
-        http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = file.Name }.ToString();
+        http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = Http.AsciiFileName.Of(file.Name), FileNameStar = file.Name }.ToString();
         http.Response.Headers.ETag = $"\"{file.Sha256}\"";
         await RunFileStore.CopyToAsync(database, run, RunFileStore.Input, name, http.Response.Body, http.RequestAborted);
         return Results.Empty;

@@ -48,6 +48,7 @@ public sealed record TriggerRun(
             RuleFor(x => x.Entrypoint).MaximumLength(500);
             RuleFor(x => x.Env).Must(e => e!.Count <= 200).When(x => x.Env is not null)
                 .WithMessage("'env' may hold at most 200 entries.");
+            RuleForEach(x => x.Env).NotNull().WithMessage("Each env entry must be an object {key, value, secret}.");
             RuleForEach(x => x.Env).ChildRules(entry =>
             {
                 entry.RuleFor(e => e.Key).NotEmpty().Matches("^[A-Za-z_][A-Za-z0-9_]{0,255}$")
@@ -84,6 +85,10 @@ public static class TriggerRunEndpoint
         RetentionPolicy retention,
         TimeProvider clock)
     {
+        if (http.User.RefuseUnlessScope(Scopes.RunsWrite) is { } forbidden)
+        {
+            return forbidden;
+        }
         if (!JobName.IsValid(job))
         {
             return Problems.Invalid("job", $"'{job}' is not a job name; use {JobName.Rule}.");
@@ -116,7 +121,9 @@ public static class TriggerRunEndpoint
             {
                 return problem;
             }
-            fingerprint = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            // The same JSON with other spacing is the same request.
+            fingerprint = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+                System.Text.Json.Nodes.JsonNode.Parse(bytes)?.ToJsonString() ?? "null")));
         }
         if (new TriggerRun.Validator().Validate(body!) is { IsValid: false } validation)
         {
@@ -173,6 +180,7 @@ public static class TriggerRunEndpoint
     private static IResult Replay(HttpContext http, IdempotentTrigger earlier)
     {
         http.Response.Headers.Location = earlier.Location;
+        http.Response.Headers.ETag = ETags.Of(1);
         http.Response.Headers["Idempotent-Replayed"] = "true";
         return Results.Content(earlier.Response, "application/json; charset=utf-8", statusCode: earlier.Status);
     }
