@@ -174,6 +174,51 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
         Assert.Equal(0, await Count("select count(*) from runs.log_lines"));
     }
 
+    private async Task<(int Exit, string Output)> Cli(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["ConnectionStrings__Runs"] = fixture.ConnectionString,
+                ["Runs__Secrets__CurrentKeyId"] = "cli",
+                ["Runs__Secrets__Keys__cli"] = Convert.ToBase64String(new byte[32]),
+                ["Runs__Retention__Default"] = "00:00:01",
+                ["Runs__Retention__ByOutcome__failed"] = "1.00:00:00",
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            },
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
+    }
+
+    [Fact]
+    public async Task The_command_line_shows_a_runs_retention_and_sweeps_with_a_dry_run_first()
+    {
+        var run = await RunWithData();
+        await Task.Delay(1200);
+
+        var (showExit, shown) = await Cli("retention", "show", (string)run["id"]!);
+        Assert.Equal(0, showExit);
+        Assert.Contains("Runs:Retention:Default", shown);
+        Assert.Contains("expired:    no", shown);
+
+        var (dryExit, dry) = await Cli("retention", "sweep", "--dry-run");
+        Assert.Equal(0, dryExit);
+        Assert.Contains((string)run["id"]!, dry);
+        Assert.Contains("1 runs would be purged", dry);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"{run["uri"]}/log")).StatusCode);
+
+        var (sweepExit, swept) = await Cli("retention", "sweep");
+        Assert.Equal(0, sweepExit);
+        Assert.Contains("1 runs purged", swept);
+        Assert.Equal(HttpStatusCode.Gone, (await _client.GetAsync($"{run["uri"]}/log")).StatusCode);
+    }
+
     [Fact]
     public async Task Writing_output_to_an_expired_run_is_410()
     {
