@@ -99,6 +99,28 @@ public sealed class LogTests(LogsHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Text_in_another_charset_is_415_and_an_empty_text_body_appends_nothing()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var refused = await _host.Scenario(s =>
+        {
+            s.Post.Text("caf\u00e9").ToUrl($"{run["uri"]}/log");
+            s.WithRequestHeader("Content-Type", "text/plain; charset=iso-8859-1");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(415);
+        });
+        await refused.ProblemAsync(415);
+
+        var empty = await (await _host.Scenario(s =>
+        {
+            s.Post.Text("").ToUrl($"{run["uri"]}/log");
+            s.WithRequestHeader("Content-Type", "text/plain");
+            s.Bearer(_token);
+        })).Json();
+        Assert.Equal(0, (int)empty["appended"]!);
+    }
+
+    [Fact]
     public async Task Reads_filter_by_after_id_limit_tail_and_minimum_level()
     {
         var run = await _host.TriggerAsync(_token);

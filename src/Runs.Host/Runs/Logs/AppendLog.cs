@@ -68,6 +68,11 @@ public static class AppendLogEndpoint
         var maxBytes = options.Limits.MaxLogBodyBytes;
         if (request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true)
         {
+            var charset = Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(request.ContentType).Charset.Value;
+            if (charset is not null && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase))
+            {
+                return ([], Problems.UnsupportedMediaType(request.ContentType, "text/plain; charset=utf-8", "application/json"));
+            }
             var (bytes, tooLarge) = await JsonBody.ReadLimitedAsync(request, maxBytes);
             if (tooLarge)
             {
