@@ -73,7 +73,7 @@ builder.Services.ConfigureHttpJsonOptions(json =>
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.FillIn);
 builder.Services.AddExceptionHandler<ClientFaults>();
 builder.Services.AddWolverineHttp();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(OpenApiBodies.Describe);
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")
     .AddPrometheusExporter());

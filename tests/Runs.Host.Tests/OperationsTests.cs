@@ -34,6 +34,10 @@ public sealed class OperationsTests(AccessHost fixture)
         var paths = document["paths"]!.AsObject();
         Assert.True(paths.ContainsKey("/v1/jobs/{job}/runs"));
         Assert.True(paths.ContainsKey("/v1/jobs/{job}/runs/{run}"));
+        var trigger = paths["/v1/jobs/{job}/runs"]!["post"]!;
+        Assert.NotNull(trigger["requestBody"]!["content"]!["application/json"]!["schema"]);
+        Assert.NotNull(trigger["requestBody"]!["content"]!["multipart/form-data"]);
+        Assert.NotNull(trigger["responses"]!["415"]);
     }
 
     [Fact]
