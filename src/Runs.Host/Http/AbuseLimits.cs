@@ -15,8 +15,6 @@ namespace Runs.Host.Http;
 /// </summary>
 public static class AbuseLimits
 {
-    public const string Streaming = "streaming";
-
     public static void AddAbuseLimits(this WebApplicationBuilder builder)
     {
         var limits = builder.Configuration.GetSection($"{RunsOptions.Section}:Limits").Get<LimitsOptions>() ?? new LimitsOptions();
@@ -78,7 +76,6 @@ public static class AbuseLimits
                         title: "Request timed out.")
                     .ExecuteAsync(http),
             };
-            timeouts.AddPolicy(Streaming, Timeout.InfiniteTimeSpan);
         });
     }
 

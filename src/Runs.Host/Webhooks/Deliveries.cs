@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text;
 using Marten;
 using Runs.Host.Http;
+using Runs.Projections.Queries;
 using Wolverine;
 using Wolverine.Http;
 
@@ -31,10 +31,10 @@ public static class DeliveriesEndpoints
         {
             return sizeProblem;
         }
-        (DateTimeOffset On, string Id)? after = null;
+        PageCursor? after = null;
         if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
         {
-            after = Decode(token!);
+            after = PageCursor.Decode(token!, id => id.StartsWith("msg_", StringComparison.Ordinal));
             if (after is null)
             {
                 return Problems.Invalid("page_token", "'page_token' is not one this service handed out.");
@@ -42,12 +42,13 @@ public static class DeliveriesEndpoints
         }
 
         var deliveries = session.Query<WebhookDelivery>().Where(d => d.EndpointId == endpoint!.Id);
-        if (after is { } cursor)
+        if (after is not null)
         {
-            deliveries = deliveries.Where(d => d.CreatedOn < cursor.On || (d.CreatedOn == cursor.On && string.Compare(d.Id, cursor.Id) < 0));
+            var on = new DateTimeOffset(after.CreatedOn);
+            deliveries = deliveries.Where(d => d.CreatedOn < on || (d.CreatedOn == on && string.Compare(d.Id, after.Id) < 0));
         }
         var page = await deliveries.OrderByDescending(d => d.CreatedOn).ThenByDescending(d => d.Id).Take(pageSize + 1).ToListAsync(http.RequestAborted);
-        var next = page.Count > pageSize ? Encode(page[pageSize - 1]) : null;
+        var next = page.Count > pageSize ? new PageCursor(page[pageSize - 1].CreatedOn.UtcDateTime, page[pageSize - 1].Id).Encode() : null;
         return Results.Ok(new DeliveryPage([.. page.Take(pageSize).Select(DeliveryView.From)], next));
     }
 
@@ -110,25 +111,5 @@ public static class DeliveriesEndpoints
         delivery.LastChangedOn = now;
         session.Store(delivery);
         await bus.PublishAsync(new DeliverWebhook(delivery.Id, delivery.EndpointId));
-    }
-
-    private static string Encode(WebhookDelivery d) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{d.CreatedOn.UtcTicks}|{d.Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static (DateTimeOffset, string)? Decode(string token)
-    {
-        try
-        {
-            var padded = token.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - padded.Length % 4) % 4);
-            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
-            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks
-                ? (new DateTimeOffset(ticks, TimeSpan.Zero), parts[1])
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 }

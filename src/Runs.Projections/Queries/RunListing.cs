@@ -11,14 +11,17 @@ public sealed record PageCursor(DateTime CreatedOn, string Id)
     public string Encode() =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{CreatedOn.Ticks}|{Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    public static PageCursor? Decode(string token)
+    /// <summary>The cursor in a token this service handed out; null for anything else.</summary>
+    public static PageCursor? Decode(string token) => Decode(token, RunId.IsValid);
+
+    public static PageCursor? Decode(string token, Func<string, bool> validId)
     {
         try
         {
             var padded = token.Replace('-', '+').Replace('_', '/');
             padded += new string('=', (4 - padded.Length % 4) % 4);
             var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
-            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks && RunId.IsValid(parts[1])
+            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks && validId(parts[1])
                 ? new PageCursor(new DateTime(ticks, DateTimeKind.Utc), parts[1])
                 : null;
         }

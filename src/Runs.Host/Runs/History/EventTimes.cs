@@ -12,30 +12,30 @@ public static partial class EventTimes
     public static JsonElement Normalise(string json)
     {
         var node = JsonNode.Parse(json);
-        return JsonSerializer.SerializeToElement(Rewrite(node));
+        Rewrite(node);
+        return JsonSerializer.SerializeToElement(node);
     }
 
-    private static JsonNode? Rewrite(JsonNode? node)
+    /// <summary>Rewrites time strings in place, one pass over the tree.</summary>
+    private static void Rewrite(JsonNode? node)
     {
-        switch (node)
+        var children = node switch
         {
-            case JsonObject obj:
-                foreach (var key in obj.Select(p => p.Key).ToList())
-                {
-                    obj[key] = Rewrite(obj[key]?.DeepClone());
-                }
-                return obj;
-            case JsonArray array:
-                for (var i = 0; i < array.Count; i++)
-                {
-                    array[i] = Rewrite(array[i]?.DeepClone());
-                }
-                return array;
-            case JsonValue value when value.TryGetValue<string>(out var text) && Timestamp().IsMatch(text)
-                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var time):
-                return JsonValue.Create(Rfc3339Converter.Text(time));
-            default:
-                return node;
+            JsonObject obj => obj.Select(p => p.Value),
+            JsonArray array => array,
+            _ => [],
+        };
+        foreach (var child in children.ToList())
+        {
+            if (child is JsonValue value && value.TryGetValue<string>(out var text) && Timestamp().IsMatch(text)
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var time))
+            {
+                child.ReplaceWith(Rfc3339Converter.Text(time));
+            }
+            else
+            {
+                Rewrite(child);
+            }
         }
     }
 

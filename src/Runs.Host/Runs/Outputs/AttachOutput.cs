@@ -55,7 +55,7 @@ public static class AttachOutputEndpoint
         List<UploadedFile> files;
         try
         {
-            var (read, problem) = IsMultipart(http.Request)
+            var (read, problem) = Uploads.IsMultipart(http.Request)
                 ? await ReadMultipartAsync(http.Request, database, limits)
                 : await ReadSingleAsync(http.Request, database, limits);
             if (problem is not null)
@@ -81,19 +81,16 @@ public static class AttachOutputEndpoint
             });
     }
 
-    private static bool IsMultipart(HttpRequest request) =>
-        request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
-
     private static async Task<(List<UploadedFile>, IResult?)> ReadSingleAsync(HttpRequest request, NpgsqlDataSource database, Retention.OutputsOptions limits)
     {
-        var name = FileName(request.Headers.ContentDisposition);
-        if (name is null)
+        var given = FileName(request.Headers.ContentDisposition);
+        if (given is null)
         {
             return ([], Problems.Invalid("Content-Disposition", "Name the file: 'Content-Disposition: attachment; filename=\"report.csv\"'."));
         }
-        if (NameProblem(name) is { } problem)
+        if (Uploads.FileName(given) is not { } name)
         {
-            return ([], problem);
+            return ([], Problems.Invalid("filename", Uploads.FileNameRule));
         }
         var blob = await RunFileStore.WriteAsync(database, request.Body, Math.Min(limits.MaxBytesPerFile, limits.MaxBytesPerRun), request.HttpContext.RequestAborted);
         return ([new UploadedFile(name, string.IsNullOrEmpty(request.ContentType) ? "application/octet-stream" : request.ContentType, blob)], null);
@@ -113,14 +110,14 @@ public static class AttachOutputEndpoint
         {
             while (await reader.ReadNextSectionAsync(request.HttpContext.RequestAborted) is { } section)
             {
-                var name = FileName(section.ContentDisposition);
-                if (name is null)
+                var given = FileName(section.ContentDisposition);
+                if (given is null)
                 {
                     continue;
                 }
-                if (NameProblem(name) is { } problem)
+                if (Uploads.FileName(given) is not { } name)
                 {
-                    return ([], problem);
+                    return ([], Problems.Invalid("filename", Uploads.FileNameRule));
                 }
                 if (files.Any(f => f.Name == name) || files.Count >= limits.MaxFilesPerRun)
                 {
@@ -145,11 +142,6 @@ public static class AttachOutputEndpoint
 
     private static string? FileName(string? contentDisposition) =>
         ContentDispositionHeaderValue.TryParse(contentDisposition, out var disposition)
-            ? Path.GetFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value?.Replace('\\', '/'))
-            : null;
-
-    private static IResult? NameProblem(string name) =>
-        string.IsNullOrWhiteSpace(name) || name.Length > 255 || name.Any(char.IsControl)
-            ? Problems.Invalid("filename", "File names must be 1–255 characters without control characters.")
+            ? HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value
             : null;
 }

@@ -19,9 +19,6 @@ public static class TriggerForm
     private static readonly HashSet<string> JsonFields = ["argv", "env", "labels", "input"];
     public const int MaxFiles = 100;
 
-    public static bool IsMultipart(HttpRequest request) =>
-        request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
-
     public static async Task<(TriggerRun? Body, IReadOnlyList<UploadedFile> Files, string Fingerprint, IResult? Problem)> ReadAsync(
         HttpRequest request, JsonBody json, long limit, NpgsqlDataSource database)
     {
@@ -98,10 +95,9 @@ public static class TriggerForm
         var files = new List<UploadedFile>();
         foreach (var file in form.Files)
         {
-            var name = Path.GetFileName(file.FileName.Replace('\\', '/'));
-            if (string.IsNullOrWhiteSpace(name) || name.Length > 255 || name.Any(char.IsControl))
+            if (Uploads.FileName(file.FileName) is not { } name)
             {
-                return (null, [], "", Problems.Invalid("files", $"The file in part '{file.Name}' needs a file name (at most 255 characters)."));
+                return (null, [], "", Problems.Invalid("files", $"The file in part '{file.Name}' needs a name. {Uploads.FileNameRule}"));
             }
             if (files.Any(f => f.Name == name))
             {

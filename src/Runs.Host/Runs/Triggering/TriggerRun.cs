@@ -106,7 +106,7 @@ public static class TriggerRunEndpoint
         TriggerRun? body;
         IReadOnlyList<UploadedFile> files = [];
         string fingerprint;
-        if (TriggerForm.IsMultipart(http.Request))
+        if (Uploads.IsMultipart(http.Request))
         {
             (body, files, fingerprint, var problem) = await TriggerForm.ReadAsync(http.Request, json, options.Value.Limits.MaxTriggerBodyBytes, database);
             if (problem is not null)
