@@ -1,5 +1,7 @@
 using System.Net;
 using Alba;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
@@ -34,6 +36,56 @@ public sealed class AbuseLimitTests(LimitsHost fixture)
             s.Bearer(other);
             s.StatusCodeShouldBe(404);
         });
+    }
+
+    [Fact]
+    public async Task A_multipart_trigger_over_the_limit_is_413()
+    {
+        var token = await fixture.TokenAsync("uploader");
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(new byte[10_000]), "files", "big.bin" } };
+        var client = _host.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {token}");
+
+        var response = await client.PostAsync("/v1/jobs/nightly/runs", form);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task Without_private_networks_a_delivery_never_connects_to_a_loopback_address()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var token = await fixture.TokenAsync("integrator");
+        await using (var session = fixture.Store.LightweightSession())
+        {
+            // Saved straight to the store: the API refuses such a URL, the delivery must refuse it too.
+            session.Store(new Webhooks.WebhookEndpoint
+            {
+                Id = Webhooks.WebhookEndpoint.NewId(),
+                Url = receiver.Url,
+                Events = ["run.canceled"],
+                Jobs = ["*"],
+                CreatedOn = DateTimeOffset.UtcNow,
+                Secrets = [new Webhooks.WebhookSecret(
+                    fixture.Host.Services.GetRequiredService<Runs.RunSecrets>().Seal(Webhooks.WebhookEndpoint.NewSecret()), DateTimeOffset.UtcNow, null)],
+            });
+            await session.SaveChangesAsync();
+        }
+        var run = await _host.TriggerAsync(token);
+        await _host.CommandAsync(token, run, "cancel");
+
+        Webhooks.WebhookDelivery? delivery = null;
+        for (var i = 0; i < 100 && delivery is not { Attempts.Count: > 0 }; i++)
+        {
+            await Task.Delay(100);
+            await using var query = fixture.Store.QuerySession();
+            delivery = await Marten.QueryableExtensions.FirstOrDefaultAsync(query.Query<Webhooks.WebhookDelivery>());
+        }
+
+        Assert.NotNull(delivery);
+        Assert.Contains("internal addresses", delivery!.Attempts[0].Error);
+        Assert.Empty(receiver.Received);
     }
 
     [Fact]

@@ -270,6 +270,20 @@ public sealed class LogTests(LogsHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_log_body_over_the_limit_is_413_and_nothing_is_stored()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Json(Lines([.. Enumerable.Range(1, 40).Select(_ => new string('x', 2000))])).ToUrl($"{run["uri"]}/log");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(413);
+        });
+        await result.ProblemAsync(413);
+        Assert.Empty(await ReadJson(run));
+    }
+
+    [Fact]
     public async Task Appends_after_the_run_ended_are_409()
     {
         var run = await _host.TriggerAsync(_token);

@@ -179,6 +179,23 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redirects_are_not_followed_and_at_most_4_KiB_of_an_answer_is_kept()
+    {
+        var endpoint = await Subscribe();
+        _receiver.AnswerNext(new Answer(307, Location: _receiver.Url.Replace("/hook", "/elsewhere")));
+        _receiver.AnswerNext(new Answer(500, Body: new string('x', 20_000)));
+
+        await FailedRun();
+
+        var delivery = await WaitForDelivery(endpoint, d => (string)d["status"]! == "succeeded");
+        var attempts = delivery["attempts"]!.AsArray();
+        Assert.Equal([307, 500, 200], attempts.Select(a => (int)a!["response_status"]!));
+        Assert.DoesNotContain(_receiver.Received, h => h.Path == "/elsewhere");
+        var error = (string)attempts[1]!["error"]!;
+        Assert.InRange(error.Count(c => c == 'x'), 1, 4096);
+    }
+
+    [Fact]
     public async Task An_endpoint_that_answers_410_is_disabled()
     {
         var endpoint = await Subscribe();

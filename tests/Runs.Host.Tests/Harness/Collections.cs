@@ -35,6 +35,9 @@ public sealed class LimitsHost : RunsHost
         builder.UseSetting("Runs:Limits:Burst", "3");
         builder.UseSetting("Runs:Limits:MaxQueryStringLength", "300");
         builder.UseSetting("Runs:Limits:MaxRequestHeaderBytes", "4096");
+        builder.UseSetting("Runs:Limits:MaxTriggerBodyBytes", "4096");
+        // As in production: no deliveries to loopback or private addresses.
+        builder.UseSetting("Runs:Webhooks:AllowPrivateNetworks", "false");
     }
 }
 
@@ -56,6 +59,7 @@ public sealed class LogsHost : RunsHost
         builder.UseSetting("Runs:Logs:MaxLinesPerRun", "10");
         builder.UseSetting("Runs:Logs:MaxLinesPerRequest", "50");
         builder.UseSetting("Runs:Logs:MaxLineLength", "100");
+        builder.UseSetting("Runs:Limits:MaxLogBodyBytes", "65536");
         builder.UseSetting("Runs:Telemetry:MaxSamplesPerRun", "20");
         builder.UseSetting("Runs:Sse:PingInterval", "00:00:00.300");
     }

@@ -9,13 +9,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Runs.Host.Tests.Harness;
 
-public sealed record ReceivedHook(string Id, string Timestamp, string Signature, string Body, DateTimeOffset At);
+public sealed record ReceivedHook(string Id, string Timestamp, string Signature, string Body, DateTimeOffset At, string Path = "/hook");
+
+/// <summary>How the receiver answers one request.</summary>
+public sealed record Answer(int Status, string Body = "", string? Location = null);
 
 /// <summary>A real HTTP receiver (Kestrel on a loopback port) that records what it is sent and answers as told.</summary>
 public sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly ConcurrentQueue<int> _answers = new();
+    private readonly ConcurrentQueue<Answer> _answers = new();
 
     public ConcurrentQueue<ReceivedHook> Received { get; } = new();
 
@@ -33,7 +36,7 @@ public sealed class Receiver : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new Receiver(app);
-        app.MapPost("/hook", async (HttpContext http) =>
+        app.MapPost("/{path}", async (HttpContext http) =>
         {
             using var reader = new StreamReader(http.Request.Body);
             receiver.Received.Enqueue(new ReceivedHook(
@@ -41,8 +44,15 @@ public sealed class Receiver : IAsyncDisposable
                 http.Request.Headers["webhook-timestamp"].ToString(),
                 http.Request.Headers["webhook-signature"].ToString(),
                 await reader.ReadToEndAsync(),
-                DateTimeOffset.UtcNow));
-            http.Response.StatusCode = receiver._answers.TryDequeue(out var status) ? status : receiver.DefaultAnswer;
+                DateTimeOffset.UtcNow,
+                http.Request.Path));
+            var answer = receiver._answers.TryDequeue(out var next) ? next : new Answer(receiver.DefaultAnswer);
+            http.Response.StatusCode = answer.Status;
+            if (answer.Location is not null)
+            {
+                http.Response.Headers.Location = answer.Location;
+            }
+            await http.Response.WriteAsync(answer.Body);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -54,9 +64,11 @@ public sealed class Receiver : IAsyncDisposable
     {
         foreach (var status in statuses)
         {
-            _answers.Enqueue(status);
+            _answers.Enqueue(new Answer(status));
         }
     }
+
+    public void AnswerNext(Answer answer) => _answers.Enqueue(answer);
 
     public async Task<List<ReceivedHook>> WaitForAsync(int count, TimeSpan? timeout = null)
     {
