@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 source scripts/common.sh
 
 require_dotnet
-export ConnectionStrings__Runs="$(scripts/postgres.sh runs)"
+connection="$(scripts/postgres.sh runs)" || die "PostgreSQL is not available (see above); the service was not started"
+export ConnectionStrings__Runs="$connection"
 load_dev_secret_key
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 urls="${RUNS_URLS:-http://127.0.0.1:5080}"

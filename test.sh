@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Sets up everything and runs every test against a real PostgreSQL
-# (the project's local cluster, installed and started when needed, or ConnectionStrings__Runs).
+# Sets up everything and runs every test against a real PostgreSQL.
+#
+# Without ConnectionStrings__Runs, the tests get a throw-away cluster made from nothing on a spare
+# port (PostgreSQL installed first when missing) and removed afterwards: every run, CI's included,
+# takes the path a fresh machine takes, so a broken scripts/postgres.sh fails here and not on a
+# newcomer's machine. With ConnectionStrings__Runs, that server is used and nothing is installed.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/common.sh
 
 require_dotnet
-export ConnectionStrings__Runs="$(scripts/postgres.sh runs_tests)"
+if [[ -z "${ConnectionStrings__Runs:-}" ]]; then
+  export RUNS_PG_CLUSTER="runs-test-$$"
+  RUNS_PG_PORT="$(free_port 55433)" || die "no free port for the test cluster"
+  export RUNS_PG_PORT
+  trap 'scripts/postgres.sh --drop || true' EXIT
+fi
+connection="$(scripts/postgres.sh runs_tests)" || die "PostgreSQL is not available (see above); no tests were run"
+export ConnectionStrings__Runs="$connection"
 
 say "building and running the tests"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; [[ -z "${RUNS_PG_CLUSTER:-}" ]] || scripts/postgres.sh --drop || true' EXIT
 status=0
 dotnet test Runs.sln -c Release --nologo "$@" 2>&1 | tee "$log" || status=$?
 # One plain closing line for every test project together.

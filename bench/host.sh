@@ -5,7 +5,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 # start_host <database> <port>: sets $token, $host_pid and $url; stops the host on exit.
 start_host() {
   local database="$1" port="$2"
-  export ConnectionStrings__Runs="$(scripts/postgres.sh "$database")"
+  connection="$(scripts/postgres.sh "$database")" || die "PostgreSQL is not available"
+  export ConnectionStrings__Runs="$connection"
   load_dev_secret_key
   # Benchmarks measure throughput, not the per-token limiter; Staging: no development logging.
   export ASPNETCORE_ENVIRONMENT=Staging Logging__LogLevel__Default=Warning \

@@ -2,6 +2,16 @@
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+free_port() { # a TCP port on loopback that nothing listens on and no cluster claims
+  local port
+  for port in $(seq "$1" $(( $1 + 200 ))); do
+    pg_lsclusters -h 2>/dev/null | awk "{print \$3}" | grep -qx "$port" && continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+    echo "$port"; return 0
+  done
+  return 1
+}
+
 require_dotnet() {
   command -v dotnet >/dev/null || die "the .NET SDK (10.0) is not on PATH; install it first: https://dot.net"
 }
