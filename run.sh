@@ -10,15 +10,13 @@ source scripts/common.sh
 require_dotnet
 connection="$(scripts/postgres.sh runs)" || die "PostgreSQL is not available (see above); the service was not started"
 export ConnectionStrings__Runs="$connection"
-load_dev_secret_key
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 urls="${RUNS_URLS:-http://127.0.0.1:5080}"
 
 say "building the host (Release)"
 dotnet build src/Runs.Host -c Release -v quiet -nologo >&2 || die "build failed"
-# The host reads appsettings.json from its working directory.
-cd src/Runs.Host/bin/Release/net10.0
-host=(dotnet Runs.Host.dll)
+# A Development host keeps a local secret-encryption key in the user-secrets store (docs/operations.md).
+host=(dotnet src/Runs.Host/bin/Release/net10.0/Runs.Host.dll)
 
 say "applying the database schema"
 "${host[@]}" db-apply >/dev/null || die "could not apply the schema (see the output above)"

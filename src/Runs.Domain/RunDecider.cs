@@ -7,9 +7,9 @@ public abstract record Decision
     public sealed record Append(IReadOnlyList<object> Events, IReadOnlyList<LogLine>? Lines = null) : Decision;
 
     /// <summary>The run's state does not allow the action (409).</summary>
-    public sealed record Conflict(RunStatus Current, string Action) : Decision
+    public sealed record Conflict(RunStatus Current, string Action, string? Reason = null) : Decision
     {
-        public string Detail => $"Cannot {Action} a run that is {Current.Name()}.";
+        public string Detail => Reason ?? $"Cannot {Action} a run that is {Current.Name()}.";
     }
 
     /// <summary>The command is malformed given the run (400).</summary>
@@ -29,14 +29,9 @@ public static class RunDecider
 
     public static Decision Decide(Run run, RunCommand command, DateTimeOffset now)
     {
-        if (command.At is { } at && at < run.LastModified)
+        if (Untimely(run, command.At, now, "at") is { } invalid)
         {
-            return new Decision.Invalid("at",
-                $"'at' ({at.UtcDateTime:O}) is before the run's previous event ({run.LastModified.UtcDateTime:O}).");
-        }
-        if (command.At is { } future && future > now + MaxClockSkew)
-        {
-            return new Decision.Invalid("at", $"'at' ({future.UtcDateTime:O}) is in the future; times may lead the server's clock by at most {MaxClockSkew.TotalMinutes} minutes.");
+            return invalid;
         }
 
         // A clock behind the caller's earlier 'at' must not make history run backwards.
@@ -59,6 +54,21 @@ public static class RunDecider
                 Events(new ResultReported(id, c.ErrorSummary, c.ExitCode, when)),
             _ => new Decision.Conflict(run.Status, command.Action),
         };
+    }
+
+    /// <summary>Why a caller's time cannot be an event's time: before the run's last event, or too far ahead.</summary>
+    public static Decision.Invalid? Untimely(Run run, DateTimeOffset? at, DateTimeOffset now, string field)
+    {
+        if (at is { } past && past < run.LastModified)
+        {
+            return new Decision.Invalid(field,
+                $"'{field}' ({past.UtcDateTime:O}) is before the run's previous event ({run.LastModified.UtcDateTime:O}).");
+        }
+        if (at is { } future && future > now + MaxClockSkew)
+        {
+            return new Decision.Invalid(field, $"'{field}' ({future.UtcDateTime:O}) is in the future; times may lead the server's clock by at most {MaxClockSkew.TotalMinutes} minutes.");
+        }
+        return null;
     }
 
     /// <summary>Decides steps in order, each against the run the earlier ones left; all or nothing.</summary>

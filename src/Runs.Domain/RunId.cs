@@ -3,14 +3,18 @@ using System.Text.RegularExpressions;
 
 namespace Runs.Domain;
 
-/// <summary>Run ids sort by trigger time: <c>YYYYMMDD-HHMMSS-&lt;16 lowercase hex&gt;</c>.</summary>
+/// <summary>
+/// Run ids sort by trigger time: <c>YYYYMMDD-HHMMSS-&lt;16 lowercase hex&gt;</c>. The hex part starts with the
+/// millisecond (three digits, 000–3e7) so runs of the same second sort by time too; the other 13 are random.
+/// </summary>
 public static partial class RunId
 {
     public static string New(DateTimeOffset triggeredAt)
     {
-        Span<byte> random = stackalloc byte[8];
+        Span<byte> random = stackalloc byte[7];
         RandomNumberGenerator.Fill(random);
-        return $"{triggeredAt.UtcDateTime:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(random)}";
+        var utc = triggeredAt.UtcDateTime;
+        return $"{utc:yyyyMMdd-HHmmss}-{utc.Millisecond:x3}{Convert.ToHexStringLower(random)[..13]}";
     }
 
     public static bool IsValid(string? id) => id is not null && Shape().IsMatch(id);

@@ -20,15 +20,23 @@ using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // appsettings*.json sit beside the assembly, wherever the host is started from (`dotnet run --project`).
+    ContentRootPath = AppContext.BaseDirectory,
+});
+DevelopmentKeys.EnsureSecretKey(builder);
 
 // Validation messages name fields the way clients spell them.
 FluentValidation.ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
     member is null ? null : System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(member.Name);
 
-var connectionString = builder.Configuration.GetConnectionString("Runs")
-    ?? throw new InvalidOperationException(
-        "ConnectionStrings:Runs is not set. Use ./run.sh (it starts a local PostgreSQL) or set ConnectionStrings__Runs.");
+if (builder.Configuration.GetConnectionString("Runs") is not { Length: > 0 } connectionString)
+{
+    Console.Error.WriteLine("error: ConnectionStrings:Runs is not set. Use ./run.sh (it starts a local PostgreSQL) or set ConnectionStrings__Runs.");
+    return 1;
+}
 
 builder.Services.AddOptions<RunsOptions>()
     .Bind(builder.Configuration.GetSection(RunsOptions.Section))
@@ -57,7 +65,8 @@ builder.Host.UseWolverine(options =>
     options.Policies.UseDurableLocalQueues();
     options.PublishMessage<DeliverWebhook>().ToLocalQueue("webhooks");
     options.Policies.OnException<WebhookDeadLettered>().MoveToErrorQueue();
-    options.CodeGeneration.TypeLoadMode = builder.Environment.IsProduction() ? TypeLoadMode.Static : TypeLoadMode.Dynamic;
+    // Outside Development, pre-generated code when the build has it (docs/operations.md), compiled at start otherwise.
+    options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Dynamic : TypeLoadMode.Auto;
 });
 builder.Services.AddResourceSetupOnStartup();
 
@@ -112,6 +121,7 @@ app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi/v1.json")).AllowAnonymous();
 app.MapWolverineEndpoints(http => http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite()));
 
-return await app.RunJasperFxCommands(args);
+// JasperFx's command line (run, db-apply, projections, tokens, …), with `<command> --help` and quiet discovery.
+return await CommandLine.RunAsync(app, args);
 
 public partial class Program;

@@ -20,6 +20,15 @@ public sealed class RunIdTests
         Assert.True(string.CompareOrdinal(earlier, later) < 0);
     }
 
+    [Fact]
+    public void Run_ids_of_the_same_second_sort_by_millisecond()
+    {
+        var second = new DateTimeOffset(2026, 6, 13, 8, 15, 2, TimeSpan.Zero);
+        var ids = new[] { 0, 1, 99, 500, 999 }.Select(ms => RunId.New(second.AddMilliseconds(ms))).ToArray();
+        Assert.Equal(ids, ids.Order(StringComparer.Ordinal));
+        Assert.All(ids, id => Assert.True(RunId.IsValid(id)));
+    }
+
     [Theory]
     [InlineData("20260613-081502-0123456789ABCDEF")]
     [InlineData("20260613-081502-0123456789abcde")]

@@ -369,6 +369,36 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Patch_that_finishes_a_run_in_the_past_takes_that_time_for_the_whole_call()
+    {
+        // A run that started a minute ago (seeded: the API stamps the server's time) and ended 4.5 s later.
+        var triggered = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds());
+        var id = await fixture.SeedRunAsync("nightly", triggered, global::Runs.Domain.RunStatus.Running);
+        var uri = $"/v1/jobs/nightly/runs/{id}";
+        var finished = Rfc3339(triggered.AddSeconds(1 + 4.5));
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Patch.Json(new { status = "succeeded", exit_code = 0, finished_at = finished }).ToUrl(uri);
+            s.Bearer(_token);
+        });
+
+        var patched = await result.Json();
+        Assert.Equal("succeeded", (string)patched["status"]!);
+        Assert.Equal(0, (int)patched["exit_code"]!);
+        Assert.Equal(finished, (string)patched["completed_on"]!);
+        Assert.Equal(4.5, (double)patched["duration"]!);
+        var events = await (await _host.Scenario(s =>
+        {
+            s.Get.Url($"{uri}/events");
+            s.Bearer(_token);
+        })).Json();
+        Assert.All(events["events"]!.AsArray().Skip(2), e => Assert.Equal(finished, (string)e!["data"]!["at"]!));
+    }
+
+    private static string Rfc3339(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+
+    [Fact]
     public async Task Patch_to_failed_without_an_error_summary_is_400_and_changes_nothing()
     {
         var run = await _host.TriggerAsync(_token);

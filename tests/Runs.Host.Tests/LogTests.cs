@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Alba;
 using Npgsql;
+using Runs.Domain;
 using Runs.Host.Access;
 using Runs.Host.Tests.Harness;
 
@@ -298,16 +299,19 @@ public sealed class LogTests(LogsHost fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_job_log_is_the_latest_runs_log()
+    public async Task The_job_log_is_the_latest_triggered_runs_log_even_within_one_second()
     {
-        var older = await _host.TriggerAsync(_token, job: "etl");
-        await Append(older, Lines("old"));
-        await Task.Delay(1100);
-        var newer = await _host.TriggerAsync(_token, job: "etl");
-        await Append(newer, Lines("new"));
+        // Two runs of one second whose ids sort against their trigger times: the later trigger wins.
+        var second = DateTimeOffset.UtcNow.AddMinutes(-1);
+        second = second.AddTicks(-(second.Ticks % TimeSpan.TicksPerSecond));
+        var newer = await fixture.SeedRunAsync("etl", second.AddMilliseconds(900), RunStatus.Running, id: $"{second.UtcDateTime:yyyyMMdd-HHmmss}-0000000000000000");
+        var older = await fixture.SeedRunAsync("etl", second.AddMilliseconds(100), RunStatus.Running, id: $"{second.UtcDateTime:yyyyMMdd-HHmmss}-ffffffffffffffff");
+        await Append(new JsonObject { ["uri"] = $"/v1/jobs/etl/runs/{older}" }, Lines("old"));
+        await Append(new JsonObject { ["uri"] = $"/v1/jobs/etl/runs/{newer}" }, Lines("new"));
 
         var result = await _host.Scenario(s => { s.Get.Url("/v1/jobs/etl/log"); s.Bearer(_token); });
         Assert.EndsWith(" INFO new\n", await result.ReadAsTextAsync());
+        Assert.Equal(newer, result.Context.Response.Headers["Runs-Run-Id"].ToString());
         await _host.Scenario(s => { s.Get.Url("/v1/jobs/no-runs-here/log"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
     }
 

@@ -176,24 +176,12 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
 
     private async Task<(int Exit, string Output)> Cli(params string[] args)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, .. args])
+        var (exit, output, _) = await HostProcess.RunAsync(fixture.ConnectionString, new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["ConnectionStrings__Runs"] = fixture.ConnectionString,
-                ["Runs__Secrets__CurrentKeyId"] = "cli",
-                ["Runs__Secrets__Keys__cli"] = Convert.ToBase64String(new byte[32]),
-                ["Runs__Retention__Default"] = "00:00:01",
-                ["Runs__Retention__ByOutcome__failed"] = "1.00:00:00",
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            },
-        };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output);
+            ["Runs__Retention__Default"] = "00:00:01",
+            ["Runs__Retention__ByOutcome__failed"] = "1.00:00:00",
+        }, args);
+        return (exit, output);
     }
 
     [Fact]

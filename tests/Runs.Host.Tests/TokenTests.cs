@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Alba;
 using Npgsql;
@@ -136,23 +135,9 @@ public sealed class TokenTests(AccessHost fixture) : IAsyncLifetime
     [Fact]
     public async Task The_command_line_creates_a_token_that_the_service_accepts()
     {
-        var host = typeof(Program).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet", [host, "tokens", "create", "--name", "from-cli", "--scopes", "runs:read,runs:write", "--jobs", "cli-*"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["ConnectionStrings__Runs"] = fixture.ConnectionString,
-                ["Runs__Secrets__CurrentKeyId"] = "cli",
-                ["Runs__Secrets__Keys__cli"] = Convert.ToBase64String(new byte[32]),
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            },
-        };
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
+        var (exit, output, _) = await HostProcess.RunAsync(fixture.ConnectionString, null,
+            "tokens", "create", "--name", "from-cli", "--scopes", "runs:read,runs:write", "--jobs", "cli-*");
+        Assert.Equal(0, exit);
 
         var token = output.TrimEnd().Split('\n')[^1].Trim();
         Assert.StartsWith("runs_", token);

@@ -9,11 +9,28 @@ namespace Runs.Host.Http;
 /// </summary>
 public sealed class ClientFaults : IExceptionHandler
 {
-    /// <summary>Too many connections, a pool with none free, or a server shutting down: try again shortly.</summary>
-    private static bool IsOverloaded(Npgsql.NpgsqlException e) =>
-        e is Npgsql.PostgresException { SqlState: "53300" or "53400" or "57P03" or "57P01" }
-        || e.InnerException is TimeoutException
-        || e.Message.Contains("connection pool", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// The database cannot serve this request right now: out of connections or resources, shutting down or
+    /// restarting, refusing or dropping connections, or the pool has none free. Marten wraps what Npgsql
+    /// throws, so the whole chain of inner exceptions is looked at.
+    /// </summary>
+    private static bool IsUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case Npgsql.PostgresException server:
+                    return server.SqlState.StartsWith("53", StringComparison.Ordinal)
+                        || server.SqlState.StartsWith("08", StringComparison.Ordinal)
+                        || server.SqlState is "57P01" or "57P02" or "57P03";
+                // Not an answer from the server: a refused or broken connection, a time-out, an exhausted pool.
+                case Npgsql.NpgsqlException:
+                    return true;
+            }
+        }
+        return false;
+    }
 
     private static IResult Overloaded(HttpContext http)
     {
@@ -34,7 +51,9 @@ public sealed class ClientFaults : IExceptionHandler
                 Problems.Conflict("Another write to this run committed first; nothing was changed. Retry."),
             DocumentAlreadyExistsException =>
                 Problems.Conflict("A request with this Idempotency-Key was being handled at the same time; retry to get its answer."),
-            Npgsql.NpgsqlException database when IsOverloaded(database) => Overloaded(http),
+            Marten.Exceptions.StreamLockedException =>
+                Problems.Conflict("Another write to this run holds it right now; nothing was changed. Retry."),
+            _ when IsUnavailable(exception) => Overloaded(http),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 Problems.TooLarge(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0),
             BadHttpRequestException bad =>

@@ -26,7 +26,7 @@ public sealed class RetentionInput : NetCoreInput
     public bool DryRunFlag { get; set; }
 }
 
-[Description("Purge expired logs, input and output (retention sweep [--dry-run]) or show a run's retention (retention show <run>).", Name = "retention")]
+[Description("Purge expired logs, input and output now (sweep, optionally with --dry-run), or show a run's retention (show <run>).", Name = "retention")]
 public sealed class RetentionCommand : JasperFxAsyncCommand<RetentionInput>
 {
     public RetentionCommand()

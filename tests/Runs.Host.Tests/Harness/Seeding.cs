@@ -9,10 +9,10 @@ public static class Seeding
     public static async Task<string> SeedRunAsync(
         this RunsHost host, string job, DateTimeOffset createdOn, RunStatus status = RunStatus.Pending,
         double? seconds = null, string trigger = "api", string? source = null, IReadOnlyDictionary<string, string>? labels = null,
-        string createdBy = "seeder")
+        string createdBy = "seeder", string? id = null)
     {
         await using var session = host.Store.LightweightSession();
-        var id = RunId.New(createdOn);
+        id ??= RunId.New(createdOn);
         session.Events.StartStream<Run>(id, Events(id, job, createdOn, status, seconds, trigger, source, labels, createdBy));
         await session.SaveChangesAsync();
         return id;

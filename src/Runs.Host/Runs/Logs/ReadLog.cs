@@ -45,7 +45,8 @@ public static class ReadLogEndpoint
             return refused;
         }
         var latest = JobName.IsValid(job)
-            ? await session.Query<Run>().Where(r => r.Job == job).OrderByDescending(r => r.Id).FirstOrDefaultAsync(http.RequestAborted)
+            ? await session.Query<Run>().Where(r => r.Job == job)
+                .OrderByDescending(r => r.CreatedOn).ThenByDescending(r => r.Id).FirstOrDefaultAsync(http.RequestAborted)
             : null;
         if (latest is null)
         {

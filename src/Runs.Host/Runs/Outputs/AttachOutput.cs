@@ -73,7 +73,7 @@ public static class AttachOutputEndpoint
         return await RunWrites.AppendAsync(job, run, http, session, bus, json,
             current => current.ExpiredOn is null
                 ? new Decision.Append([new OutputAttached(run, attached, clock.GetUtcNow() > current.LastModified ? clock.GetUtcNow() : current.LastModified)])
-                : new Decision.Conflict(current.Status, "attach output to an expired"),
+                : new Decision.Conflict(current.Status, "attach output to", "Cannot attach output to a run whose retention has expired."),
             (_, _) =>
             {
                 RunFileStore.QueueReplace(session, run, RunFileStore.Output, files);

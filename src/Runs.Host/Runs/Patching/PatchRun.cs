@@ -61,26 +61,33 @@ public static class PatchRunEndpoint
 
     public static Decision Decide(Run run, PatchRunRequest body, Scrubber scrubber, LogLimits limits, DateTimeOffset now)
     {
+        // One PATCH is one change: every event it appends takes the call's time, `finished_at` when given.
+        var at = body.FinishedAt;
+        if (RunDecider.Untimely(run, at, now, "finished_at") is { } untimely)
+        {
+            return untimely;
+        }
+        var when = at ?? now;
         var steps = new List<Func<Run, Decision>>();
         if (body.AppendLog is { } log)
         {
             LogLevels.TryParse(log.Level ?? "info", out var level);
-            steps.Add(r => RunDecider.AppendLog(r, [new LogLineInput(level, log.Message!)], limits, scrubber, now));
+            steps.Add(r => RunDecider.AppendLog(r, [new LogLineInput(level, log.Message!)], limits, scrubber, when));
         }
         if (body.TelemetrySummary is not null || body.AppendTelemetrySample is not null)
         {
             IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> samples =
-                body.AppendTelemetrySample is { } sample ? [TelemetrySamples.Stamp(sample, now)] : [];
-            steps.Add(r => RunDecider.Decide(r, new RecordTelemetry(body.TelemetrySummary, samples), now));
+                body.AppendTelemetrySample is { } sample ? [TelemetrySamples.Stamp(sample, when)] : [];
+            steps.Add(r => RunDecider.Decide(r, new RecordTelemetry(body.TelemetrySummary, samples, at), now));
         }
         if (body.ErrorSummary is not null || body.ExitCode is not null)
         {
             var summary = body.ErrorSummary is null ? null : scrubber.Scrub(body.ErrorSummary);
-            steps.Add(r => RunDecider.Decide(r, new ReportResult(summary, body.ExitCode), now));
+            steps.Add(r => RunDecider.Decide(r, new ReportResult(summary, body.ExitCode, at), now));
         }
         if (body.Status is { } status)
         {
-            steps.Add(r => ChangeStatus(r, status, body.FinishedAt, now));
+            steps.Add(r => ChangeStatus(r, status, at, now));
         }
         return RunDecider.DecideAll(run, steps);
     }

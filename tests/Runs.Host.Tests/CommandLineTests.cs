@@ -1,0 +1,108 @@
+using Runs.Host.Tests.Harness;
+
+namespace Runs.Host.Tests;
+
+/// <summary>The commands the README documents, run as a user runs them.</summary>
+[Collection(AccessCollection.Name)]
+public sealed class CommandLineTests(AccessHost fixture)
+{
+    // The framework's discovery chatter, unrendered Spectre markup and terminal escapes.
+    private static readonly string[] Noise = ["Searching '", "for commands", "Cannot override", "[/]", "[purple]", "[gray]", "\u001b["];
+
+    public static TheoryData<string> Documented => ["tokens", "retention", "db-apply", "db-assert", "db-dump", "projections", "codegen", "describe", "resources"];
+
+    [Fact]
+    public async Task Help_lists_every_documented_command_cleanly()
+    {
+        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, "help");
+
+        Assert.Equal(0, exit);
+        AssertClean(output + errors);
+        foreach (var command in Documented)
+        {
+            Assert.Contains($"  {command} ", output);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Documented))]
+    public async Task Every_documented_command_explains_itself_with_help(string command)
+    {
+        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, command, "--help");
+
+        Assert.Equal(0, exit);
+        AssertClean(output + errors);
+        Assert.Contains($"dotnet run -- {command}", output);
+    }
+
+    [Theory]
+    [InlineData("tokens", "list")]
+    [InlineData("retention", "sweep", "--dry-run")]
+    [InlineData("projections", "list")]
+    [InlineData("db-assert")]
+    public async Task Commands_print_only_what_they_report(params string[] args)
+    {
+        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, args);
+
+        Assert.True(exit == 0, output + errors);
+        AssertClean(output + errors);
+    }
+
+    [Fact]
+    public async Task A_development_host_without_a_secret_key_says_what_it_did_and_works()
+    {
+        var secrets = Path.Combine(Path.GetTempPath(), $"runs-user-secrets-{Guid.NewGuid():N}");
+        try
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                // No key configured, and a user-secrets store in a folder of the test's own.
+                ["Runs__Secrets__CurrentKeyId"] = null,
+                ["Runs__Secrets__Keys__cli"] = null,
+                ["HOME"] = secrets,
+                ["APPDATA"] = secrets,
+            };
+
+            var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, settings, "tokens", "list");
+            Assert.True(exit == 0, output + errors);
+            Assert.Contains("made a local key", errors);
+
+            var (again, _, quiet) = await HostProcess.RunAsync(fixture.ConnectionString, settings, "tokens", "list");
+            Assert.Equal(0, again);
+            Assert.DoesNotContain("made a local key", quiet);
+        }
+        finally
+        {
+            if (Directory.Exists(secrets))
+            {
+                Directory.Delete(secrets, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Outside_development_the_service_refuses_to_start_without_a_secret_key()
+    {
+        var start = HostProcess.RunAsync(fixture.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Runs__Secrets__CurrentKeyId"] = null,
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+        }, "run");
+        // A service that did start would run until stopped: give up on it rather than hang the suite.
+        var finished = await Task.WhenAny(start, Task.Delay(TimeSpan.FromMinutes(2)));
+        Assert.Same(start, finished);
+
+        var (exit, output, errors) = await start;
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Runs:Secrets:CurrentKeyId is required", output + errors);
+    }
+
+    private static void AssertClean(string text)
+    {
+        foreach (var noise in Noise)
+        {
+            Assert.False(text.Contains(noise, StringComparison.Ordinal), $"'{noise}' in:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Diagnostics;
+
+namespace Runs.Host.Tests.Harness;
+
+/// <summary>The host's command line as a user runs it: <c>dotnet Runs.Host.dll &lt;command&gt;</c>, in a process of its own.</summary>
+public static class HostProcess
+{
+    public static async Task<(int Exit, string Output, string Errors)> RunAsync(
+        string connectionString, IDictionary<string, string?>? settings, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["ConnectionStrings__Runs"] = connectionString,
+                ["Runs__Secrets__CurrentKeyId"] = "cli",
+                ["Runs__Secrets__Keys__cli"] = Convert.ToBase64String(new byte[32]),
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            },
+        };
+        // A null setting is one the process does not have at all.
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            start.Environment[key] = value;
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await errors);
+    }
+}
