@@ -82,7 +82,11 @@ builder.Services.ConfigureHttpJsonOptions(json =>
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.FillIn);
 builder.Services.AddExceptionHandler<ClientFaults>();
 builder.Services.AddWolverineHttp();
-builder.Services.AddOpenApi(OpenApiBodies.Describe);
+builder.Services.AddOpenApi(options =>
+{
+    OpenApiBodies.Describe(options);
+    ApiReference.Describe(options);
+});
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")
     .AddPrometheusExporter());
@@ -118,7 +122,7 @@ app.UseRequestTimeouts();
 app.MapHealthEndpoints();
 app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
 app.MapOpenApi().AllowAnonymous();
-app.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi/v1.json")).AllowAnonymous();
+app.MapScalarApiReference("/docs", ApiReference.Page).AllowAnonymous();
 app.MapWolverineEndpoints(http => http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite()));
 
 // JasperFx's command line (run, db-apply, projections, tokens, …), with `<command> --help` and quiet discovery.

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Alba;
 using Runs.Host.Tests.Harness;
 
@@ -56,6 +57,114 @@ public sealed class OperationsTests(AccessHost fixture)
         });
     }
 
+    private static readonly string[] Methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+    private async Task<JsonNode> DocumentAsync()
+    {
+        var result = await _host.Scenario(s => s.Get.Url("/openapi/v1.json"));
+        return JsonNode.Parse(await result.ReadAsTextAsync())!;
+    }
+
+    private static IEnumerable<(string Path, string Method, JsonObject Operation)> Operations(JsonNode document) =>
+        document["paths"]!.AsObject().SelectMany(path => path.Value!.AsObject()
+            .Where(entry => Methods.Contains(entry.Key))
+            .Select(entry => (path.Key, entry.Key, entry.Value!.AsObject())));
+
+    [Fact]
+    public async Task Every_v1_operation_asks_for_the_bearer_token_and_the_operational_ones_for_none()
+    {
+        var document = await DocumentAsync();
+        var scheme = document["components"]!["securitySchemes"]!["Bearer"]!;
+        Assert.Equal("http", (string?)scheme["type"]);
+        Assert.Equal("bearer", (string?)scheme["scheme"]);
+        Assert.Null(document["security"]);
+
+        var operations = Operations(document).ToList();
+        Assert.All(operations.Where(o => o.Path.StartsWith("/v1/", StringComparison.Ordinal)), o =>
+        {
+            var requirements = o.Operation["security"]?.AsArray();
+            Assert.True(requirements is [JsonObject { Count: 1 } requirement] && requirement.ContainsKey("Bearer"),
+                $"{o.Method} {o.Path} does not ask for the bearer token: {requirements?.ToJsonString() ?? "no security"}");
+        });
+        var open = operations.Where(o => !o.Path.StartsWith("/v1/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["/health/live", "/health/ready", "/metrics"], open.Select(o => o.Path).Order());
+        Assert.All(open, o => Assert.Equal("[]", o.Operation["security"]?.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task The_operations_documented_without_a_token_answer_without_one()
+    {
+        var open = Operations(await DocumentAsync()).Where(o => o.Operation["security"] is JsonArray { Count: 0 }).ToList();
+        Assert.NotEmpty(open);
+        foreach (var (path, _, _) in open)
+        {
+            await _host.Scenario(s =>
+            {
+                s.Get.Url(path);
+                s.StatusCodeShouldBeOk();
+            });
+        }
+    }
+
+    [Fact]
+    public async Task Every_operation_has_a_summary_and_a_readable_unique_operation_id()
+    {
+        var operations = Operations(await DocumentAsync()).ToList();
+        Assert.NotEmpty(operations);
+        Assert.All(operations, o =>
+        {
+            var summary = (string?)o.Operation["summary"];
+            Assert.False(string.IsNullOrWhiteSpace(summary), $"{o.Method} {o.Path} has no summary");
+            // Wolverine's fallback is the route spelled as an identifier ("POST_v1_webhooks").
+            Assert.DoesNotMatch("^[A-Z]+_", summary);
+            Assert.Matches("^[a-z][A-Za-z]+$", (string?)o.Operation["operationId"]);
+        });
+        var ids = operations.Select(o => (string)o.Operation["operationId"]!).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Tags_come_in_the_order_a_reader_needs_them_and_each_says_what_it_holds()
+    {
+        var document = await DocumentAsync();
+        var tags = document["tags"]!.AsArray().Select(t => t!.AsObject()).ToList();
+        Assert.Equal(
+            ["Writing runs", "Reading runs", "Logs and telemetry", "Outputs", "Auditing", "Jobs and statistics", "Webhooks", "Tokens", "Operations"],
+            tags.Select(t => (string)t["name"]!));
+        Assert.All(tags, t => Assert.False(string.IsNullOrWhiteSpace((string?)t["description"]), $"tag {t["name"]} has no description"));
+        var declared = tags.Select(t => (string)t["name"]!).ToHashSet();
+        Assert.All(Operations(document), o =>
+        {
+            var used = o.Operation["tags"]?.AsArray().Select(t => (string)t!).ToList() ?? [];
+            Assert.True(used is [var tag] && declared.Contains(tag), $"{o.Method} {o.Path} has tags [{string.Join(", ", used)}]");
+        });
+    }
+
+    [Fact]
+    public async Task The_document_introduces_the_api()
+    {
+        var info = (await DocumentAsync())["info"]!;
+        Assert.Equal("Runs ledger API", (string?)info["title"]);
+        Assert.Contains("Authorization: Bearer <token>", (string)info["description"]!);
+    }
+
+    [Fact]
+    public async Task The_api_reference_page_takes_a_token_and_calls_no_third_party()
+    {
+        var result = await _host.Scenario(s => s.Get.Url("/docs/"));
+        var html = await result.ReadAsTextAsync();
+        var configuration = JsonNode.Parse(Regex.Match(html, @"^\s*(\{.*\}),\s*$", RegexOptions.Multiline).Groups[1].Value)!;
+        Assert.Equal("summary", (string?)configuration["operationTitleSource"]);
+        Assert.Equal("Bearer", (string?)configuration["authentication"]!["preferredSecurityScheme"]![0]);
+        Assert.False((bool)configuration["telemetry"]!);
+        Assert.False((bool)configuration["withDefaultFonts"]!);
+        Assert.True((bool)configuration["agent"]!["disabled"]!);
+        Assert.True((bool)configuration["mcp"]!["disabled"]!);
+        Assert.Equal("never", (string?)configuration["showDeveloperTools"]);
+        // The page's scripts come from this service, not from a CDN.
+        Assert.DoesNotMatch(@"src=""(https?:)?//", html);
+    }
+
     [Fact]
     public async Task The_api_reference_page_is_served()
     {
@@ -67,5 +176,19 @@ public sealed class OperationsTests(AccessHost fixture)
         });
         var result = await _host.Scenario(s => s.Get.Url("/docs/"));
         Assert.Contains("<html", await result.ReadAsTextAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+}
+
+[Collection(LimitsCollection.Name)]
+public sealed class ApiReferenceLimitsTests(LimitsHost fixture)
+{
+    [Fact]
+    public async Task The_document_states_the_limits_this_server_is_configured_with()
+    {
+        var result = await fixture.Host.Scenario(s => s.Get.Url("/openapi/v1.json"));
+        var description = (string)JsonNode.Parse(await result.ReadAsTextAsync())!["info"]!["description"]!;
+        Assert.Contains("requests per token: 1 a second, bursts of 3", description);
+        Assert.Contains("multipart trigger 4 KiB", description);
+        Assert.Contains("query string: 300 characters", description);
     }
 }

@@ -16,7 +16,7 @@ public static class DailyStatsEndpoint
     private static readonly DateOnly Earliest = new(1970, 1, 1);
     private static readonly DateOnly Latest = new(9000, 12, 31);
 
-    [WolverineGet("/v1/stats/daily", OperationId = "GetDailyStats")]
+    [WolverineGet("/v1/stats/daily", OperationId = "getDailyStats", Summary = "Get statistics per day")]
     [Tags("Jobs and statistics")]
     [ProducesResponseType<DailyStats>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource database, TimeProvider clock)

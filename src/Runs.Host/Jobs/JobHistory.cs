@@ -16,7 +16,7 @@ public static class JobHistoryEndpoint
 {
     private const string Row = "{0,-24}  {1,-33}  {2,-8}  {3,10}  {4}\n";
 
-    [WolverineGet("/v1/jobs/{job}/stats/runs", OperationId = "GetJobHistory")]
+    [WolverineGet("/v1/jobs/{job}/stats/runs", OperationId = "getJobHistory", Summary = "Get a job's run history")]
     [Tags("Jobs and statistics")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<JobHistory>(StatusCodes.Status200OK, "application/json")]

@@ -11,7 +11,7 @@ public sealed record JobList(IReadOnlyList<JobAggregate> Jobs);
 
 public static class JobStatsEndpoint
 {
-    [WolverineGet("/v1/jobs/{job}/stats", OperationId = "GetJobStats")]
+    [WolverineGet("/v1/jobs/{job}/stats", OperationId = "getJobStats", Summary = "Get a job's aggregate")]
     [Tags("Jobs and statistics")]
     [ProducesResponseType<JobAggregate>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, HttpContext http, NpgsqlDataSource database)
@@ -26,7 +26,7 @@ public static class JobStatsEndpoint
         return found.Count == 0 ? Problems.NotFound($"No job '{job}': a job exists once it has a run.") : Results.Ok(found[0]);
     }
 
-    [WolverineGet("/v1/jobs", OperationId = "ListJobs")]
+    [WolverineGet("/v1/jobs", OperationId = "listJobs", Summary = "List jobs")]
     [Tags("Jobs and statistics")]
     [ProducesResponseType<JobList>(StatusCodes.Status200OK)]
     public static async Task<IResult> List(HttpContext http, NpgsqlDataSource database)

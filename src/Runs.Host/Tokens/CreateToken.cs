@@ -10,7 +10,7 @@ public sealed record CreateToken(string? Name = null, string[]? Scopes = null, s
 
 public static class CreateTokenEndpoint
 {
-    [WolverinePost("/v1/tokens", OperationId = "CreateToken")]
+    [WolverinePost("/v1/tokens", OperationId = "createToken", Summary = "Create a token")]
     [Tags("Tokens")]
     [Consumes(typeof(CreateToken), "application/json")]
     [ProducesResponseType<IssuedToken>(StatusCodes.Status201Created)]

@@ -6,7 +6,7 @@ namespace Runs.Host.Tokens;
 
 public static class ListTokensEndpoint
 {
-    [WolverineGet("/v1/tokens", OperationId = "ListTokens")]
+    [WolverineGet("/v1/tokens", OperationId = "listTokens", Summary = "List tokens")]
     [Tags("Tokens")]
     [ProducesResponseType<TokenList>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(HttpContext http, IQuerySession session)

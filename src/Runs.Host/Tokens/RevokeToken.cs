@@ -8,7 +8,7 @@ namespace Runs.Host.Tokens;
 public static class RevokeTokenEndpoint
 {
     /// <summary>Deletes the token's record: its next request, on any host, is 401.</summary>
-    [WolverineDelete("/v1/tokens/{id}", OperationId = "RevokeToken")]
+    [WolverineDelete("/v1/tokens/{id}", OperationId = "revokeToken", Summary = "Revoke a token")]
     [Tags("Tokens")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     public static async Task<IResult> Delete(string id, HttpContext http, IDocumentSession session)

@@ -49,7 +49,7 @@ public sealed record WebhookRequest(string? Url = null, string[]? Events = null,
 
 public static class CreateWebhookEndpoint
 {
-    [WolverinePost("/v1/webhooks", OperationId = "CreateWebhook")]
+    [WolverinePost("/v1/webhooks", OperationId = "createWebhook", Summary = "Register a webhook endpoint")]
     [Tags("Webhooks")]
     [Consumes(typeof(WebhookRequest), "application/json")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status201Created)]

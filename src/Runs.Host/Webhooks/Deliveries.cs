@@ -15,7 +15,7 @@ public sealed record Recovered(int Requeued);
 
 public static class DeliveriesEndpoints
 {
-    [WolverineGet("/v1/webhooks/{id}/deliveries", OperationId = "ListWebhookDeliveries")]
+    [WolverineGet("/v1/webhooks/{id}/deliveries", OperationId = "listWebhookDeliveries", Summary = "List an endpoint's deliveries")]
     [Tags("Webhooks")]
     [ProducesResponseType<DeliveryPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> List(string id, HttpContext http, IQuerySession session)
@@ -53,7 +53,7 @@ public static class DeliveriesEndpoints
     }
 
     /// <summary>Queues the same message again — same <c>webhook-id</c>, same body, the retry schedule from the start.</summary>
-    [WolverinePost("/v1/webhooks/{id}/deliveries/{delivery}/redeliver", OperationId = "RedeliverWebhook")]
+    [WolverinePost("/v1/webhooks/{id}/deliveries/{delivery}/redeliver", OperationId = "redeliverWebhook", Summary = "Deliver a message again")]
     [Tags("Webhooks")]
     [ProducesResponseType<DeliveryView>(StatusCodes.Status202Accepted)]
     public static async Task<IResult> Redeliver(string id, string delivery, HttpContext http, IDocumentSession session, IMessageBus bus, TimeProvider clock)
@@ -72,7 +72,7 @@ public static class DeliveriesEndpoints
         return Results.Accepted(value: DeliveryView.From(found));
     }
 
-    [WolverinePost("/v1/webhooks/{id}/recover", OperationId = "RecoverWebhookDeliveries")]
+    [WolverinePost("/v1/webhooks/{id}/recover", OperationId = "recoverWebhookDeliveries", Summary = "Deliver again what failed since a time")]
     [Tags("Webhooks")]
     [Consumes(typeof(RecoverRequest), "application/json")]
     [ProducesResponseType<Recovered>(StatusCodes.Status202Accepted)]

@@ -27,7 +27,7 @@ public static class ManageWebhooksEndpoints
             : (null, Problems.NotFound($"No webhook endpoint '{id}'."));
     }
 
-    [WolverineGet("/v1/webhooks", OperationId = "ListWebhooks")]
+    [WolverineGet("/v1/webhooks", OperationId = "listWebhooks", Summary = "List webhook endpoints")]
     [Tags("Webhooks")]
     [ProducesResponseType<WebhookList>(StatusCodes.Status200OK)]
     public static async Task<IResult> List(HttpContext http, IQuerySession session)
@@ -40,7 +40,7 @@ public static class ManageWebhooksEndpoints
         return Results.Ok(new WebhookList([.. endpoints.Where(e => e.VisibleTo(http.User)).Select(e => WebhookView.From(e))]));
     }
 
-    [WolverineGet("/v1/webhooks/{id}", OperationId = "GetWebhook")]
+    [WolverineGet("/v1/webhooks/{id}", OperationId = "getWebhook", Summary = "Get a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string id, HttpContext http, IQuerySession session)
@@ -49,7 +49,7 @@ public static class ManageWebhooksEndpoints
         return problem ?? Results.Ok(WebhookView.From(endpoint!));
     }
 
-    [WolverinePatch("/v1/webhooks/{id}", OperationId = "UpdateWebhook")]
+    [WolverinePatch("/v1/webhooks/{id}", OperationId = "updateWebhook", Summary = "Change a webhook endpoint")]
     [Tags("Webhooks")]
     [Consumes(typeof(WebhookRequest), "application/json")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
@@ -84,7 +84,7 @@ public static class ManageWebhooksEndpoints
         return Results.Ok(WebhookView.From(endpoint));
     }
 
-    [WolverineDelete("/v1/webhooks/{id}", OperationId = "DeleteWebhook")]
+    [WolverineDelete("/v1/webhooks/{id}", OperationId = "deleteWebhook", Summary = "Delete a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     public static async Task<IResult> Delete(string id, HttpContext http, IDocumentSession session)
@@ -99,7 +99,7 @@ public static class ManageWebhooksEndpoints
     }
 
     /// <summary>A new secret signs from now on; the previous one keeps signing too for 24 hours.</summary>
-    [WolverinePost("/v1/webhooks/{id}/rotate-secret", OperationId = "RotateWebhookSecret")]
+    [WolverinePost("/v1/webhooks/{id}/rotate-secret", OperationId = "rotateWebhookSecret", Summary = "Rotate a webhook endpoint's secret")]
     [Tags("Webhooks")]
     [ProducesResponseType<RotatedSecret>(StatusCodes.Status200OK)]
     public static async Task<IResult> Rotate(string id, HttpContext http, IDocumentSession session, Runs.RunSecrets secrets, TimeProvider clock)

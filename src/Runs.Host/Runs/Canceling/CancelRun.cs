@@ -19,7 +19,7 @@ public sealed record CancelRunRequest(string? Reason = null, DateTimeOffset? At 
 
 public static class CancelRunEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/cancel", OperationId = "CancelRun")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/cancel", OperationId = "cancelRun", Summary = "Cancel a run")]
     [Tags("Writing runs")]
     [Consumes(typeof(CancelRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]

@@ -21,7 +21,7 @@ public sealed record FailRunRequest(string? ErrorSummary = null, int? ExitCode =
 
 public static class FailRunEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/fail", OperationId = "FailRun")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/fail", OperationId = "failRun", Summary = "Mark a run failed")]
     [Tags("Writing runs")]
     [Consumes(typeof(FailRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]

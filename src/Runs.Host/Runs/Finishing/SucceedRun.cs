@@ -20,7 +20,7 @@ public sealed record SucceedRunRequest(int? ExitCode = null, DateTimeOffset? At 
 
 public static class SucceedRunEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/succeed", OperationId = "SucceedRun")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/succeed", OperationId = "succeedRun", Summary = "Mark a run succeeded")]
     [Tags("Writing runs")]
     [Consumes(typeof(SucceedRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]

@@ -31,7 +31,7 @@ public static class RunEventsEndpoint
 
     private static readonly Dictionary<string, string> ClientNames = StoredNames.ToDictionary(p => p.Value, p => p.Key);
 
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/events", OperationId = "ListRunEvents")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/events", OperationId = "listRunEvents", Summary = "List a run's events")]
     [Tags("Auditing")]
     [ProducesResponseType<EventPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database)

@@ -12,7 +12,7 @@ namespace Runs.Host.Runs.History;
 public static class RunStateEndpoint
 {
     /// <summary>The run as it stood after event <c>version</c>, or at time <c>at</c>, folded live from its stream.</summary>
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/state", OperationId = "GetRunState")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/state", OperationId = "getRunState", Summary = "Get a run as it stood at a version or time")]
     [Tags("Auditing")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, RetentionPolicy retention)

@@ -28,7 +28,7 @@ public static class ListRunsEndpoint
     public const int DefaultPageSize = 30;
     public const int MaxPageSize = 1000;
 
-    [WolverineGet("/v1/jobs/{job}/runs", OperationId = "ListJobRuns")]
+    [WolverineGet("/v1/jobs/{job}/runs", OperationId = "listJobRuns", Summary = "List a job's runs")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> ForJob(string job, HttpContext http, NpgsqlDataSource database, IDocumentStore store)
@@ -44,7 +44,7 @@ public static class ListRunsEndpoint
         return await ListAsync(http, database, store, job);
     }
 
-    [WolverineGet("/v1/runs", OperationId = "ListRuns")]
+    [WolverineGet("/v1/runs", OperationId = "listRuns", Summary = "List runs across jobs")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> Everywhere(HttpContext http, NpgsqlDataSource database, IDocumentStore store) =>

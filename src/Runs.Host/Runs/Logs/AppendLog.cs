@@ -36,7 +36,7 @@ public sealed record LogAppendResult(int Appended, int Dropped, long? FirstId, l
 
 public static class AppendLogEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/log", OperationId = "AppendLog")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/log", OperationId = "appendLog", Summary = "Append log lines")]
     [Tags("Logs and telemetry")]
     [Consumes(typeof(AppendLogRequest), "application/json", "text/plain")]
     [ProducesResponseType<LogAppendResult>(StatusCodes.Status200OK)]

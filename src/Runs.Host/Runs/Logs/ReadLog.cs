@@ -17,7 +17,7 @@ public static class ReadLogEndpoint
 {
     public const int MaxLimit = 100_000;
 
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/log", OperationId = "ReadLog")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/log", OperationId = "readLog", Summary = "Read a run's log")]
     [Tags("Logs and telemetry")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<LogLineView[]>(StatusCodes.Status200OK, "application/json")]
@@ -34,7 +34,7 @@ public static class ReadLogEndpoint
         return await WriteAsync(http, found, database, json);
     }
 
-    [WolverineGet("/v1/jobs/{job}/log", OperationId = "ReadJobLog")]
+    [WolverineGet("/v1/jobs/{job}/log", OperationId = "readJobLog", Summary = "Read the log of a job's latest run")]
     [Tags("Logs and telemetry")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<LogLineView[]>(StatusCodes.Status200OK, "application/json")]

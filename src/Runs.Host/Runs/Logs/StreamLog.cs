@@ -20,7 +20,7 @@ public sealed record RunEnded(string Status, int? ExitCode, DateTimeOffset? Star
 
 public static class StreamLogEndpoint
 {
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/log/stream", OperationId = "StreamLog")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/log/stream", OperationId = "streamLog", Summary = "Follow a run's log live")]
     [Tags("Logs and telemetry")]
     [Produces("text/event-stream")]
     [DisableRequestTimeout]

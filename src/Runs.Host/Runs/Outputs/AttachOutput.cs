@@ -22,7 +22,7 @@ public sealed record OutputFiles(IReadOnlyList<StoredFile> Files);
 /// </summary>
 public static class AttachOutputEndpoint
 {
-    [WolverinePut("/v1/jobs/{job}/runs/{run}/output", OperationId = "AttachOutput")]
+    [WolverinePut("/v1/jobs/{job}/runs/{run}/output", OperationId = "attachOutput", Summary = "Attach a run's output")]
     [Tags("Outputs")]
     [ProducesResponseType<OutputFiles>(StatusCodes.Status200OK)]
     public static async Task<IResult> Put(

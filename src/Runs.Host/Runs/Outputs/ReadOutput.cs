@@ -14,7 +14,7 @@ namespace Runs.Host.Runs.Outputs;
 public static class ReadOutputEndpoint
 {
     /// <summary>One file as it was stored; several as one zip, streamed; none: 204.</summary>
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/output", OperationId = "ReadOutput")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/output", OperationId = "readOutput", Summary = "Download a run's output")]
     [Tags("Outputs")]
     [Produces("application/octet-stream", "application/zip")]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database)

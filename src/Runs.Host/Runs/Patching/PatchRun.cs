@@ -48,7 +48,7 @@ public sealed record PatchRunRequest(
 
 public static class PatchRunEndpoint
 {
-    [WolverinePatch("/v1/jobs/{job}/runs/{run}", OperationId = "PatchRun")]
+    [WolverinePatch("/v1/jobs/{job}/runs/{run}", OperationId = "patchRun", Summary = "Change a run in one call")]
     [Tags("Writing runs")]
     [Consumes(typeof(PatchRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]

@@ -12,7 +12,7 @@ public sealed record ContinueRunRequest(DateTimeOffset? At = null);
 
 public static class ContinueRunEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/continue", OperationId = "ContinueRun")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/continue", OperationId = "continueRun", Summary = "Continue a paused run")]
     [Tags("Writing runs")]
     [Consumes(typeof(ContinueRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]

@@ -19,7 +19,7 @@ public sealed record PauseRunRequest(string? Reason = null, DateTimeOffset? At =
 
 public static class PauseRunEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/pause", OperationId = "PauseRun")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/pause", OperationId = "pauseRun", Summary = "Pause a running run")]
     [Tags("Writing runs")]
     [Consumes(typeof(PauseRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]

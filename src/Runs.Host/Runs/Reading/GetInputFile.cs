@@ -10,7 +10,7 @@ namespace Runs.Host.Runs.Reading;
 
 public static class GetInputFileEndpoint
 {
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/input/{name}", OperationId = "GetInputFile")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/input/{name}", OperationId = "getInputFile", Summary = "Download an input file")]
     [Tags("Reading runs")]
     [Produces("application/octet-stream")]
     public static async Task<IResult> Get(string job, string run, string name, HttpContext http, IQuerySession session, NpgsqlDataSource database)

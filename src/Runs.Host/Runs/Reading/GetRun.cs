@@ -10,7 +10,7 @@ namespace Runs.Host.Runs.Reading;
 
 public static class GetRunEndpoint
 {
-    [WolverineGet("/v1/jobs/{job}/runs/{run}", OperationId = "GetRun")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}", OperationId = "getRun", Summary = "Get a run")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, string run, HttpContext http, ClaimsPrincipal user, IQuerySession session, RetentionPolicy retention)

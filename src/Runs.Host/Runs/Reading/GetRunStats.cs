@@ -48,7 +48,7 @@ public sealed record RunStats(
 
 public static class GetRunStatsEndpoint
 {
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/stats", OperationId = "GetRunStats")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/stats", OperationId = "getRunStats", Summary = "Get a run's stats")]
     [Tags("Reading runs")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<RunStats>(StatusCodes.Status200OK, "application/json")]

@@ -8,7 +8,7 @@ namespace Runs.Host.Runs.Reading;
 
 public static class GetRunStatusEndpoint
 {
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/status", OperationId = "GetRunStatus")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/status", OperationId = "getRunStatus", Summary = "Get a run's status word")]
     [Tags("Reading runs")]
     [Produces("text/plain")]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)

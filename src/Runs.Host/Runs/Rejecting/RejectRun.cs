@@ -19,7 +19,7 @@ public sealed record RejectRunRequest(string? Reason = null, DateTimeOffset? At 
 
 public static class RejectRunEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/reject", OperationId = "RejectRun")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/reject", OperationId = "rejectRun", Summary = "Reject a pending run")]
     [Tags("Writing runs")]
     [Consumes(typeof(RejectRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]

@@ -19,7 +19,7 @@ public sealed record StartRunRequest(string? Runner = null, DateTimeOffset? At =
 
 public static class StartRunEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/start", OperationId = "StartRun")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/start", OperationId = "startRun", Summary = "Start a run")]
     [Tags("Writing runs")]
     [Consumes(typeof(StartRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]

@@ -9,7 +9,7 @@ namespace Runs.Host.Runs.Telemetry;
 
 public static class ReadTelemetryEndpoint
 {
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "ReadTelemetry")]
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "readTelemetry", Summary = "Read a run's telemetry")]
     [Tags("Logs and telemetry")]
     [ProducesResponseType<TelemetryView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)

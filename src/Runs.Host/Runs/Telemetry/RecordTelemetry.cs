@@ -36,7 +36,7 @@ public sealed record TelemetryView(IReadOnlyDictionary<string, JsonElement> Summ
 
 public static class RecordTelemetryEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "RecordTelemetry")]
+    [WolverinePost("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "recordTelemetry", Summary = "Record telemetry")]
     [Tags("Logs and telemetry")]
     [Consumes(typeof(RecordTelemetryRequest), "application/json")]
     [ProducesResponseType<TelemetryView>(StatusCodes.Status200OK)]

@@ -70,7 +70,7 @@ public sealed record TriggerRun(
 
 public static class TriggerRunEndpoint
 {
-    [WolverinePost("/v1/jobs/{job}/runs", OperationId = "TriggerRun")]
+    [WolverinePost("/v1/jobs/{job}/runs", OperationId = "triggerRun", Summary = "Trigger a run")]
     [Tags("Writing runs")]
     [Consumes(typeof(TriggerRun), "application/json", "multipart/form-data")]
     [ProducesResponseType<RunView>(StatusCodes.Status201Created)]
