@@ -133,6 +133,58 @@ public sealed class TokenTests(AccessHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_admin_token_limited_to_some_jobs_cannot_mint_or_revoke_beyond_them()
+    {
+        var teamAdmin = await fixture.TokenAsync("team-a-admin", [Scopes.Admin], ["team-a-*"]);
+        var global = await Create(new { name = "global", scopes = new[] { "runs:read" }, jobs = new[] { "*" } });
+
+        foreach (var jobs in new[] { new[] { "*" }, ["payroll"], ["team-*"], ["team-a-x", "team-b-x"] })
+        {
+            var refused = await _host.Scenario(s =>
+            {
+                s.Post.Json(new { name = "escalated", scopes = new[] { "admin" }, jobs }).ToUrl("/v1/tokens");
+                s.Bearer(teamAdmin);
+                s.StatusCodeShouldBe(403);
+            });
+            Assert.Contains("team-a-*", (string)(await refused.ProblemAsync(403))["detail"]!);
+        }
+        var within = await Create(new { name = "team-a-ci", scopes = new[] { "admin" }, jobs = new[] { "team-a-*", "team-a-etl.v2*", "team-a-nightly" } }, token: teamAdmin);
+
+        var listed = (await (await _host.Scenario(s => { s.Get.Url("/v1/tokens"); s.Bearer(teamAdmin); })).Json())["tokens"]!
+            .AsArray().Select(t => (string)t!["name"]!).ToList();
+        Assert.Contains("team-a-ci", listed);
+        Assert.DoesNotContain("global", listed);
+        Assert.DoesNotContain("root", listed);
+
+        await _host.Scenario(s => { s.Delete.Url($"/v1/tokens/{global["id"]}"); s.Bearer(teamAdmin); s.StatusCodeShouldBe(404); });
+        await _host.Scenario(s => { s.Get.Url("/v1/tokens"); s.Bearer((string)global["token"]!); s.StatusCodeShouldBe(403); });
+        await _host.Scenario(s => { s.Delete.Url($"/v1/tokens/{within["id"]}"); s.Bearer(teamAdmin); s.StatusCodeShouldBe(204); });
+        // The global token still works: the limited admin could not touch it.
+        await _host.Scenario(s => { s.Get.Url("/v1/runs"); s.Bearer((string)global["token"]!); s.StatusCodeShouldBe(200); });
+    }
+
+    [Fact]
+    public async Task A_token_cannot_mint_one_that_outlives_it()
+    {
+        var expiresOn = DateTimeOffset.UtcNow.AddHours(1);
+        var (record, shortLived) = ApiToken.Issue("short-lived-admin", [Scopes.Admin], ["*"], DateTimeOffset.UtcNow, expiresOn);
+        await using (var session = fixture.Store.LightweightSession())
+        {
+            session.Store(record);
+            await session.SaveChangesAsync();
+        }
+
+        await _host.Scenario(s =>
+        {
+            s.Post.Json(new { name = "forever", scopes = new[] { "runs:read" }, jobs = new[] { "*" }, expires_at = expiresOn.AddDays(1) }).ToUrl("/v1/tokens");
+            s.Bearer(shortLived);
+            s.StatusCodeShouldBe(403);
+        });
+        var inherited = await Create(new { name = "child", scopes = new[] { "runs:read" }, jobs = new[] { "*" } }, token: shortLived);
+        Assert.Equal(expiresOn.UtcDateTime, DateTimeOffset.Parse((string)inherited["expires_on"]!).UtcDateTime, TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
     public async Task The_command_line_creates_a_token_that_the_service_accepts()
     {
         var (exit, output, _) = await HostProcess.RunAsync(fixture.ConnectionString, null,

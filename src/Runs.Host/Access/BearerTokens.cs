@@ -21,6 +21,7 @@ public sealed class BearerTokens(
     public const string ScopeClaim = "scope";
     public const string JobClaim = "job";
     public const string TokenIdClaim = "token_id";
+    public const string ExpiresClaim = "expires_on";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -49,6 +50,10 @@ public sealed class BearerTokens(
         var claims = new List<Claim> { new(ClaimTypes.Name, token.Name), new(TokenIdClaim, token.Id) };
         claims.AddRange(token.Scopes.Select(s => new Claim(ScopeClaim, s)));
         claims.AddRange(token.Jobs.Select(j => new Claim(JobClaim, j)));
+        if (token.ExpiresOn is { } expiresOn)
+        {
+            claims.Add(new Claim(ExpiresClaim, expiresOn.ToString("O")));
+        }
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }

@@ -32,7 +32,19 @@ public static class CreateTokenEndpoint
             return Problems.Invalid(problems);
         }
 
-        var (token, secret) = ApiToken.Issue(request.Name!, request.Scopes!, request.Jobs!, now, request.ExpiresAt);
+        // An admin token limited to some jobs or to a lifetime hands out nothing beyond them (every scope it has).
+        if (!http.User.CoversJobs(request.Jobs!))
+        {
+            return Problems.Forbidden("A token can only grant jobs within its own grants: " +
+                $"{string.Join(", ", http.User.FindAll(BearerTokens.JobClaim).Select(c => c.Value))}.");
+        }
+        var expiresOn = request.ExpiresAt ?? http.User.ExpiresOn();
+        if (http.User.ExpiresOn() is { } limit && expiresOn > limit)
+        {
+            return Problems.Forbidden($"A token cannot outlive the token that creates it ({Rfc3339Converter.Text(limit)}).");
+        }
+
+        var (token, secret) = ApiToken.Issue(request.Name!, request.Scopes!, request.Jobs!, now, expiresOn);
         session.Insert(token);
         return Results.Created($"/v1/tokens/{token.Id}",
             new IssuedToken(token.Id, token.Name, token.Scopes, token.Jobs, secret, token.CreatedOn, token.ExpiresOn, token.LastUsedOn));

@@ -16,6 +16,7 @@ public static class ListTokensEndpoint
             return refused;
         }
         var tokens = await session.Query<ApiToken>().OrderBy(t => t.CreatedOn).ToListAsync(http.RequestAborted);
-        return Results.Ok(new TokenList([.. tokens.Select(TokenView.From)]));
+        // Only tokens within the caller's own grants: those it could have made, and may revoke.
+        return Results.Ok(new TokenList([.. tokens.Where(t => http.User.CoversJobs(t.Jobs)).Select(TokenView.From)]));
     }
 }

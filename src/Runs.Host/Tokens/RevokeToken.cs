@@ -17,7 +17,8 @@ public static class RevokeTokenEndpoint
         {
             return refused;
         }
-        if (id.Length > 100 || await session.LoadAsync<ApiToken>(id, http.RequestAborted) is null)
+        // A token beyond the caller's own grants is not revealed, as a job outside them is not.
+        if (id.Length > 100 || await session.LoadAsync<ApiToken>(id, http.RequestAborted) is not { } token || !http.User.CoversJobs(token.Jobs))
         {
             return Problems.NotFound($"No token '{id}'.");
         }
