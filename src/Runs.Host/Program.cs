@@ -114,6 +114,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAbuseLimits();
+app.UseContentTypeCheck();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

@@ -168,4 +168,26 @@ public sealed class ListingTests(ReadingHost fixture) : IAsyncLifetime
         Assert.Equal(position, (int)problem["position"]!);
         Assert.NotNull(problem["errors"]!["filter"]);
     }
+
+    public static TheoryData<string> DeepFilters => new()
+    {
+        new string('-', 1500) + "status = \"failed\"",
+        string.Concat(Enumerable.Repeat("NOT ", 400)) + "status = \"failed\"",
+        new string('(', 200) + "status = \"failed\"" + new string(')', 200),
+        string.Join(" ", Enumerable.Repeat("job=\"a\"", 101)),
+    };
+
+    [Theory]
+    [MemberData(nameof(DeepFilters))]
+    public async Task Filters_nested_too_deep_or_too_long_are_400_not_sent_to_the_database(string filter)
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Get.Url($"/v1/runs?filter={Uri.EscapeDataString(filter)}");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = await result.ProblemAsync(400);
+        Assert.Matches("more than (32 deep|100 comparisons)", (string)problem["errors"]!["filter"]![0]!);
+    }
 }

@@ -56,6 +56,9 @@ public sealed class ClientFaults : IExceptionHandler
             _ when IsUnavailable(exception) => Overloaded(http),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 Problems.TooLarge(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0),
+            // Multipart readers refuse bodies past their structural limits (part headers, section lengths).
+            InvalidDataException malformed =>
+                Problems.Invalid("body", $"The body could not be read: {malformed.Message}"),
             BadHttpRequestException bad =>
                 Results.Problem(detail: bad.Message, statusCode: bad.StatusCode, title: "Bad request."),
             _ => null,

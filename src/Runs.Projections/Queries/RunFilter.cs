@@ -106,7 +106,15 @@ internal static class Lexer
 
 internal sealed class Parser(List<Token> tokens)
 {
+    /// <summary>How deep NOT, '-' and parentheses may nest: deeper filters are refused, not sent to PostgreSQL.</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>How many comparisons one filter may hold.</summary>
+    public const int MaxComparisons = 100;
+
     private int _next;
+    private int _depth;
+    private int _comparisons;
 
     private Token Peek => tokens[_next];
 
@@ -160,6 +168,22 @@ internal sealed class Parser(List<Token> tokens)
     private RunFilter Unary()
     {
         var token = Peek;
+        if (++_depth > MaxDepth)
+        {
+            throw new FilterError(token.Position, $"the filter nests NOT, '-' or parentheses more than {MaxDepth} deep.");
+        }
+        try
+        {
+            return Term(token);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private RunFilter Term(Token token)
+    {
         if (IsKeyword("NOT"))
         {
             _next++;
@@ -193,6 +217,10 @@ internal sealed class Parser(List<Token> tokens)
     private RunFilter Comparison()
     {
         var field = Peek;
+        if (++_comparisons > MaxComparisons)
+        {
+            throw new FilterError(field.Position, $"the filter holds more than {MaxComparisons} comparisons.");
+        }
         if (field.Kind != TokenKind.Word || IsKeyword("AND") || IsKeyword("OR"))
         {
             throw new FilterError(field.Position, field.Kind == TokenKind.End

@@ -125,6 +125,10 @@ public static class AttachOutputEndpoint
                         ? $"At most {limits.MaxFilesPerRun} output files."
                         : $"Two files are named '{name}'."));
                 }
+                if (ContentTypes.Problem(section.ContentType) is { } badType)
+                {
+                    return ([], Problems.Invalid("Content-Type", $"File '{name}': {badType}"));
+                }
                 var limit = Math.Min(limits.MaxBytesPerFile, limits.MaxBytesPerRun - total);
                 var blob = await RunFileStore.WriteAsync(database, section.Body, limit, request.HttpContext.RequestAborted);
                 total += blob.Size;

@@ -17,6 +17,8 @@ namespace Runs.Host.Runs.Triggering;
 public static class TriggerForm
 {
     private static readonly HashSet<string> JsonFields = ["argv", "env", "labels", "input"];
+    // A field named twice is a mistake to point out, not a value to pick.
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
     public const int MaxFiles = 100;
 
     public static async Task<(TriggerRun? Body, IReadOnlyList<UploadedFile> Files, string Fingerprint, IResult? Problem)> ReadAsync(
@@ -50,7 +52,7 @@ public static class TriggerForm
         {
             try
             {
-                if (JsonNode.Parse(run.ToString()) is not JsonObject all)
+                if (JsonNode.Parse(run.ToString(), documentOptions: Strict) is not JsonObject all)
                 {
                     return (null, [], "", Problems.Invalid("run", "The 'run' part must hold a JSON object."));
                 }
@@ -58,7 +60,7 @@ public static class TriggerForm
             }
             catch (JsonException)
             {
-                return (null, [], "", Problems.Invalid("run", "The 'run' part is not valid JSON."));
+                return (null, [], "", Problems.Invalid("run", "The 'run' part is not valid JSON (or names a field twice)."));
             }
         }
         foreach (var (key, values) in form.Where(f => f.Key != "run"))
@@ -69,7 +71,7 @@ public static class TriggerForm
                 {
                     fields[key] = key == "argv" && values.Count > 1
                         ? new JsonArray([.. values.Select(v => JsonValue.Create(v))])
-                        : JsonNode.Parse(values.ToString());
+                        : JsonNode.Parse(values.ToString(), documentOptions: Strict);
                 }
                 catch (JsonException)
                 {
@@ -102,6 +104,10 @@ public static class TriggerForm
             if (files.Any(f => f.Name == name))
             {
                 return (null, [], "", Problems.Invalid("files", $"Two input files are named '{name}'."));
+            }
+            if (ContentTypes.Problem(file.ContentType) is { } badType)
+            {
+                return (null, [], "", Problems.Invalid("files", $"File '{name}': {badType}"));
             }
             await using var content = file.OpenReadStream();
             var blob = await RunFileStore.WriteAsync(database, content, limit, request.HttpContext.RequestAborted);
