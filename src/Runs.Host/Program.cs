@@ -50,7 +50,7 @@ builder.Services.AddMarten(options =>
         RunsStore.Configure(options, connectionString,
             builder.Configuration.GetValue($"{RunsOptions.Section}:Telemetry:MaxSamplesPerRun", new TelemetryOptions().MaxSamplesPerRun));
         options.Schema.For<ApiToken>().UniqueIndex(t => t.Hash);
-        options.Schema.For<IdempotentTrigger>();
+        options.Schema.For<IdempotentAnswer>();
         options.Schema.For<WebhookEndpoint>();
         options.Schema.For<WebhookDelivery>().Index(d => d.EndpointId);
     })
@@ -93,6 +93,7 @@ builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealth>("database", tags: ["ready"]);
 builder.Services.AddSingleton<JsonBody>();
 builder.Services.AddSingleton<RunSecrets>();
+builder.Services.AddSingleton<Idempotency>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionPolicy>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionSweep>();
 builder.Services.AddHostedService<Runs.Host.Retention.RetentionSweeper>();

@@ -176,7 +176,7 @@ public sealed class IdempotencyAndFilesTests(WritingHost fixture) : IAsyncLifeti
         var first = await (await TriggerWithKey("old-key", new { }, 201)).Json();
         await using (var session = fixture.Store.LightweightSession())
         {
-            var record = await Marten.QueryableExtensions.SingleAsync(session.Query<global::Runs.Host.Runs.Triggering.IdempotentTrigger>());
+            var record = await Marten.QueryableExtensions.SingleAsync(session.Query<global::Runs.Host.Runs.IdempotentAnswer>());
             record.ExpiresOn = DateTimeOffset.UtcNow.AddMinutes(-1);
             session.Store(record);
             await session.SaveChangesAsync();
@@ -187,14 +187,14 @@ public sealed class IdempotencyAndFilesTests(WritingHost fixture) : IAsyncLifeti
 
         await using (var session = fixture.Store.LightweightSession())
         {
-            var record = await Marten.QueryableExtensions.SingleAsync(session.Query<global::Runs.Host.Runs.Triggering.IdempotentTrigger>());
+            var record = await Marten.QueryableExtensions.SingleAsync(session.Query<global::Runs.Host.Runs.IdempotentAnswer>());
             record.ExpiresOn = DateTimeOffset.UtcNow.AddMinutes(-1);
             session.Store(record);
             await session.SaveChangesAsync();
         }
-        await global::Runs.Host.Runs.Triggering.IdempotencyCleanup.RemoveExpiredAsync(fixture.Store, DateTimeOffset.UtcNow, default);
+        await global::Runs.Host.Runs.IdempotencyCleanup.RemoveExpiredAsync(fixture.Store, DateTimeOffset.UtcNow, default);
         await using var check = fixture.Store.QuerySession();
-        Assert.Equal(0, await Marten.QueryableExtensions.CountAsync(check.Query<global::Runs.Host.Runs.Triggering.IdempotentTrigger>()));
+        Assert.Equal(0, await Marten.QueryableExtensions.CountAsync(check.Query<global::Runs.Host.Runs.IdempotentAnswer>()));
     }
 
     [Fact]

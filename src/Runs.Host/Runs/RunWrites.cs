@@ -30,7 +30,7 @@ public static class RunWrites
         IValidator<TBody>? validator,
         Func<TBody?, Run, Decision> decide,
         bool bodyRequired = false,
-        Func<Run, Decision.Append, Task<IResult>>? answer = null)
+        Func<Run, Decision.Append, Task<object>>? answer = null)
         where TBody : class
     {
         if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
@@ -46,13 +46,16 @@ public static class RunWrites
         {
             return Problems.Invalid(validation);
         }
-        return await AppendAsync(job, run, http, session, bus, json, current => decide(body, current), answer);
+        return await AppendAsync(job, run, http, session, bus, json, body, current => decide(body, current), answer);
     }
 
-    /// <summary>Fetches, decides and appends; answers with the run unless <paramref name="answer"/> says otherwise.</summary>
+    /// <summary>
+    /// Fetches, decides and appends; answers 200 with the run unless <paramref name="answer"/> gives another body.
+    /// <paramref name="command"/> is the request as read, which an <c>Idempotency-Key</c> retry must repeat.
+    /// </summary>
     public static async Task<IResult> AppendAsync(
-        string job, string run, HttpContext http, IDocumentSession session, IMessageBus bus, JsonBody json, Func<Run, Decision> decide,
-        Func<Run, Decision.Append, Task<IResult>>? answer = null)
+        string job, string run, HttpContext http, IDocumentSession session, IMessageBus bus, JsonBody json, object? command,
+        Func<Run, Decision> decide, Func<Run, Decision.Append, Task<object>>? answer = null)
     {
         var (expected, malformed) = ETags.Expected(http.Request);
         if (malformed)
@@ -62,6 +65,21 @@ public static class RunWrites
         if (!JobName.IsValid(job) || !RunId.IsValid(run))
         {
             return NotFound(job, run);
+        }
+        var (key, badKey) = Idempotency.KeyOf(http.Request);
+        if (badKey is not null)
+        {
+            return badKey;
+        }
+        var idempotency = http.RequestServices.GetRequiredService<Idempotency>();
+        Idempotency.Pending? pending = null;
+        if (key is not null)
+        {
+            (var earlier, pending) = await idempotency.BeginAsync(session, http, $"run:{run}", key, command, json.SerializerOptions);
+            if (earlier is not null)
+            {
+                return earlier;
+            }
         }
 
         IEventStream<Run> stream;
@@ -102,7 +120,12 @@ public static class RunWrites
             RunChanges.Queue(session, run);
             await TerminalNotices.EnqueueAsync(session, bus, after, append.Events, json.SerializerOptions, after.LastModified);
         }
-        return answer is null ? Results.Ok(RunView.From(after, http.RequestServices.GetRequiredService<RetentionPolicy>())) : await answer(after, append);
+        var body = answer is null ? RunView.From(after, http.RequestServices.GetRequiredService<RetentionPolicy>()) : await answer(after, append);
+        if (pending is not null)
+        {
+            idempotency.Remember(session, pending, StatusCodes.Status200OK, after.Version, body, json.SerializerOptions);
+        }
+        return Results.Ok(body);
     }
 
     private static IResult NotFound(string job, string run) => Problems.NotFound($"No run '{run}' in job '{job}'.");

@@ -54,9 +54,9 @@ public static class AppendLogEndpoint
             return problem;
         }
         var limits = options.Value.Logs.Limits;
-        return await RunWrites.AppendAsync(job, run, http, session, bus, json,
+        return await RunWrites.AppendAsync(job, run, http, session, bus, json, lines,
             current => RunDecider.AppendLog(current, lines, limits, secrets.ScrubberFor(current), clock.GetUtcNow()),
-            (_, append) => Task.FromResult(Results.Ok(Answer((LogAppended)append.Events[0]))));
+            (_, append) => Task.FromResult<object>(Answer((LogAppended)append.Events[0])));
     }
 
     public static LogAppendResult Answer(LogAppended e) => new(e.Appended, e.Dropped, e.FirstLineId, e.LastLineId);

@@ -70,14 +70,14 @@ public static class AttachOutputEndpoint
         }
 
         var attached = files.Select(f => f.Describe()).ToList();
-        return await RunWrites.AppendAsync(job, run, http, session, bus, json,
+        return await RunWrites.AppendAsync(job, run, http, session, bus, json, attached,
             current => current.ExpiredOn is null
                 ? new Decision.Append([new OutputAttached(run, attached, clock.GetUtcNow() > current.LastModified ? clock.GetUtcNow() : current.LastModified)])
                 : new Decision.Conflict(current.Status, "attach output to", "Cannot attach output to a run whose retention has expired."),
             (_, _) =>
             {
                 RunFileStore.QueueReplace(session, run, RunFileStore.Output, files);
-                return Task.FromResult(Results.Ok(new OutputFiles(attached)));
+                return Task.FromResult<object>(new OutputFiles(attached));
             });
     }
 

@@ -54,7 +54,7 @@ public static class RecordTelemetryEndpoint
                 var series = await session.LoadAsync<TelemetrySeries>(run, http.RequestAborted) ?? new TelemetrySeries { Id = run };
                 var sampled = (TelemetrySampled)append.Events[0];
                 series = series.With(sampled.Samples, options.Value.Telemetry.MaxSamplesPerRun);
-                return Results.Ok(new TelemetryView(after.TelemetrySummary, series.Samples));
+                return new TelemetryView(after.TelemetrySummary, series.Samples);
             });
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -21,12 +20,12 @@ public static class TriggerForm
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
     public const int MaxFiles = 100;
 
-    public static async Task<(TriggerRun? Body, IReadOnlyList<UploadedFile> Files, string Fingerprint, IResult? Problem)> ReadAsync(
+    public static async Task<(TriggerRun? Body, IReadOnlyList<UploadedFile> Files, IResult? Problem)> ReadAsync(
         HttpRequest request, JsonBody json, long limit, NpgsqlDataSource database)
     {
         if (request.ContentLength > limit)
         {
-            return (null, [], "", Problems.TooLarge(limit));
+            return (null, [], Problems.TooLarge(limit));
         }
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
@@ -40,11 +39,11 @@ public static class TriggerForm
         }
         catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, [], "", Problems.TooLarge(limit));
+            return (null, [], Problems.TooLarge(limit));
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            return (null, [], "", Problems.Invalid("body", $"The multipart body could not be read: {e.Message}"));
+            return (null, [], Problems.Invalid("body", $"The multipart body could not be read: {e.Message}"));
         }
 
         var fields = new JsonObject();
@@ -54,13 +53,13 @@ public static class TriggerForm
             {
                 if (JsonNode.Parse(run.ToString(), documentOptions: Strict) is not JsonObject all)
                 {
-                    return (null, [], "", Problems.Invalid("run", "The 'run' part must hold a JSON object."));
+                    return (null, [], Problems.Invalid("run", "The 'run' part must hold a JSON object."));
                 }
                 fields = all;
             }
             catch (JsonException)
             {
-                return (null, [], "", Problems.Invalid("run", "The 'run' part is not valid JSON (or names a field twice)."));
+                return (null, [], Problems.Invalid("run", "The 'run' part is not valid JSON (or names a field twice)."));
             }
         }
         foreach (var (key, values) in form.Where(f => f.Key != "run"))
@@ -75,7 +74,7 @@ public static class TriggerForm
                 }
                 catch (JsonException)
                 {
-                    return (null, [], "", Problems.Invalid(key, $"The '{key}' part must be JSON."));
+                    return (null, [], Problems.Invalid(key, $"The '{key}' part must be JSON."));
                 }
             }
             else
@@ -87,44 +86,33 @@ public static class TriggerForm
         var (body, problem) = json.Deserialize<TriggerRun>(Encoding.UTF8.GetBytes(fields.ToJsonString()));
         if (problem is not null)
         {
-            return (null, [], "", problem);
+            return (null, [], problem);
         }
 
         if (form.Files.Count > MaxFiles)
         {
-            return (null, [], "", Problems.Invalid("files", $"At most {MaxFiles} input files."));
+            return (null, [], Problems.Invalid("files", $"At most {MaxFiles} input files."));
         }
         var files = new List<UploadedFile>();
         foreach (var file in form.Files)
         {
             if (Uploads.FileName(file.FileName) is not { } name)
             {
-                return (null, [], "", Problems.Invalid("files", $"The file in part '{file.Name}' needs a name. {Uploads.FileNameRule}"));
+                return (null, [], Problems.Invalid("files", $"The file in part '{file.Name}' needs a name. {Uploads.FileNameRule}"));
             }
             if (files.Any(f => f.Name == name))
             {
-                return (null, [], "", Problems.Invalid("files", $"Two input files are named '{name}'."));
+                return (null, [], Problems.Invalid("files", $"Two input files are named '{name}'."));
             }
             if (ContentTypes.Problem(file.ContentType) is { } badType)
             {
-                return (null, [], "", Problems.Invalid("files", $"File '{name}': {badType}"));
+                return (null, [], Problems.Invalid("files", $"File '{name}': {badType}"));
             }
             await using var content = file.OpenReadStream();
             var blob = await RunFileStore.WriteAsync(database, content, limit, request.HttpContext.RequestAborted);
             files.Add(new UploadedFile(name, string.IsNullOrEmpty(file.ContentType) ? "application/octet-stream" : file.ContentType, blob));
         }
 
-        return (body, files, Fingerprint(fields, files), null);
-    }
-
-    /// <summary>Multipart boundaries differ between retries, so the fingerprint is of the content, not the bytes.</summary>
-    private static string Fingerprint(JsonObject fields, IEnumerable<UploadedFile> files)
-    {
-        var text = new StringBuilder(fields.ToJsonString());
-        foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
-        {
-            text.Append('\n').Append(file.Name).Append('\u001f').Append(file.ContentType).Append('\u001f').Append(file.Blob.Sha256);
-        }
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return (body, files, null);
     }
 }

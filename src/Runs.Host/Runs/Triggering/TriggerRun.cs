@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using FluentValidation;
 using Marten;
@@ -83,6 +82,7 @@ public static class TriggerRunEndpoint
         IOptions<RunsOptions> options,
         NpgsqlDataSource database,
         RetentionPolicy retention,
+        Idempotency idempotency,
         TimeProvider clock)
     {
         if (http.User.RefuseUnlessScope(Scopes.RunsWrite) is { } forbidden)
@@ -97,18 +97,17 @@ public static class TriggerRunEndpoint
         {
             return refused;
         }
-        string? key = http.Request.Headers[IdempotentTrigger.Header];
-        if (key is not null && !IdempotentTrigger.IsUsableKey(key))
+        var (key, badKey) = Idempotency.KeyOf(http.Request);
+        if (badKey is not null)
         {
-            return Problems.Invalid(IdempotentTrigger.Header, "Idempotency-Key must be 1–255 printable ASCII characters.");
+            return badKey;
         }
 
         TriggerRun? body;
         IReadOnlyList<UploadedFile> files = [];
-        string fingerprint;
         if (Uploads.IsMultipart(http.Request))
         {
-            (body, files, fingerprint, var problem) = await TriggerForm.ReadAsync(http.Request, json, options.Value.Limits.MaxTriggerBodyBytes, database);
+            (body, files, var problem) = await TriggerForm.ReadAsync(http.Request, json, options.Value.Limits.MaxTriggerBodyBytes, database);
             if (problem is not null)
             {
                 return problem;
@@ -116,38 +115,30 @@ public static class TriggerRunEndpoint
         }
         else
         {
-            (body, var bytes, var problem) = await json.ReadWithBytesAsync<TriggerRun>(http.Request, required: true);
+            (body, var problem) = await json.ReadAsync<TriggerRun>(http.Request, required: true);
             if (problem is not null)
             {
                 return problem;
             }
-            // The same JSON with other spacing is the same request.
-            fingerprint = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
-                System.Text.Json.Nodes.JsonNode.Parse(bytes)?.ToJsonString() ?? "null")));
         }
         if (new TriggerRun.Validator().Validate(body!) is { IsValid: false } validation)
         {
             return Problems.Invalid(validation);
         }
 
-        var now = clock.GetUtcNow();
-        IdempotentTrigger? remembered = null;
-        var firstUseOfKey = false;
+        Idempotency.Pending? pending = null;
         if (key is not null)
         {
-            var id = IdempotentTrigger.IdFor(http.User.FindFirst(BearerTokens.TokenIdClaim)!.Value, job, key);
-            remembered = await session.LoadAsync<IdempotentTrigger>(id, http.RequestAborted);
-            if (remembered is { } earlier && earlier.ExpiresOn > now)
+            // Files count by their content: part boundaries and order of upload differ between retries.
+            var command = new { body, files = files.Select(f => new { f.Name, f.ContentType, f.Blob.Sha256 }).OrderBy(f => f.Name, StringComparer.Ordinal) };
+            (var earlier, pending) = await idempotency.BeginAsync(session, http, $"job:{job}", key, command, json.SerializerOptions);
+            if (earlier is not null)
             {
-                return earlier.Fingerprint == fingerprint
-                    ? Replay(http, earlier)
-                    : Problems.Conflict("This Idempotency-Key was used with a different request body; use a new key for a new run.");
+                return earlier;
             }
-            firstUseOfKey = remembered is null;
-            remembered ??= new IdempotentTrigger { Id = id };
         }
 
-        var triggered = Decide(job, body!, files, http.User.Actor(), now, secrets);
+        var triggered = Decide(job, body!, files, http.User.Actor(), clock.GetUtcNow(), secrets);
         session.Events.StartStream<Run>(triggered.RunId, triggered);
         if (files.Count > 0)
         {
@@ -157,32 +148,11 @@ public static class TriggerRunEndpoint
         var run = Run.Fold(null, triggered);
         var view = RunView.From(run, retention);
         http.Response.Headers.ETag = ETags.Of(run.Version);
-        if (remembered is not null)
+        if (pending is not null)
         {
-            remembered.Fingerprint = fingerprint;
-            remembered.Status = StatusCodes.Status201Created;
-            remembered.Location = view.Uri;
-            remembered.Response = JsonSerializer.Serialize(view, json.SerializerOptions);
-            remembered.ExpiresOn = now + options.Value.Idempotency.KeyLifetime;
-            // Insert, not upsert, for a new key: a concurrent twin fails on commit instead of starting a second run.
-            if (firstUseOfKey)
-            {
-                session.Insert(remembered);
-            }
-            else
-            {
-                session.Store(remembered);
-            }
+            idempotency.Remember(session, pending, StatusCodes.Status201Created, run.Version, view, json.SerializerOptions, view.Uri);
         }
         return Results.Created(view.Uri, view);
-    }
-
-    private static IResult Replay(HttpContext http, IdempotentTrigger earlier)
-    {
-        http.Response.Headers.Location = earlier.Location;
-        http.Response.Headers.ETag = ETags.Of(1);
-        http.Response.Headers["Idempotent-Replayed"] = "true";
-        return Results.Content(earlier.Response, "application/json; charset=utf-8", statusCode: earlier.Status);
     }
 
     public static Triggered Decide(
