@@ -46,15 +46,24 @@ public static class RecordTelemetryEndpoint
     {
         var now = clock.GetUtcNow();
         return RunWrites.ExecuteAsync(job, run, http, json, session, bus, new RecordTelemetryRequest.Validator(),
-            (body, current) => RunDecider.Decide(current,
-                new RecordTelemetry(body!.Summary, [.. (body.Samples ?? []).Select(s => TelemetrySamples.Stamp(s, now))]), now),
+            (body, current) => RunDecider.RecordTelemetry(current,
+                new RecordTelemetry(body!.Summary, [.. (body.Samples ?? []).Select(s => TelemetrySamples.Stamp(s, now))]),
+                options.Value.Telemetry.Limits, now),
             bodyRequired: true,
-            answer: async (after, append) =>
-            {
-                var series = await session.LoadAsync<TelemetrySeries>(run, http.RequestAborted) ?? new TelemetrySeries { Id = run };
-                var sampled = (TelemetrySampled)append.Events[0];
-                series = series.With(sampled.Samples, options.Value.Telemetry.MaxSamplesPerRun);
-                return Results.Ok(new TelemetryView(after.TelemetrySummary, series.Samples));
-            });
+            answer: (after, _) => Task.FromResult<IResult>(new CommittedTelemetry(session, run, after.TelemetrySummary)));
+    }
+
+    /// <summary>
+    /// The series as the inline projection left it: Wolverine commits before it writes the answer, so the
+    /// samples are merged and downsampled once per request, by the projection, and the answer is what a
+    /// later read gives.
+    /// </summary>
+    private sealed class CommittedTelemetry(IQuerySession session, string run, IReadOnlyDictionary<string, JsonElement> summary) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext http)
+        {
+            var series = await session.LoadAsync<TelemetrySeries>(run, http.RequestAborted);
+            await Results.Ok(new TelemetryView(summary, series?.Samples ?? [])).ExecuteAsync(http);
+        }
     }
 }
