@@ -85,7 +85,7 @@ public static class RunListing
         $"jsonb_build_object({string.Join(", ", SummaryFields.Select(f => $"'{f}', s.\"{f}\""))})";
 
     private static readonly string SummaryRecord =
-        $"jsonb_to_record(d.data) as s({string.Join(", ", SummaryFields.Select(f => $"\"{f}\" jsonb"))})";
+        $"jsonb_to_record(p.data) as s({string.Join(", ", SummaryFields.Select(f => $"\"{f}\" jsonb"))})";
 
     public static async Task<bool> JobExistsAsync(NpgsqlDataSource database, string job, CancellationToken cancellation)
     {
@@ -120,9 +120,11 @@ public static class RunListing
             conditions.Add($"(d.created__on, d.id) < (${parameters.Count - 1}, ${parameters.Count})");
         }
         parameters.Add(pageSize + 1);
-        var sql = $"select {SummaryJson}, d.created__on from {RunsStore.Schema}.mt_doc_run d cross join lateral {SummaryRecord}"
+        // The page is chosen first, so only its documents are opened, whatever plan sorts the candidates.
+        var sql = $"select {SummaryJson}, p.created__on from (select d.data, d.created__on, d.id from {RunsStore.Schema}.mt_doc_run d"
             + (conditions.Count > 0 ? " where " + string.Join(" and ", conditions) : "")
-            + $" order by d.created__on desc, d.id desc limit ${parameters.Count}";
+            + $" order by d.created__on desc, d.id desc limit ${parameters.Count}) p cross join lateral {SummaryRecord}"
+            + " order by p.created__on desc, p.id desc";
 
         await using var command = database.CreateCommand(sql);
         foreach (var value in parameters)
