@@ -165,6 +165,16 @@ public sealed class TelemetryTests(LogsHost fixture) : IAsyncLifetime
             Assert.Equal(stored.ToJsonString(), answer.ToJsonString());
             Assert.Equal(start.AddSeconds(batch * 15 + 14).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), (string)answer["samples"]!.AsArray()[^1]!["at"]!);
         }
+
+        // The projection is a pure fold: folding the events again gives the series that was stored.
+        await using var session = fixture.Store.QuerySession();
+        var id = (string)run["id"]!;
+        var series = await session.LoadAsync<global::Runs.Domain.TelemetrySeries>(id);
+        var rebuilt = await session.Events.AggregateStreamAsync<global::Runs.Domain.TelemetrySeries>(id);
+        Assert.Equal(20, series!.Samples.Count);
+        Assert.Equal(
+            series.Samples.Select(s => System.Text.Json.JsonSerializer.Serialize(s)),
+            rebuilt!.Samples.Select(s => System.Text.Json.JsonSerializer.Serialize(s)));
     }
 
     [Fact]
