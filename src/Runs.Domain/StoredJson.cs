@@ -17,7 +17,7 @@ public static class StoredJson
     /// <summary>PostgreSQL's <c>numeric</c>: digits after the decimal point.</summary>
     public const int MaxDigitsAfterPoint = 16_383;
 
-    /// <summary>Past this an exponent is refused outright, whatever the digits (PostgreSQL refuses such exponents too).</summary>
+    /// <summary>Exponents past this are refused whatever the digits: only a zero could carry one and still be in range.</summary>
     private const long MaxExponent = 999_999_999;
 
     public static string NumberRule =>
