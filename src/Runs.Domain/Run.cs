@@ -34,6 +34,8 @@ public sealed record Run
     public string? CancelReason { get; init; }
     public string? RejectReason { get; init; }
     public IReadOnlyDictionary<string, JsonElement> TelemetrySummary { get; init; } = new Dictionary<string, JsonElement>();
+    /// <summary>Every field name the run's telemetry samples have used, in the order they first came (capped, see <see cref="TelemetryLimits"/>).</summary>
+    public IReadOnlyList<string> TelemetryFields { get; init; } = [];
     /// <summary>Lines counted against the cap (the cap's marker line is not).</summary>
     public long LogLines { get; init; }
     public long LastLineId { get; init; }
@@ -92,7 +94,12 @@ public sealed record Run
             LastErrorLines = e.ErrorLines.Count == 0 ? r.LastErrorLines : [.. r.LastErrorLines.Concat(e.ErrorLines).TakeLast(LastErrorLinesKept)],
             LastModified = e.At,
         },
-        ({ } r, TelemetrySampled e) => r with { TelemetrySummary = Merge(r.TelemetrySummary, e.Summary), LastModified = e.At },
+        ({ } r, TelemetrySampled e) => r with
+        {
+            TelemetrySummary = e.Summary is null ? r.TelemetrySummary : MergeSummary(r.TelemetrySummary, e.Summary),
+            TelemetryFields = FieldsAfter(r.TelemetryFields, e.Samples),
+            LastModified = e.At,
+        },
         ({ } r, ResultReported e) => r with { ErrorSummary = e.ErrorSummary ?? r.ErrorSummary, ExitCode = e.ExitCode ?? r.ExitCode, LastModified = e.At },
         ({ } r, Paused e) => r with { Status = RunStatus.Paused, PausedReason = e.Reason, LastModified = e.At },
         ({ } r, Resumed e) => r with { Status = RunStatus.Running, PausedReason = null, LastModified = e.At },
@@ -106,14 +113,28 @@ public sealed record Run
         ({ } r, _) => r,
     };
 
-    private static Dictionary<string, JsonElement> Merge(
-        IReadOnlyDictionary<string, JsonElement> current, IReadOnlyDictionary<string, JsonElement>? patch)
+    /// <summary>A shallow merge: each key of the patch replaces the summary's value whole.</summary>
+    public static Dictionary<string, JsonElement> MergeSummary(
+        IReadOnlyDictionary<string, JsonElement> current, IReadOnlyDictionary<string, JsonElement> patch)
     {
         var merged = new Dictionary<string, JsonElement>(current);
-        foreach (var (key, value) in patch ?? new Dictionary<string, JsonElement>())
+        foreach (var (key, value) in patch)
         {
             merged[key] = value;
         }
         return merged;
+    }
+
+    /// <summary>The field names known so far followed by those the samples use for the first time (<c>at</c> is not a field).</summary>
+    public static IReadOnlyList<string> FieldsAfter(
+        IReadOnlyList<string> known, IEnumerable<IReadOnlyDictionary<string, JsonElement>> samples)
+    {
+        var seen = new HashSet<string>(known, StringComparer.Ordinal);
+        List<string>? fields = null;
+        foreach (var key in samples.SelectMany(s => s.Keys).Where(k => k != "at" && seen.Add(k)))
+        {
+            (fields ??= [.. known]).Add(key);
+        }
+        return fields ?? known;
     }
 }

@@ -44,7 +44,10 @@ public sealed record RejectRun(string Reason, DateTimeOffset? At = null) : RunCo
     public override string Action => "reject";
 }
 
-/// <summary>Telemetry summary keys and/or samples; accepted while the run is not terminal.</summary>
+/// <summary>
+/// Telemetry summary keys and/or samples; accepted while the run is not terminal and stays within its
+/// <see cref="TelemetryLimits"/> (decided by <see cref="RunDecider.RecordTelemetry"/>).
+/// </summary>
 public sealed record RecordTelemetry(
     IReadOnlyDictionary<string, JsonElement>? Summary,
     IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> Samples,

@@ -33,13 +33,13 @@ public static class RunDecider
         {
             return invalid;
         }
-
-        // A clock behind the caller's earlier 'at' must not make history run backwards.
-        var when = command.At ?? (now > run.LastModified ? now : run.LastModified);
+        var when = When(run, command, now);
         var id = run.Id;
 
         return (run.Status, command) switch
         {
+            (_, Domain.RecordTelemetry) => throw new ArgumentException(
+                $"Telemetry is decided against the run's limits: use {nameof(RunDecider)}.{nameof(RecordTelemetry)}.", nameof(command)),
             (RunStatus.Pending, StartRun c) => Events(new Started(id, c.Runner, when)),
             (RunStatus.Running, SucceedRun c) => Events(new Succeeded(id, c.ExitCode, when)),
             (RunStatus.Running or RunStatus.Paused, FailRun c) => Events(new Failed(id, c.ErrorSummary, c.ExitCode, when)),
@@ -48,8 +48,6 @@ public static class RunDecider
             (RunStatus.Running, PauseRun c) => Events(new Paused(id, c.Reason, when)),
             (RunStatus.Paused, ContinueRun) => Events(new Resumed(id, when)),
             (RunStatus.Pending, RejectRun c) => Events(new Rejected(id, c.Reason, when)),
-            (RunStatus.Pending or RunStatus.Running or RunStatus.Paused, RecordTelemetry c) =>
-                Events(new TelemetrySampled(id, c.Summary, c.Samples, when)),
             (RunStatus.Pending or RunStatus.Running or RunStatus.Paused, ReportResult c) =>
                 Events(new ResultReported(id, c.ErrorSummary, c.ExitCode, when)),
             _ => new Decision.Conflict(run.Status, command.Action),
@@ -70,6 +68,25 @@ public static class RunDecider
         }
         return null;
     }
+
+    /// <summary>Telemetry is accepted while the run is not terminal, and only while the run stays within <paramref name="limits"/>.</summary>
+    public static Decision RecordTelemetry(Run run, RecordTelemetry command, TelemetryLimits limits, DateTimeOffset now)
+    {
+        if (Untimely(run, command.At, now, "at") is { } problem)
+        {
+            return problem;
+        }
+        if (!run.AcceptsAppends())
+        {
+            return new Decision.Conflict(run.Status, command.Action);
+        }
+        return (Decision?)limits.Refusal(run, command)
+            ?? Events(new TelemetrySampled(run.Id, command.Summary, command.Samples, When(run, command, now)));
+    }
+
+    /// <summary>A clock behind the caller's earlier 'at' must not make history run backwards.</summary>
+    private static DateTimeOffset When(Run run, RunCommand command, DateTimeOffset now) =>
+        command.At ?? (now > run.LastModified ? now : run.LastModified);
 
     /// <summary>Decides steps in order, each against the run the earlier ones left; all or nothing.</summary>
     public static Decision DecideAll(Run run, IEnumerable<Func<Run, Decision>> steps)

@@ -79,12 +79,16 @@ builder.Services.ConfigureHttpJsonOptions(json =>
     json.SerializerOptions.DictionaryKeyPolicy = null;
     json.SerializerOptions.Converters.Add(new Rfc3339Converter());
 });
+// Free-form JSON a client asks the ledger to store is checked as it is read, on every route.
+builder.Services.AddOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>().Configure<IOptions<RunsOptions>>((json, runs) =>
+    json.SerializerOptions.Converters.Add(new StoredJsonConverter(runs.Value.Limits.MaxJsonDepth)));
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.FillIn);
 builder.Services.AddExceptionHandler<ClientFaults>();
 builder.Services.AddWolverineHttp();
 builder.Services.AddOpenApi(options =>
 {
     OpenApiBodies.Describe(options);
+    OpenApiLimits.Describe(options);
     ApiReference.Describe(options);
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics

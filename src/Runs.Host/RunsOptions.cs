@@ -28,6 +28,17 @@ public sealed class TelemetryOptions
 {
     /// <summary>Past this many samples a run's series is downsampled, never truncated.</summary>
     public int MaxSamplesPerRun { get; set; } = 2000;
+
+    /// <summary>Distinct field names a run's samples may use; samples naming one more answer 400.</summary>
+    public int MaxFieldsPerRun { get; set; } = Domain.TelemetryLimits.Default.MaxFieldsPerRun;
+
+    /// <summary>Keys a run's telemetry summary may hold once merged; a patch past it answers 400.</summary>
+    public int MaxSummaryKeys { get; set; } = Domain.TelemetryLimits.Default.MaxSummaryKeys;
+
+    /// <summary>Bytes (compact JSON) a run's merged telemetry summary may hold; a patch past it answers 400.</summary>
+    public long MaxSummaryBytes { get; set; } = Domain.TelemetryLimits.Default.MaxSummaryBytes;
+
+    public Domain.TelemetryLimits Limits => new(MaxFieldsPerRun, MaxSummaryKeys, MaxSummaryBytes);
 }
 
 public sealed class LogsOptions
@@ -70,6 +81,16 @@ public sealed class LimitsOptions
 
     /// <summary>A client sending a body more slowly than this (after a 5 s grace) is disconnected.</summary>
     public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>
+    /// How deeply client JSON that is stored as sent (a run's input, telemetry summary values, samples) may
+    /// nest; deeper values answer 400. Readers wrap it a few levels deeper, so it stays well below the
+    /// 64 levels JSON readers and writers allow.
+    /// </summary>
+    public int MaxJsonDepth { get; set; } = 32;
+
+    /// <summary>Bytes (compact JSON) a run's <c>input</c> may hold, from a JSON or multipart trigger; larger answers 400.</summary>
+    public long MaxInputBytes { get; set; } = 64 * 1024;
 }
 
 public sealed class SecretsOptions
@@ -89,6 +110,9 @@ public sealed class IdempotencyOptions
 /// <summary>Start-up refuses bad settings with a message naming the key.</summary>
 public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
 {
+    /// <summary>Stored JSON sits a few levels inside request bodies and answers, which readers cap at 64.</summary>
+    private const int MaxStoredJsonDepth = 56;
+
     public ValidateOptionsResult Validate(string? name, RunsOptions options)
     {
         var failures = new List<string>();
@@ -143,6 +167,22 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         if (options.Telemetry.MaxSamplesPerRun < 3)
         {
             failures.Add("Runs:Telemetry:MaxSamplesPerRun must be at least 3.");
+        }
+        if (options.Telemetry.MaxFieldsPerRun is < 1 or > 1000)
+        {
+            failures.Add("Runs:Telemetry:MaxFieldsPerRun must be between 1 and 1000.");
+        }
+        if (options.Telemetry.MaxSummaryKeys < 1 || options.Telemetry.MaxSummaryBytes < 1024)
+        {
+            failures.Add("Runs:Telemetry:MaxSummaryKeys must be at least 1 and Runs:Telemetry:MaxSummaryBytes at least 1024.");
+        }
+        if (options.Limits.MaxJsonDepth is < 1 or > MaxStoredJsonDepth)
+        {
+            failures.Add($"Runs:Limits:MaxJsonDepth must be between 1 and {MaxStoredJsonDepth}.");
+        }
+        if (options.Limits.MaxInputBytes < 16)
+        {
+            failures.Add("Runs:Limits:MaxInputBytes must be at least 16.");
         }
         if (options.Webhooks.Problem() is { } webhooks)
         {

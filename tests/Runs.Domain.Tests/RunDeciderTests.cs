@@ -38,7 +38,7 @@ public sealed class RunDeciderTests
         ["pause"] = r => RunDecider.Decide(r, new PauseRun("hold"), T0.AddHours(1)),
         ["continue"] = r => RunDecider.Decide(r, new ContinueRun(), T0.AddHours(1)),
         ["reject"] = r => RunDecider.Decide(r, new RejectRun("no"), T0.AddHours(1)),
-        ["telemetry"] = r => RunDecider.Decide(r, new RecordTelemetry(new Dictionary<string, JsonElement> { ["rows"] = JsonSerializer.SerializeToElement(1) }, []), T0.AddHours(1)),
+        ["telemetry"] = r => RunDecider.RecordTelemetry(r, new RecordTelemetry(new Dictionary<string, JsonElement> { ["rows"] = JsonSerializer.SerializeToElement(1) }, []), TelemetryLimits.Default, T0.AddHours(1)),
         ["report"] = r => RunDecider.Decide(r, new ReportResult("partial", 4), T0.AddHours(1)),
         ["log"] = r => RunDecider.AppendLog(r, [new LogLineInput(LogLevel.Info, "hello")], new LogLimits(), Scrubber.Patterns, T0.AddHours(1)),
     };

@@ -49,6 +49,34 @@ public sealed class ListingTests(ReadingHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Listed_runs_show_their_summary_fields_exactly_as_the_run_itself_does()
+    {
+        var finished = await _host.TriggerAsync(_token, "shapes", new { trigger = "schedule", source = "cli", input = new { rows = 5, nested = new[] { 1.5, 2 } } });
+        await _host.CommandAsync(_token, finished, "start", new { runner = "w1" });
+        await _host.Scenario(s => { s.Post.Json(new { summary = new { rows = 5, phase = "load" } }).ToUrl($"{finished["uri"]}/telemetry"); s.Bearer(_token); });
+        var client = _host.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+        var output = new ByteArrayContent([1, 2, 3]);
+        output.Headers.ContentDisposition = new System.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileName = "out.bin" };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.PutAsync($"{finished["uri"]}/output", output)).StatusCode);
+        await _host.CommandAsync(_token, finished, "fail", new { error_summary = "boom", exit_code = 3 });
+        var pending = await _host.TriggerAsync(_token, "shapes");
+
+        var listed = (await List("/v1/jobs/shapes/runs"))["runs"]!.AsArray();
+
+        Assert.Equal([(string)pending["id"]!, (string)finished["id"]!], listed.Select(r => (string)r!["id"]!));
+        foreach (var entry in listed)
+        {
+            var run = await List((string)entry!["uri"]!);
+            var fields = entry.AsObject().Select(p => p.Key).ToList();
+            Assert.Equal(["id", "name", "uri", "job", "status", "trigger", "source", "created_by", "created_on", "started_on", "completed_on", "last_modified", "duration", "exit_code", "has_output"], fields);
+            Assert.All(fields, f => Assert.Equal(run[f]?.ToJsonString() ?? "null", entry[f]?.ToJsonString() ?? "null"));
+        }
+        Assert.True((bool)listed[1]!["has_output"]!);
+        Assert.Equal(3, (int)listed[1]!["exit_code"]!);
+    }
+
+    [Fact]
     public async Task Walking_pages_returns_every_run_exactly_once_while_new_runs_arrive()
     {
         var seeded = new List<string>();

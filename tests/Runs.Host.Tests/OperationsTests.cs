@@ -42,6 +42,35 @@ public sealed class OperationsTests(AccessHost fixture)
     }
 
     [Fact]
+    public async Task The_openapi_document_states_the_limits_on_free_form_json()
+    {
+        var result = await _host.Scenario(s => s.Get.Url("/openapi/v1.json"));
+        var paths = JsonNode.Parse(await result.ReadAsTextAsync())!["paths"]!;
+        string Described(string path, string method, string property, string media = "application/json") =>
+            (string?)paths[path]![method]!["requestBody"]!["content"]![media]!["schema"]!["properties"]![property]!["description"] ?? "";
+
+        foreach (var media in new[] { "application/json", "multipart/form-data" })
+        {
+            var input = Described("/v1/jobs/{job}/runs", "post", "input", media);
+            Assert.Contains("at most 65536 bytes", input);
+            Assert.Contains("nested at most 32 levels", input);
+        }
+        foreach (var (path, method, property) in new[]
+        {
+            ("/v1/jobs/{job}/runs/{run}/telemetry", "post", "summary"),
+            ("/v1/jobs/{job}/runs/{run}", "patch", "telemetry_summary"),
+            ("/v1/jobs/{job}/runs/{run}/succeed", "post", "telemetry_summary"),
+        })
+        {
+            var summary = Described(path, method, property);
+            Assert.Contains("at most 100 keys and 65536 bytes", summary);
+            Assert.Contains("PostgreSQL's numeric range", summary);
+        }
+        Assert.Contains("at most 50 distinct field names", Described("/v1/jobs/{job}/runs/{run}/telemetry", "post", "samples"));
+        Assert.Contains("at most 50 distinct field names", Described("/v1/jobs/{job}/runs/{run}", "patch", "append_telemetry_sample"));
+    }
+
+    [Fact]
     public async Task Every_v1_route_the_app_maps_is_in_the_openapi_document()
     {
         var result = await _host.Scenario(s => s.Get.Url("/openapi/v1.json"));

@@ -109,4 +109,227 @@ public sealed class TelemetryTests(LogsHost fixture) : IAsyncLifetime
         await _host.CommandAsync(_token, run, "cancel");
         await Record(run, new { summary = new { rows = 1 } }, 409);
     }
+
+    private async Task<JsonNode> Read(JsonNode run, string path = "") =>
+        await (await _host.Scenario(s => { s.Get.Url($"{run["uri"]}{path}"); s.Bearer(_token); })).Json();
+
+    private static Dictionary<string, object> Fields(string prefix, int from, int count, object value) =>
+        Enumerable.Range(from, count).ToDictionary(i => $"{prefix}{i}", _ => value);
+
+    private static string Nested(int depth) => new string('[', depth) + new string(']', depth);
+
+    /// <summary>Sends a summary patch the way <paramref name="path"/> does; the run must be running for "succeed".</summary>
+    private Task<IScenarioResult> SendSummary(JsonNode run, string path, object summary, int status) => _host.Scenario(s =>
+    {
+        switch (path)
+        {
+            case "telemetry": s.Post.Json(new { summary }).ToUrl($"{run["uri"]}/telemetry"); break;
+            case "patch": s.Patch.Json(new { telemetry_summary = summary }).ToUrl((string)run["uri"]!); break;
+            default: s.Post.Json(new { telemetry_summary = summary }).ToUrl($"{run["uri"]}/succeed"); break;
+        }
+        s.Bearer(_token);
+        s.StatusCodeShouldBe(status);
+    });
+
+    /// <summary>The offender changed nothing, and the run can still be finished and its history read.</summary>
+    private async Task AssertUnchangedAndFinishable(JsonNode run, JsonNode before, JsonNode telemetryBefore)
+    {
+        var after = await Read(run);
+        Assert.Equal((int)before["version"]!, (int)after["version"]!);
+        Assert.Equal(telemetryBefore.ToJsonString(), (await Read(run, "/telemetry")).ToJsonString());
+        if ((string)after["status"]! == "pending")
+        {
+            await _host.CommandAsync(_token, run, "start");
+        }
+        await _host.CommandAsync(_token, run, "succeed");
+        var events = await Read(run, "/events");
+        Assert.Equal("Succeeded", (string)events["events"]!.AsArray()[^1]!["type"]!);
+    }
+
+    [Fact]
+    public async Task The_answer_is_the_series_as_stored_even_past_the_cap()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var start = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var answer = await Record(run, new
+            {
+                samples = Enumerable.Range(batch * 15, 15).Select(i => new Dictionary<string, object>
+                {
+                    ["at"] = start.AddSeconds(i).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+                    ["value"] = i % 5,
+                }),
+            });
+            var stored = await Read(run, "/telemetry");
+            Assert.Equal(stored.ToJsonString(), answer.ToJsonString());
+            Assert.Equal(start.AddSeconds(batch * 15 + 14).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), (string)answer["samples"]!.AsArray()[^1]!["at"]!);
+        }
+
+        // The projection is a pure fold: folding the events again gives the series that was stored.
+        await using var session = fixture.Store.QuerySession();
+        var id = (string)run["id"]!;
+        var series = await session.LoadAsync<global::Runs.Domain.TelemetrySeries>(id);
+        var rebuilt = await session.Events.AggregateStreamAsync<global::Runs.Domain.TelemetrySeries>(id);
+        Assert.Equal(20, series!.Samples.Count);
+        Assert.Equal(
+            series.Samples.Select(s => System.Text.Json.JsonSerializer.Serialize(s)),
+            rebuilt!.Samples.Select(s => System.Text.Json.JsonSerializer.Serialize(s)));
+    }
+
+    [Fact]
+    public async Task Samples_naming_more_distinct_fields_than_a_run_may_have_are_400_and_store_nothing()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await Record(run, new { samples = new[] { Fields("f", 0, 40, 1) } });
+        var before = await Read(run);
+        var telemetry = await Read(run, "/telemetry");
+
+        // Ten more names fit (50 in all); eleven do not, split over samples or not, by POST or PATCH.
+        var problem = await (await _host.Scenario(s =>
+        {
+            s.Post.Json(new { samples = new[] { Fields("f", 40, 5, 2), Fields("f", 45, 6, 3) } }).ToUrl($"{run["uri"]}/telemetry");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        })).ProblemAsync(400);
+        Assert.Contains("at most 50 distinct fields", (string)problem["errors"]!["samples"]![0]!);
+        await _host.Scenario(s =>
+        {
+            s.Patch.Json(new { append_telemetry_sample = Fields("g", 0, 11, 1) }).ToUrl((string)run["uri"]!);
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.Equal((int)before["version"]!, (int)(await Read(run))["version"]!);
+        Assert.Equal(telemetry.ToJsonString(), (await Read(run, "/telemetry")).ToJsonString());
+
+        await Record(run, new { samples = new[] { Fields("f", 0, 50, 4) } });
+        await Record(run, new { samples = new[] { Fields("f", 10, 20, 5) } });
+        await AssertUnchangedAndFinishable(run, await Read(run), await Read(run, "/telemetry"));
+    }
+
+    [Fact]
+    public async Task The_reviewers_flood_of_new_field_names_is_refused_at_once()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var before = await Read(run);
+        var telemetry = await Read(run, "/telemetry");
+        var start = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var samples = Enumerable.Range(0, 1000).Select(j =>
+        {
+            var sample = Fields($"f0_{j}_", 0, 50, 1.0);
+            sample["at"] = start.AddSeconds(j).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+            return sample;
+        });
+
+        await Record(run, new { samples }, 400);
+
+        await AssertUnchangedAndFinishable(run, before, telemetry);
+    }
+
+    [Theory]
+    [InlineData("telemetry")]
+    [InlineData("patch")]
+    [InlineData("succeed")]
+    public async Task The_merged_summary_holds_at_most_100_keys_on_every_path(string path)
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.CommandAsync(_token, run, "start");
+        await Record(run, new { summary = Fields("k", 0, 60, 1) });
+        await Record(run, new { summary = Fields("k", 60, 40, 1) });
+        var before = await Read(run);
+        var telemetry = await Read(run, "/telemetry");
+
+        var problem = await (await SendSummary(run, path, Fields("k", 99, 2, 2), 400)).ProblemAsync(400);
+
+        Assert.Contains("at most 100 keys", (string)problem["errors"]!["telemetry_summary"]![0]!);
+        Assert.Equal((int)before["version"]!, (int)(await Read(run))["version"]!);
+        Assert.Equal(telemetry.ToJsonString(), (await Read(run, "/telemetry")).ToJsonString());
+        // Replacing keys it already has is fine (and for "succeed" finishes the run).
+        await SendSummary(run, path, Fields("k", 0, 100, 3), 200);
+        Assert.Equal(3, (int)(await Read(run, "/telemetry"))["summary"]!["k99"]!);
+    }
+
+    [Theory]
+    [InlineData("telemetry")]
+    [InlineData("patch")]
+    [InlineData("succeed")]
+    public async Task The_merged_summary_holds_at_most_64_KiB_on_every_path(string path)
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.CommandAsync(_token, run, "start");
+        var tenKilobytes = new string('x', 10_000);
+        for (var i = 0; i < 6; i++)
+        {
+            await Record(run, new { summary = Fields("part", i, 1, tenKilobytes) });
+        }
+        var before = await Read(run);
+        var telemetry = await Read(run, "/telemetry");
+
+        var problem = await (await SendSummary(run, path, Fields("part", 6, 1, tenKilobytes), 400)).ProblemAsync(400);
+
+        Assert.Contains("at most 65536 bytes", (string)problem["errors"]!["telemetry_summary"]![0]!);
+        await AssertUnchangedAndFinishable(run, before, telemetry);
+    }
+
+    [Fact]
+    public async Task The_reviewers_bloat_request_is_refused_at_once()
+    {
+        var run = await _host.TriggerAsync(_token);
+        var before = await Read(run);
+        var telemetry = await Read(run, "/telemetry");
+
+        await Record(run, new { summary = Fields("k1_", 0, 100, new string('x', 9500)) }, 400);
+
+        await AssertUnchangedAndFinishable(run, before, telemetry);
+    }
+
+    [Theory]
+    [InlineData("{\"summary\":{\"deep\":DEEP}}", "summary.deep")]
+    [InlineData("{\"summary\":{\"resource\":{\"cpu\":[DEEP]}}}", "summary.resource")]
+    [InlineData("{\"summary\":{\"tiny\":1e-20000}}", "summary.tiny")]
+    [InlineData("{\"summary\":{\"huge\":1e400}}", "summary.numbers")]
+    [InlineData("{\"summary\":{\"resource\":{\"cpu\":1e200000}}}", "summary.resource")]
+    [InlineData("{\"samples\":[{\"cpu\":1},{\"cpu\":1e-20000}]}", "samples[1].cpu")]
+    [InlineData("{\"samples\":[{\"cpu\":1e400}]}", "samples[0]")]
+    public async Task Json_too_deep_or_numbers_PostgreSQL_cannot_hold_are_400_naming_the_field(string body, string field)
+    {
+        var run = await _host.TriggerAsync(_token);
+        var before = await Read(run);
+        var telemetry = await Read(run, "/telemetry");
+
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text(body.Replace("DEEP", Nested(33))).ToUrl($"{run["uri"]}/telemetry");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+
+        var errors = (await result.ProblemAsync(400))["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey(field), $"expected '{field}' in {errors.ToJsonString()}");
+        await AssertUnchangedAndFinishable(run, before, telemetry);
+    }
+
+    [Fact]
+    public async Task Summary_values_nested_32_deep_are_kept_and_read_back_everywhere()
+    {
+        var run = await _host.TriggerAsync(_token);
+        await _host.Scenario(s =>
+        {
+            s.Patch.Text($"{{\"telemetry_summary\":{{\"deep\":{Nested(32)}}}}}").ToUrl((string)run["uri"]!);
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+        });
+        await _host.Scenario(s =>
+        {
+            s.Patch.Text($"{{\"telemetry_summary\":{{\"deeper\":{Nested(33)}}}}}").ToUrl((string)run["uri"]!);
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+
+        Assert.Equal(Nested(32), (await Read(run, "/telemetry"))["summary"]!["deep"]!.ToJsonString());
+        Assert.Null((await Read(run, "/telemetry"))["summary"]!["deeper"]);
+        await AssertUnchangedAndFinishable(run, await Read(run), await Read(run, "/telemetry"));
+    }
 }

@@ -226,3 +226,93 @@ public sealed class TriggerValidationTests(WritingHost fixture) : IAsyncLifetime
             $"expected an error for '{field}' in {problem["errors"]!.ToJsonString()}");
     }
 }
+
+/// <summary>A run's input is stored as sent, so it is capped in bytes and depth and its numbers must fit PostgreSQL, on both trigger paths.</summary>
+[Collection(WritingCollection.Name)]
+public sealed class InputLimitTests(WritingHost fixture) : IAsyncLifetime
+{
+    private readonly IAlbaHost _host = fixture.Host;
+    private string _token = "";
+
+    public async Task InitializeAsync() => _token = await fixture.TokenAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static string Nested(int depth) => new string('[', depth) + new string(']', depth);
+
+    /// <summary>A string input whose compact JSON (with its quotes) is exactly this many bytes.</summary>
+    private static string InputOfBytes(int bytes) => "\"" + new string('x', bytes - 2) + "\"";
+
+    public static TheoryData<string> RefusedInputs() => new()
+    {
+        Nested(33),
+        Nested(63),
+        "{\"a\":{\"b\":" + Nested(31) + "}}",
+        "1e200000",
+        "{\"rows\":[1,2,1e-20000]}",
+        InputOfBytes(64 * 1024 + 1),
+    };
+
+    private async Task<HttpResponseMessage> TriggerForm(string job, params (string Name, string Value)[] parts)
+    {
+        using var form = new MultipartFormDataContent();
+        foreach (var (name, value) in parts)
+        {
+            form.Add(new StringContent(value), name);
+        }
+        var client = _host.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+        return await client.PostAsync($"/v1/jobs/{job}/runs", form);
+    }
+
+    private async Task AssertNoRunFor(string job) =>
+        await _host.Scenario(s => { s.Get.Url($"/v1/jobs/{job}/runs"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+
+    [Theory]
+    [MemberData(nameof(RefusedInputs))]
+    public async Task An_input_too_deep_too_large_or_with_numbers_PostgreSQL_cannot_hold_is_400_and_starts_no_run(string input)
+    {
+        var job = $"input-{Guid.NewGuid():N}";
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text($"{{\"input\":{input}}}").ToUrl($"/v1/jobs/{job}/runs");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+
+        var problem = await result.ProblemAsync(400);
+        Assert.True(problem["errors"]!.AsObject().ContainsKey("input"), problem["errors"]!.ToJsonString());
+        await AssertNoRunFor(job);
+    }
+
+    [Theory]
+    [MemberData(nameof(RefusedInputs))]
+    public async Task The_same_inputs_are_refused_from_a_multipart_trigger_as_a_part_or_inside_the_run_part(string input)
+    {
+        var job = $"input-{Guid.NewGuid():N}";
+        foreach (var response in new[] { await TriggerForm(job, ("input", input)), await TriggerForm(job, ("run", $"{{\"input\":{input}}}")) })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+            var problem = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.True(problem["errors"]!.AsObject().ContainsKey("input"), problem["errors"]!.ToJsonString());
+        }
+        await AssertNoRunFor(job);
+    }
+
+    [Fact]
+    public async Task Inputs_at_the_limits_are_kept_as_sent()
+    {
+        var deep = await _host.TriggerAsync(_token, "inputs", System.Text.Json.JsonSerializer.Deserialize<object>($"{{\"input\":{Nested(32)}}}"));
+        Assert.Equal(Nested(32), deep["input"]!.ToJsonString());
+
+        var response = await TriggerForm("inputs", ("input", InputOfBytes(64 * 1024)));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        var run = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(64 * 1024 - 2, ((string)run["input"]!).Length);
+
+        var events = await (await _host.Scenario(s => { s.Get.Url($"{deep["uri"]}/events"); s.Bearer(_token); })).Json();
+        Assert.Equal(Nested(32), events["events"]![0]!["data"]!["input"]!.ToJsonString());
+    }
+}

@@ -12,6 +12,18 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
 {
     public JsonSerializerOptions SerializerOptions => json.Value.SerializerOptions;
 
+    /// <summary>
+    /// Readers cap JSON at 64 levels. What the ledger stores as sent may come close to that (bodies were
+    /// read that deep before stored JSON was capped at <see cref="LimitsOptions.MaxJsonDepth"/>), so answers
+    /// that wrap stored JSON in more levels (the events list, webhook payloads) are written with room to spare.
+    /// </summary>
+    public const int StoredJsonWriteDepth = 128;
+
+    private readonly Lazy<JsonSerializerOptions> _deep = new(() => new JsonSerializerOptions(json.Value.SerializerOptions) { MaxDepth = StoredJsonWriteDepth });
+
+    /// <summary><see cref="SerializerOptions"/> for writing answers that wrap stored client JSON.</summary>
+    public JsonSerializerOptions StoredJsonOptions => _deep.Value;
+
     /// <summary>An absent body is allowed (gives <c>null</c>) unless <paramref name="required"/>.</summary>
     public async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, bool required = false, long? limit = null)
         where T : class
@@ -55,6 +67,11 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
             return body is null
                 ? (null, Problems.Invalid("body", "The request body must be a JSON object, not null."))
                 : (body, null);
+        }
+        catch (StoredJsonRefused e)
+        {
+            var field = FieldName(e.Path);
+            return (null, Problems.Invalid(field, $"'{field}' {e.Message}."));
         }
         catch (JsonException e)
         {

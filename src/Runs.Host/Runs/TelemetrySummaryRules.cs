@@ -3,15 +3,14 @@ using FluentValidation;
 
 namespace Runs.Host.Runs;
 
-/// <summary>Known summary keys have meanings: <c>progress</c> is 0–100, <c>rows</c> and <c>bytes</c> are not negative.</summary>
+/// <summary>
+/// Known summary keys have meanings: <c>progress</c> is 0–100, <c>rows</c> and <c>bytes</c> are not negative.
+/// How many keys and bytes a summary may hold is the run's to say, once merged (<see cref="Domain.TelemetryLimits"/>).
+/// </summary>
 public sealed class TelemetrySummaryRules : AbstractValidator<Dictionary<string, JsonElement>>
 {
-    public const int MaxKeys = 100;
-
     public TelemetrySummaryRules()
     {
-        RuleFor(x => x.Count).LessThanOrEqualTo(MaxKeys).OverridePropertyName("keys")
-            .WithMessage($"A telemetry summary may hold at most {MaxKeys} keys.");
         RuleFor(x => x).Must(s => s.Values.All(v => v.ValueKind != JsonValueKind.Number || double.IsFinite(v.GetDouble())))
             .OverridePropertyName("numbers").WithMessage("Numbers must fit a double (no 1e400).");
         RuleFor(x => x).Must(s => !s.TryGetValue("progress", out var p) || (p.ValueKind == JsonValueKind.Number && p.GetDouble() is >= 0 and <= 100))

@@ -63,10 +63,29 @@ public sealed record JobScope(IReadOnlyList<string> Names, IReadOnlyList<string>
     }
 }
 
+/// <summary>What a listing shows of a run: its summary fields, without the rest of its document.</summary>
+public sealed record ListedRun(
+    string Id, string Job, RunStatus Status, string Trigger, string? Source, string CreatedBy,
+    DateTimeOffset CreatedOn, DateTimeOffset? StartedOn, DateTimeOffset? CompletedOn, DateTimeOffset LastModified,
+    double? Duration, int? ExitCode, bool HasOutput);
+
 /// <summary>Newest-first pages of runs, by keyset on (created_on, id): stable while new runs arrive.</summary>
 public static class RunListing
 {
-    public sealed record Page(IReadOnlyList<Run> Runs, PageCursor? Next);
+    public sealed record Page(IReadOnlyList<ListedRun> Runs, PageCursor? Next);
+
+    private static readonly string[] SummaryFields =
+        ["id", "job", "status", "trigger", "source", "created_by", "created_on", "started_on", "completed_on", "last_modified", "duration", "exit_code", "has_output"];
+
+    /// <summary>
+    /// The summary fields as they are stored, picked out of the document by PostgreSQL (which reads the
+    /// document once, in <c>jsonb_to_record</c>): a page never carries runs' inputs or telemetry summaries.
+    /// </summary>
+    private static readonly string SummaryJson =
+        $"jsonb_build_object({string.Join(", ", SummaryFields.Select(f => $"'{f}', s.\"{f}\""))})";
+
+    private static readonly string SummaryRecord =
+        $"jsonb_to_record(p.data) as s({string.Join(", ", SummaryFields.Select(f => $"\"{f}\" jsonb"))})";
 
     public static async Task<bool> JobExistsAsync(NpgsqlDataSource database, string job, CancellationToken cancellation)
     {
@@ -101,9 +120,11 @@ public static class RunListing
             conditions.Add($"(d.created__on, d.id) < (${parameters.Count - 1}, ${parameters.Count})");
         }
         parameters.Add(pageSize + 1);
-        var sql = $"select d.data, d.created__on from {RunsStore.Schema}.mt_doc_run d"
+        // The page is chosen first, so only its documents are opened, whatever plan sorts the candidates.
+        var sql = $"select {SummaryJson}, p.created__on from (select d.data, d.created__on, d.id from {RunsStore.Schema}.mt_doc_run d"
             + (conditions.Count > 0 ? " where " + string.Join(" and ", conditions) : "")
-            + $" order by d.created__on desc, d.id desc limit ${parameters.Count}";
+            + $" order by d.created__on desc, d.id desc limit ${parameters.Count}) p cross join lateral {SummaryRecord}"
+            + " order by p.created__on desc, p.id desc";
 
         await using var command = database.CreateCommand(sql);
         foreach (var value in parameters)
@@ -111,12 +132,12 @@ public static class RunListing
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
         var serializer = store.Options.Serializer();
-        var runs = new List<(Run Run, DateTime CreatedOn)>();
+        var runs = new List<(ListedRun Run, DateTime CreatedOn)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellation))
         {
             while (await reader.ReadAsync(cancellation))
             {
-                runs.Add((serializer.FromJson<Run>(reader, 0), reader.GetFieldValue<DateTime>(1)));
+                runs.Add((serializer.FromJson<ListedRun>(reader, 0), reader.GetFieldValue<DateTime>(1)));
             }
         }
         var next = runs.Count > pageSize ? new PageCursor(runs[pageSize - 1].CreatedOn, runs[pageSize - 1].Run.Id) : null;

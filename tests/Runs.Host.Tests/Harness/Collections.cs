@@ -120,3 +120,15 @@ public sealed class RetentionCollection : ICollectionFixture<RetentionHost>
 {
     public const string Name = "retention";
 }
+
+/// <summary>A host whose tests run alone, after every other collection: they measure the process's allocations around requests.</summary>
+public sealed class MemoryHost : RunsHost
+{
+    protected override string DatabaseSuffix => "memory";
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryCollection : ICollectionFixture<MemoryHost>
+{
+    public const string Name = "memory";
+}

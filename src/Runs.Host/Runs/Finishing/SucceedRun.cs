@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FluentValidation;
 using Marten;
+using Microsoft.Extensions.Options;
 using Runs.Domain;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
@@ -24,15 +25,17 @@ public static class SucceedRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(SucceedRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+    public static Task<IResult> Post(
+        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
+        IOptions<RunsOptions> options, TimeProvider clock) =>
         RunWrites.ExecuteAsync(job, run, http, json, session, bus, new SucceedRunRequest.Validator(),
-            (body, current) => Decide(current, body ?? new SucceedRunRequest(), clock.GetUtcNow()));
+            (body, current) => Decide(current, body ?? new SucceedRunRequest(), options.Value.Telemetry.Limits, clock.GetUtcNow()));
 
     /// <summary>A final telemetry summary is recorded first, then the run succeeds; both or neither.</summary>
-    public static Decision Decide(Run run, SucceedRunRequest body, DateTimeOffset now) =>
+    public static Decision Decide(Run run, SucceedRunRequest body, TelemetryLimits limits, DateTimeOffset now) =>
         RunDecider.DecideAll(run, [
             .. body.TelemetrySummary is { } summary
-                ? new Func<Run, Decision>[] { r => RunDecider.Decide(r, new RecordTelemetry(summary, [], body.At), now) }
+                ? new Func<Run, Decision>[] { r => RunDecider.RecordTelemetry(r, new RecordTelemetry(summary, [], body.At), limits, now) }
                 : [],
             r => RunDecider.Decide(r, new SucceedRun(body.ExitCode, body.At), now),
         ]);

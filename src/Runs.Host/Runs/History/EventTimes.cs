@@ -9,11 +9,16 @@ namespace Runs.Host.Runs.History;
 /// <summary>Events are stored as written; times inside them are shown as everywhere else: RFC 3339 UTC, milliseconds, Z.</summary>
 public static partial class EventTimes
 {
+    /// <summary>Stored events may hold client JSON nested close to the 64 levels readers allow by default.</summary>
+    private static readonly JsonDocumentOptions Stored = new() { MaxDepth = JsonBody.StoredJsonWriteDepth };
+
+    private static readonly JsonSerializerOptions Deep = new() { MaxDepth = JsonBody.StoredJsonWriteDepth };
+
     public static JsonElement Normalise(string json)
     {
-        var node = JsonNode.Parse(json);
+        var node = JsonNode.Parse(json, documentOptions: Stored);
         Rewrite(node);
-        return JsonSerializer.SerializeToElement(node);
+        return JsonSerializer.SerializeToElement(node, Deep);
     }
 
     /// <summary>Rewrites time strings in place, one pass over the tree.</summary>

@@ -34,7 +34,7 @@ public static class RunEventsEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}/events", OperationId = "listRunEvents", Summary = "List a run's events")]
     [Tags("Auditing")]
     [ProducesResponseType<EventPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database)
+    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json)
     {
         if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
         {
@@ -101,7 +101,8 @@ public static class RunEventsEndpoint
             }
         }
         var next = events.Count > pageSize ? $"v{events[pageSize - 1].Version}" : null;
-        return Results.Ok(new EventPage([.. events.Take(pageSize)], next));
+        // Event data is stored client JSON, wrapped here three levels deeper.
+        return Results.Json(new EventPage([.. events.Take(pageSize)], next), json.StoredJsonOptions);
     }
 
     /// <summary>The events filter knows one field, <c>type</c>, with = and !=, AND, OR and NOT.</summary>

@@ -16,7 +16,11 @@ public sealed record RunSummary(
     DateTimeOffset CreatedOn, DateTimeOffset? StartedOn, DateTimeOffset? CompletedOn, DateTimeOffset LastModified,
     double? Duration, int? ExitCode, bool HasOutput)
 {
-    public static RunSummary From(Run run) => new(
+    public static RunSummary From(Run run) => From(new ListedRun(
+        run.Id, run.Job, run.Status, run.Trigger, run.Source, run.CreatedBy,
+        run.CreatedOn, run.StartedOn, run.CompletedOn, run.LastModified, run.Duration, run.ExitCode, run.HasOutput));
+
+    public static RunSummary From(ListedRun run) => new(
         run.Id, run.Id, RunView.UriOf(run.Job, run.Id), run.Job, run.Status.Name(), run.Trigger, run.Source, run.CreatedBy,
         run.CreatedOn, run.StartedOn, run.CompletedOn, run.LastModified, run.Duration, run.ExitCode, run.HasOutput);
 }

@@ -56,10 +56,11 @@ public static class PatchRunEndpoint
         string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
         RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
         RunWrites.ExecuteAsync(job, run, http, json, session, bus, new PatchRunRequest.Validator(),
-            (body, current) => Decide(current, body!, secrets.ScrubberFor(current), options.Value.Logs.Limits, clock.GetUtcNow()),
+            (body, current) => Decide(current, body!, secrets.ScrubberFor(current), options.Value.Logs.Limits, options.Value.Telemetry.Limits, clock.GetUtcNow()),
             bodyRequired: true);
 
-    public static Decision Decide(Run run, PatchRunRequest body, Scrubber scrubber, LogLimits limits, DateTimeOffset now)
+    public static Decision Decide(
+        Run run, PatchRunRequest body, Scrubber scrubber, LogLimits limits, TelemetryLimits telemetryLimits, DateTimeOffset now)
     {
         // One PATCH is one change: every event it appends takes the call's time, `finished_at` when given.
         var at = body.FinishedAt;
@@ -78,7 +79,7 @@ public static class PatchRunEndpoint
         {
             IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> samples =
                 body.AppendTelemetrySample is { } sample ? [TelemetrySamples.Stamp(sample, when)] : [];
-            steps.Add(r => RunDecider.Decide(r, new RecordTelemetry(body.TelemetrySummary, samples, at), now));
+            steps.Add(r => RunDecider.RecordTelemetry(r, new RecordTelemetry(body.TelemetrySummary, samples, at), telemetryLimits, now));
         }
         if (body.ErrorSummary is not null || body.ExitCode is not null)
         {

@@ -46,8 +46,9 @@ public static class RecordTelemetryEndpoint
     {
         var now = clock.GetUtcNow();
         return RunWrites.ExecuteAsync(job, run, http, json, session, bus, new RecordTelemetryRequest.Validator(),
-            (body, current) => RunDecider.Decide(current,
-                new RecordTelemetry(body!.Summary, [.. (body.Samples ?? []).Select(s => TelemetrySamples.Stamp(s, now))]), now),
+            (body, current) => RunDecider.RecordTelemetry(current,
+                new RecordTelemetry(body!.Summary, [.. (body.Samples ?? []).Select(s => TelemetrySamples.Stamp(s, now))]),
+                options.Value.Telemetry.Limits, now),
             bodyRequired: true,
             answer: async (after, append) =>
             {

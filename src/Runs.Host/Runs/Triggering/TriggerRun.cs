@@ -31,8 +31,10 @@ public sealed record TriggerRun(
 
     public sealed class Validator : AbstractValidator<TriggerRun>
     {
-        public Validator()
+        public Validator(long maxInputBytes)
         {
+            RuleFor(x => x.Input).Must(i => StoredJson.Size(i!.Value) <= maxInputBytes).When(x => x.Input is not null)
+                .WithMessage($"'input' may hold at most {maxInputBytes} bytes of JSON; send larger inputs as input files (multipart).");
             RuleFor(x => x.Trigger).Must(t => t is null || Triggers.Contains(t))
                 .WithMessage($"'trigger' must be one of {string.Join(", ", Triggers)}.");
             RuleFor(x => x.Source).MaximumLength(200);
@@ -121,7 +123,7 @@ public static class TriggerRunEndpoint
                 return problem;
             }
         }
-        if (new TriggerRun.Validator().Validate(body!) is { IsValid: false } validation)
+        if (new TriggerRun.Validator(options.Value.Limits.MaxInputBytes).Validate(body!) is { IsValid: false } validation)
         {
             return Problems.Invalid(validation);
         }
