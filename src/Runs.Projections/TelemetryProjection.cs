@@ -10,7 +10,13 @@ namespace Runs.Projections;
 /// </summary>
 public partial class TelemetryProjection : SingleStreamProjection<TelemetrySeries, string>
 {
-    public TelemetryProjection(int maxSamplesPerRun) => MaxSamplesPerRun = maxSamplesPerRun;
+    public TelemetryProjection(int maxSamplesPerRun)
+    {
+        MaxSamplesPerRun = maxSamplesPerRun;
+        // Without a declared event type the projection applies to every stream, and every start, finish and
+        // log append would load a series document that does not exist.
+        IncludeType<TelemetrySampled>();
+    }
 
     public int MaxSamplesPerRun { get; }
 
