@@ -36,6 +36,12 @@ public sealed class LogsOptions
     public int MaxLineLength { get; set; } = 16 * 1024;
     public int MaxLinesPerRequest { get; set; } = 5_000;
 
+    /// <summary>
+    /// URL-, JSON- and base64-encoded forms of a run's secrets that scrubbing looks for, in characters
+    /// (shortest secrets first); the secrets as sent are always looked for. Bounds what each write costs.
+    /// </summary>
+    public int MaxEncodedSecretChars { get; set; } = Domain.Scrubber.DefaultMaxEncodedFormChars;
+
     public Domain.LogLimits Limits => new(MaxLinesPerRun, MaxLineLength);
 }
 
@@ -135,6 +141,10 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         if (options.Logs.MaxLinesPerRequest < 1)
         {
             failures.Add("Runs:Logs:MaxLinesPerRequest must be at least 1.");
+        }
+        if (options.Logs.MaxEncodedSecretChars < 0)
+        {
+            failures.Add("Runs:Logs:MaxEncodedSecretChars must not be negative.");
         }
         if (options.Sse.PingInterval < TimeSpan.FromMilliseconds(100))
         {

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Runs.Domain;
+
+namespace Runs.Domain.Tests;
+
+[CollectionDefinition(nameof(ScrubbingCostTests), DisableParallelization = true)]
+public sealed class ScrubbingCostCollection;
+
+/// <summary>
+/// Linear work makes four times the text cost about four times as much; quadratic work (the review's
+/// H1) makes it 16 times. Measured alone, after a warm-up, as the best of several runs with the
+/// garbage collector settled, so that the machine's noise stays out of a generous bound.
+/// </summary>
+[Collection(nameof(ScrubbingCostTests))]
+public sealed class ScrubbingCostTests
+{
+    private const double Bound = 10;
+
+    // Every letter of "a-a-a…" could start a URL scheme, so the old expression tried each and read on.
+    [Theory]
+    [InlineData("a-")]
+    [InlineData("a:")]
+    [InlineData("://a:")]
+    [InlineData("password=\"")]
+    [InlineData("Bearer ")]
+    [InlineData("authorization: a ")]
+    [InlineData("ghp_")]
+    public void Scrubbing_cost_grows_linearly_with_the_text(string unit)
+    {
+        var scrubber = new Scrubber(["a-a-a-a-b", "::::a::::b"]);
+        var ratio = CostRatio(n => string.Concat(Enumerable.Repeat(unit, n / unit.Length)), text => scrubber.Scrub(text));
+        Assert.True(ratio < Bound, $"4x the text cost {ratio:F1}x as much");
+    }
+
+    [Fact]
+    public void Seeking_secrets_costs_linear_time_even_when_text_and_secrets_repeat_one_character()
+    {
+        // Every window of the text is a prefix of every secret: the worst case for IndexOf per secret.
+        var secrets = Enumerable.Range(Scrubber.MinimumSecretLength, 30).Select(n => new string('a', n - 1) + "b");
+        var scrubber = new Scrubber(secrets.Append(new string('a', 5000) + "b"));
+        var ratio = CostRatio(n => new string('a', n), text => scrubber.ScrubLines([text], int.MaxValue - Scrubber.Reach, " …"));
+        Assert.True(ratio < Bound, $"4x the text cost {ratio:F1}x as much");
+    }
+
+    [Fact]
+    public void Lines_are_cut_before_they_are_scrubbed_so_a_long_line_costs_what_a_cut_one_does()
+    {
+        var scrubber = new Scrubber(["a-a-a-a-b"]);
+        var ratio = CostRatio(n => string.Concat(Enumerable.Repeat("a-", 8 * n)), text => scrubber.ScrubLines([text], 16 * 1024, " …"));
+        Assert.True(ratio < 2, $"4x the line cost {ratio:F1}x as much");
+    }
+
+    private static double CostRatio(Func<int, string> text, Action<string> scrub)
+    {
+        const int n = 32 * 1024;
+        var (small, large) = (text(n), text(4 * n));
+        scrub(small);
+        scrub(large);
+        return Best(() => scrub(large)) / Best(() => scrub(small));
+    }
+
+    private static double Best(Action action)
+    {
+        var best = double.MaxValue;
+        for (var i = 0; i < 9; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var watch = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, watch.Elapsed.TotalMilliseconds);
+        }
+        return best;
+    }
+}
