@@ -19,8 +19,8 @@ public sealed partial class Scrubber
     // Very short secrets would redact ordinary words; they are still encrypted at rest, just not scrubbed.
     public const int MinimumSecretLength = 4;
 
-    /// <summary>Encoded forms the scrubber looks for, in characters, when nothing else is configured.</summary>
-    public const int DefaultMaxEncodedFormChars = 1024 * 1024;
+    /// <summary>Characters of secret forms the scrubber looks for, when nothing else is configured.</summary>
+    public const int DefaultMaxFormChars = 256 * 1024;
 
     /// <summary>
     /// How far past a cut a line is read, so that every secret chunk, known token and URL credential
@@ -35,23 +35,30 @@ public sealed partial class Scrubber
     private readonly SecretIndex _secrets;
 
     /// <summary>
-    /// Every secret (trimmed, 4 characters or more) is looked for as sent and line by line; its encoded
-    /// forms, shortest secrets first, while they total at most <paramref name="maxEncodedFormChars"/>,
-    /// which bounds what building a scrubber costs however large a run's secrets are.
+    /// Every secret (trimmed, 4 characters or more) is looked for as sent and line by line, then in its
+    /// encoded forms, shortest secrets first, while the forms total at most
+    /// <paramref name="maxFormChars"/> characters: that bounds what building a scrubber costs (it is
+    /// built for every write) however large a run's secrets are.
     /// </summary>
-    public Scrubber(IEnumerable<string> secretValues, int maxEncodedFormChars = DefaultMaxEncodedFormChars)
+    public Scrubber(IEnumerable<string> secretValues, int maxFormChars = DefaultMaxFormChars)
     {
-        var values = secretValues.Where(v => v.Trim().Length >= MinimumSecretLength).Distinct().OrderBy(v => v.Length).ToList();
-        var forms = new HashSet<string>(values.SelectMany(SecretForms.Plain).Where(f => f.Length >= MinimumSecretLength), StringComparer.Ordinal);
-        var budget = maxEncodedFormChars;
-        foreach (var encoded in values.SelectMany(SecretForms.Encoded).Where(f => f.Length >= MinimumSecretLength && !forms.Contains(f)))
+        var values = secretValues.Select(v => (Value: v, Length: v.Trim().Length))
+            .Where(v => v.Length >= MinimumSecretLength).OrderBy(v => v.Length).ToList();
+        var forms = new HashSet<string>(StringComparer.Ordinal);
+        var budget = maxFormChars;
+        foreach (var formsOf in new Func<string, IEnumerable<string>>[] { SecretForms.Plain, SecretForms.Encoded })
         {
-            if (encoded.Length > budget)
+            // A value longer than what is left is skipped whole rather than scrubbed in part.
+            foreach (var (value, _) in values.TakeWhile(v => v.Length <= budget))
             {
-                break;
+                foreach (var form in formsOf(value).Where(f => f.Length >= MinimumSecretLength && f.Length <= budget))
+                {
+                    if (forms.Add(form))
+                    {
+                        budget -= form.Length;
+                    }
+                }
             }
-            forms.Add(encoded);
-            budget -= encoded.Length;
         }
         _secrets = new SecretIndex(forms);
     }

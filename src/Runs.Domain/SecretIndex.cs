@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Security.Cryptography;
 
 namespace Runs.Domain;
@@ -16,30 +17,14 @@ internal sealed class SecretIndex
     /// <summary>Longer forms are found chunk by chunk, so a part of one (a cut, a wrapped line) is found too.</summary>
     public const int ChunkLength = 32;
 
-    private const int FilterBitsLog2 = 14;
-
     // Drawn per process (odd, above any character), so collisions cannot be aimed at it; those that work
     // for every base modulo 2⁶⁴ need windows of thousands of characters. A collision costs a comparison.
     private static readonly ulong Base = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) | 0x1_0001;
 
     private readonly Window[] _windows;
 
-    public SecretIndex(IEnumerable<string> forms)
-    {
-        var byLength = new Dictionary<int, Window>();
-        foreach (var form in forms)
-        {
-            foreach (var chunk in Chunks(form))
-            {
-                if (!byLength.TryGetValue(chunk.Length, out var window))
-                {
-                    byLength[chunk.Length] = window = new Window(chunk.Length);
-                }
-                window.Add(chunk);
-            }
-        }
-        _windows = [.. byLength.Values];
-    }
+    public SecretIndex(IEnumerable<string> forms) =>
+        _windows = [.. forms.SelectMany(Chunks).GroupBy(c => c.Length).Select(g => new Window(g.Key, [.. g]))];
 
     public bool IsEmpty => _windows.Length == 0;
 
@@ -80,79 +65,98 @@ internal sealed class SecretIndex
         return hash;
     }
 
-    private static int FilterSlot(ulong hash) => (int)(hash >> (64 - FilterBitsLog2));
-
-    /// <summary>The chunks of one length, by fingerprint, behind a bit filter that most windows fail.</summary>
-    private sealed class Window(int length)
+    /// <summary>
+    /// The chunks of one length by fingerprint (a second table holds the rare distinct chunks that share
+    /// one), behind a bit filter, about eight bits per chunk, that most windows of a text fail.
+    /// </summary>
+    private sealed class Window
     {
-        private readonly Dictionary<ulong, List<ReadOnlyMemory<char>>> _chunks = [];
-        private readonly ulong[] _filter = new ulong[(1 << FilterBitsLog2) / 64];
-        private readonly ulong _power = Power(length);
+        private readonly int _length;
+        private readonly ulong _power;
+        private readonly Dictionary<ulong, ReadOnlyMemory<char>> _chunks = [];
+        private readonly Dictionary<ulong, List<ReadOnlyMemory<char>>> _sharing = [];
+        private readonly ulong[] _filter;
+        private readonly int _filterShift;
 
-        public void Add(ReadOnlyMemory<char> chunk)
+        public Window(int length, IReadOnlyList<ReadOnlyMemory<char>> chunks)
         {
-            var hash = Fingerprint(chunk.Span);
-            if (!_chunks.TryGetValue(hash, out var same))
+            _length = length;
+            _power = 1;
+            for (var i = 0; i < length; i++)
             {
-                _chunks[hash] = same = [];
+                _power = unchecked(_power * Base);
             }
-            if (!same.Any(c => c.Span.SequenceEqual(chunk.Span)))
+            var filterBits = Math.Clamp(BitOperations.Log2((uint)chunks.Count * 8) + 1, 12, 24);
+            _filter = new ulong[(1 << filterBits) / 64];
+            _filterShift = 64 - filterBits;
+            foreach (var chunk in chunks)
             {
-                same.Add(chunk);
+                Add(chunk);
             }
-            _filter[FilterSlot(hash) >> 6] |= 1UL << FilterSlot(hash);
         }
 
         public void Mark(ReadOnlySpan<char> text, Span<bool> covered)
         {
-            if (text.Length < length)
+            if (text.Length < _length)
             {
                 return;
             }
-            var hash = Fingerprint(text[..length]);
+            var hash = Fingerprint(text[.._length]);
             var markedUntil = 0;
             for (var start = 0; ; start++)
             {
-                var slot = FilterSlot(hash);
-                if ((_filter[slot >> 6] & (1UL << slot)) != 0 && Holds(hash, text.Slice(start, length)))
+                var slot = (int)(hash >> _filterShift);
+                if ((_filter[slot >> 6] & (1UL << slot)) != 0 && Holds(hash, text.Slice(start, _length)))
                 {
                     // Only what earlier hits of this length left unmarked, so overlapping hits cost no more.
                     var from = Math.Max(start, markedUntil);
-                    covered[from..(start + length)].Fill(true);
-                    markedUntil = start + length;
+                    covered[from..(start + _length)].Fill(true);
+                    markedUntil = start + _length;
                 }
-                if (start + length == text.Length)
+                if (start + _length == text.Length)
                 {
                     return;
                 }
-                hash = unchecked(hash * Base + text[start + length] - text[start] * _power);
+                hash = unchecked(hash * Base + text[start + _length] - text[start] * _power);
             }
+        }
+
+        private void Add(ReadOnlyMemory<char> chunk)
+        {
+            var hash = Fingerprint(chunk.Span);
+            if (!_chunks.TryAdd(hash, chunk) && !Holds(hash, chunk.Span))
+            {
+                if (!_sharing.TryGetValue(hash, out var sharing))
+                {
+                    _sharing[hash] = sharing = [];
+                }
+                sharing.Add(chunk);
+            }
+            var slot = (int)(hash >> _filterShift);
+            _filter[slot >> 6] |= 1UL << slot;
         }
 
         private bool Holds(ulong hash, ReadOnlySpan<char> candidate)
         {
-            if (!_chunks.TryGetValue(hash, out var same))
+            if (!_chunks.TryGetValue(hash, out var chunk))
             {
                 return false;
             }
-            foreach (var chunk in same)
+            if (chunk.Span.SequenceEqual(candidate))
             {
-                if (chunk.Span.SequenceEqual(candidate))
+                return true;
+            }
+            if (_sharing.Count > 0 && _sharing.TryGetValue(hash, out var sharing))
+            {
+                foreach (var other in sharing)
                 {
-                    return true;
+                    if (other.Span.SequenceEqual(candidate))
+                    {
+                        return true;
+                    }
                 }
             }
             return false;
-        }
-
-        private static ulong Power(int exponent)
-        {
-            ulong power = 1;
-            for (var i = 0; i < exponent; i++)
-            {
-                power = unchecked(power * Base);
-            }
-            return power;
         }
     }
 }

@@ -37,10 +37,10 @@ public sealed class LogsOptions
     public int MaxLinesPerRequest { get; set; } = 5_000;
 
     /// <summary>
-    /// URL-, JSON- and base64-encoded forms of a run's secrets that scrubbing looks for, in characters
-    /// (shortest secrets first); the secrets as sent are always looked for. Bounds what each write costs.
+    /// Characters of a run's secrets, in all their forms, that scrubbing looks for: the values as sent
+    /// first, then URL-, JSON- and base64-encoded, shortest secrets first. Bounds what each write costs.
     /// </summary>
-    public int MaxEncodedSecretChars { get; set; } = Domain.Scrubber.DefaultMaxEncodedFormChars;
+    public int MaxSecretFormChars { get; set; } = Domain.Scrubber.DefaultMaxFormChars;
 
     public Domain.LogLimits Limits => new(MaxLinesPerRun, MaxLineLength);
 }
@@ -142,9 +142,9 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         {
             failures.Add("Runs:Logs:MaxLinesPerRequest must be at least 1.");
         }
-        if (options.Logs.MaxEncodedSecretChars < 0)
+        if (options.Logs.MaxSecretFormChars < 0)
         {
-            failures.Add("Runs:Logs:MaxEncodedSecretChars must not be negative.");
+            failures.Add("Runs:Logs:MaxSecretFormChars must not be negative.");
         }
         if (options.Sse.PingInterval < TimeSpan.FromMilliseconds(100))
         {

@@ -199,10 +199,13 @@ public sealed class ScrubberTests
     }
 
     [Fact]
-    public void Encoded_forms_beyond_the_budget_are_not_sought_but_plain_values_always_are()
+    public void Past_the_budget_the_encodings_of_longer_secrets_and_then_the_longest_secrets_are_not_sought()
     {
-        var scrubber = new Scrubber(["plain-one", "p@ss-two"], maxEncodedFormChars: 0);
-        Assert.Equal("[REDACTED] [REDACTED] p%40ss-two", scrubber.Scrub("plain-one p@ss-two p%40ss-two"));
+        var scrubber = new Scrubber(["plain-one", "p@ss-two", "a-longer-secret"], maxFormChars: 8 + 9 + 10);
+
+        // Both shorter values fit, then the first encoded form of the shortest ("p%40ss-two"), and no more.
+        Assert.Equal("[REDACTED] [REDACTED] [REDACTED] cGxhaW4tb25l a-longer-secret",
+            scrubber.Scrub("plain-one p@ss-two p%40ss-two cGxhaW4tb25l a-longer-secret"));
     }
 
     [Fact]

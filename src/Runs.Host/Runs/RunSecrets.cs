@@ -23,6 +23,6 @@ public sealed class RunSecrets(IOptions<RunsOptions> options)
     public Scrubber ScrubberOf(IEnumerable<string> secretValues)
     {
         var values = secretValues.ToList();
-        return values.Count == 0 ? Scrubber.Patterns : new Scrubber(values, options.Value.Logs.MaxEncodedSecretChars);
+        return values.Count == 0 ? Scrubber.Patterns : new Scrubber(values, options.Value.Logs.MaxSecretFormChars);
     }
 }
