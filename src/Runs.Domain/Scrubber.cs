@@ -8,9 +8,8 @@ namespace Runs.Domain;
 /// the forms <see cref="SecretForms"/> lists, and common credential shapes (bearer and Basic
 /// credentials, passwords in URLs, <c>PASSWORD=</c>-style keys in env listings, connection strings,
 /// JSON, YAML and query strings, known token prefixes, AWS access keys).
-/// Its cost is linear in the text on any input: secrets are found by <see cref="SecretIndex"/>, and the
-/// shapes are non-backtracking expressions that never look more than <see cref="Reach"/> characters
-/// past where a redaction starts.
+/// Its cost is linear in the text on any input: secrets are found by <see cref="SecretIndex"/>, the
+/// shapes by non-backtracking expressions, and log lines are cut before either reads them.
 /// </summary>
 public sealed partial class Scrubber
 {
@@ -65,13 +64,13 @@ public sealed partial class Scrubber
 
     public static readonly Scrubber Patterns = new([]);
 
-    /// <summary>Scrubs one whole text, such as an error summary or a reason.</summary>
+    /// <summary>Scrubs one whole text, such as an error summary or a reason (their length is validated).</summary>
     public string Scrub(string text)
     {
         var covered = new bool[text.Length];
         _secrets.Mark(text, covered);
         MarkShapes(text, covered);
-        return Render(text, covered, text.Length, int.MaxValue, "");
+        return covered.AsSpan().Contains(true) ? Render(text, covered, text.Length, int.MaxValue, "") : text;
     }
 
     /// <summary>
@@ -122,9 +121,9 @@ public sealed partial class Scrubber
     }
 
     /// <summary>
-    /// The first <paramref name="visible"/> characters of <paramref name="text"/> with each covered run
-    /// as one <see cref="Redacted"/>, at most <paramref name="max"/> characters; anything left out
-    /// (the line was longer, or redactions made it so) ends with <paramref name="cutMarker"/>.
+    /// What was sent before the cut at <paramref name="max"/> (<paramref name="text"/> holds more when
+    /// the line was longer) with each covered stretch as one <see cref="Redacted"/>, in at most
+    /// <paramref name="max"/> characters; when anything was left out, <paramref name="cutMarker"/> follows.
     /// </summary>
     private static string Render(ReadOnlySpan<char> text, ReadOnlySpan<bool> covered, int originalLength, int max, string cutMarker)
     {

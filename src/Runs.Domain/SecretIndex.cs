@@ -26,8 +26,6 @@ internal sealed class SecretIndex
     public SecretIndex(IEnumerable<string> forms) =>
         _windows = [.. forms.SelectMany(Chunks).GroupBy(c => c.Length).Select(g => new Window(g.Key, [.. g]))];
 
-    public bool IsEmpty => _windows.Length == 0;
-
     /// <summary>Sets <paramref name="covered"/> for every character of <paramref name="text"/> inside an occurrence.</summary>
     public void Mark(ReadOnlySpan<char> text, Span<bool> covered)
     {
