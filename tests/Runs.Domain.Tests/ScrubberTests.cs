@@ -130,6 +130,18 @@ public sealed class ScrubberTests
         Assert.Equal(["start [REDACTED]", "[REDACTED]", "[REDACTED] end"], scrubber.ScrubLines(lines, 1000, Cut));
     }
 
+    [Fact]
+    public void A_part_of_a_long_secret_is_redacted_but_for_at_most_31_characters_at_either_end()
+    {
+        var random = new Random(7);
+        var secret = string.Concat(Enumerable.Range(0, 100).Select(_ => (char)random.Next('a', 'z' + 1)));
+        var scrubbed = new Scrubber([secret]).Scrub($"<{secret[10..90]}>");
+
+        var left = scrubbed[1..^1].Split(Scrubber.Redacted);
+        Assert.Equal(2, left.Length);
+        Assert.True(left[0].Length <= 31 && left[1].Length <= 31, scrubbed);
+    }
+
     public static TheoryData<string, string> EncodedForms()
     {
         const string secret = "p@ss w/rd\"+\\é";
