@@ -46,8 +46,9 @@ public sealed record LogLine(long Id, DateTimeOffset At, LogLevel Level, string 
 public sealed record LogLimits(long MaxLinesPerRun = 100_000, int MaxLineLength = 16 * 1024);
 
 /// <summary>
-/// Turns a batch of incoming lines into stored lines and one <see cref="LogAppended"/>: scrubs them,
-/// cuts over-long lines, numbers them after the run's last line, and applies the run's line cap.
+/// Turns a batch of incoming lines into stored lines and one <see cref="LogAppended"/>: scrubs and cuts
+/// them (<see cref="Scrubber.ScrubLines"/>), numbers them after the run's last line, and applies the
+/// run's line cap.
 /// </summary>
 public static class LogBatch
 {
@@ -60,11 +61,12 @@ public static class LogBatch
         var accepted = input.Take(room).ToList();
         var dropped = input.Count - accepted.Count;
 
+        var messages = scrubber.ScrubLines([.. accepted.Select(l => l.Message)], limits.MaxLineLength, TruncationMarker);
         var lines = new List<LogLine>(accepted.Count + 1);
         var id = run.LastLineId;
-        foreach (var line in accepted)
+        for (var i = 0; i < accepted.Count; i++)
         {
-            lines.Add(new LogLine(++id, line.At ?? now, line.Level, Cut(scrubber.Scrub(line.Message), limits.MaxLineLength), line.Internal));
+            lines.Add(new LogLine(++id, accepted[i].At ?? now, accepted[i].Level, messages[i], accepted[i].Internal));
         }
         if (dropped > 0 && run.LogLinesDropped == 0)
         {
@@ -97,7 +99,4 @@ public static class LogBatch
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
-
-    private static string Cut(string message, int max) =>
-        message.Length <= max ? message : string.Concat(message.AsSpan(0, max), TruncationMarker);
 }

@@ -19,7 +19,8 @@ public static partial class RunId
 
     public static bool IsValid(string? id) => id is not null && Shape().IsMatch(id);
 
-    [GeneratedRegex("^[0-9]{8}-[0-9]{6}-[0-9a-f]{16}$")]
+    // \z, not $: "$" also matches before a final newline, and route values arrive percent-decoded.
+    [GeneratedRegex(@"^[0-9]{8}-[0-9]{6}-[0-9a-f]{16}\z")]
     private static partial Regex Shape();
 }
 
@@ -29,6 +30,6 @@ public static partial class JobName
 
     public static bool IsValid(string? job) => job is not null && Shape().IsMatch(job);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,99}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_.-]{0,99}\z")]
     private static partial Regex Shape();
 }

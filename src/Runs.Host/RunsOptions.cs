@@ -47,6 +47,12 @@ public sealed class LogsOptions
     public int MaxLineLength { get; set; } = 16 * 1024;
     public int MaxLinesPerRequest { get; set; } = 5_000;
 
+    /// <summary>
+    /// Characters of a run's secrets, in all their forms, that scrubbing looks for: the values as sent
+    /// first, then URL-, JSON- and base64-encoded, shortest secrets first. Bounds what each write costs.
+    /// </summary>
+    public int MaxSecretFormChars { get; set; } = Domain.Scrubber.DefaultMaxFormChars;
+
     public Domain.LogLimits Limits => new(MaxLinesPerRun, MaxLineLength);
 }
 
@@ -159,6 +165,10 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         if (options.Logs.MaxLinesPerRequest < 1)
         {
             failures.Add("Runs:Logs:MaxLinesPerRequest must be at least 1.");
+        }
+        if (options.Logs.MaxSecretFormChars < 0)
+        {
+            failures.Add("Runs:Logs:MaxSecretFormChars must not be negative.");
         }
         if (options.Sse.PingInterval < TimeSpan.FromMilliseconds(100))
         {

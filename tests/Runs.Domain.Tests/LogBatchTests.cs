@@ -55,6 +55,23 @@ public sealed class LogBatchTests
     }
 
     [Fact]
+    public void Lines_are_scrubbed_across_the_cut_and_across_the_lines_of_the_batch()
+    {
+        var scrubber = new Scrubber(["s3cr3t-value"]);
+        var input = new[]
+        {
+            new LogLineInput(LogLevel.Info, new string('x', 95) + "s3cr3t-value and more"),
+            new LogLineInput(LogLevel.Error, "token s3cr3t"),
+            new LogLineInput(LogLevel.Error, "-value used"),
+        };
+
+        var (lines, appended) = LogBatch.Append(NewRun(), input, new LogLimits(MaxLineLength: 100), scrubber, Now);
+
+        Assert.Equal([new string('x', 95) + LogBatch.TruncationMarker, "token [REDACTED]", "[REDACTED] used"], lines.Select(l => l.Message));
+        Assert.Equal(["token [REDACTED]", "[REDACTED] used"], appended.ErrorLines);
+    }
+
+    [Fact]
     public void The_last_five_error_lines_are_kept_on_the_run()
     {
         var run = NewRun();

@@ -34,6 +34,7 @@ public sealed class RunIdTests
     [InlineData("20260613-081502-0123456789abcde")]
     [InlineData("2026061-081502-0123456789abcdef")]
     [InlineData("../../etc/passwd")]
+    [InlineData("20260613-081502-0123456789abcdef\n")]
     public void Malformed_run_ids_are_refused(string id) => Assert.False(RunId.IsValid(id));
 
     [Theory]
@@ -44,5 +45,6 @@ public sealed class RunIdTests
     [InlineData("-nightly", false)]
     [InlineData("", false)]
     [InlineData("night ly", false)]
+    [InlineData("nightly\n", false)]
     public void Job_names_are_slugs(string job, bool valid) => Assert.Equal(valid, JobName.IsValid(job));
 }

@@ -23,7 +23,7 @@ public static class CancelRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(CancelRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, RunSecrets secrets, TimeProvider clock) =>
         RunWrites.ExecuteAsync(job, run, http, json, session, bus, new CancelRunRequest.Validator(),
-            (body, current) => RunDecider.Decide(current, new CancelRun(body?.Reason, body?.At), clock.GetUtcNow()));
+            (body, current) => RunDecider.Decide(current, new CancelRun(body?.Reason is { } reason ? secrets.ScrubberFor(current).Scrub(reason) : null, body?.At), clock.GetUtcNow()));
 }

@@ -23,8 +23,8 @@ public static class PauseRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(PauseRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, RunSecrets secrets, TimeProvider clock) =>
         RunWrites.ExecuteAsync(job, run, http, json, session, bus, new PauseRunRequest.Validator(),
-            (body, current) => RunDecider.Decide(current, new PauseRun(body!.Reason!, body.At), clock.GetUtcNow()),
+            (body, current) => RunDecider.Decide(current, new PauseRun(secrets.ScrubberFor(current).Scrub(body!.Reason!), body.At), clock.GetUtcNow()),
             bodyRequired: true);
 }

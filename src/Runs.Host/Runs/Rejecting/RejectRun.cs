@@ -23,8 +23,8 @@ public static class RejectRunEndpoint
     [Tags("Writing runs")]
     [Consumes(typeof(RejectRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
+    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, RunSecrets secrets, TimeProvider clock) =>
         RunWrites.ExecuteAsync(job, run, http, json, session, bus, new RejectRunRequest.Validator(),
-            (body, current) => RunDecider.Decide(current, new RejectRun(body!.Reason!, body.At), clock.GetUtcNow()),
+            (body, current) => RunDecider.Decide(current, new RejectRun(secrets.ScrubberFor(current).Scrub(body!.Reason!), body.At), clock.GetUtcNow()),
             bodyRequired: true);
 }

@@ -157,20 +157,29 @@ public static class TriggerRunEndpoint
         return Results.Created(view.Uri, view);
     }
 
+    /// <summary>
+    /// The run as triggered. Argv and command are scrubbed like log lines, since they are shown to every
+    /// reader: a credential the runner needs belongs in a secret env entry, not on its command line.
+    /// </summary>
     public static Triggered Decide(
-        string job, TriggerRun body, IReadOnlyList<UploadedFile> files, string actor, DateTimeOffset now, RunSecrets secrets) => new(
-        RunId: RunId.New(now),
-        Job: job,
-        Trigger: body.Trigger ?? "api",
-        Source: body.Source,
-        Input: body.Input,
-        Argv: body.Argv,
-        Command: body.Command,
-        Entrypoint: body.Entrypoint,
-        Env: [.. (body.Env ?? []).Select(e => new EnvVar(e.Key!, e.Secret ? secrets.Seal(e.Value!) : e.Value!, e.Secret))],
-        Labels: body.Labels ?? new Dictionary<string, string>(),
-        PreviousRun: body.PreviousRun,
-        InputFiles: [.. files.Select(f => f.Describe())],
-        CreatedBy: actor,
-        At: now);
+        string job, TriggerRun body, IReadOnlyList<UploadedFile> files, string actor, DateTimeOffset now, RunSecrets secrets)
+    {
+        var env = body.Env ?? [];
+        var scrubber = secrets.ScrubberOf(env.Where(e => e.Secret).Select(e => e.Value!));
+        return new(
+            RunId: RunId.New(now),
+            Job: job,
+            Trigger: body.Trigger ?? "api",
+            Source: body.Source,
+            Input: body.Input,
+            Argv: body.Argv is null ? null : [.. body.Argv.Select(scrubber.Scrub)],
+            Command: body.Command is null ? null : scrubber.Scrub(body.Command),
+            Entrypoint: body.Entrypoint,
+            Env: [.. env.Select(e => new EnvVar(e.Key!, e.Secret ? secrets.Seal(e.Value!) : e.Value!, e.Secret))],
+            Labels: body.Labels ?? new Dictionary<string, string>(),
+            PreviousRun: body.PreviousRun,
+            InputFiles: [.. files.Select(f => f.Describe())],
+            CreatedBy: actor,
+            At: now);
+    }
 }
