@@ -32,3 +32,9 @@ load_dev_secret_key() {
     source .runs/dev-secrets.env
   fi
 }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@";
+  elif command -v sudo >/dev/null; then sudo "$@";
+  else die "need root (or sudo) to run: $*"; fi
+}
