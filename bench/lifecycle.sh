@@ -17,7 +17,7 @@ say "service: wrk, 8 connections, ${seconds}s"
 service="$(wrk_run service bench/wrk/lifecycle.lua "$url" "$seconds")"
 stop_host
 
-start_reference 5092
+start_reference 5192
 wrk -t2 -c8 -d5s -s bench/wrk/lifecycle.lua "$reference_url" >/dev/null
 say "reference (raw Npgsql): wrk, 8 connections, ${seconds}s"
 reference="$(wrk_run reference bench/wrk/lifecycle.lua "$reference_url" "$seconds")"

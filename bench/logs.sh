@@ -11,11 +11,32 @@ readers="${2:-500}"
 export Runs__Logs__MaxLinesPerRun=100000000
 start_host runs_bench 5091
 
-say "log ingest: 8 writers, 100-line batches, ${seconds}s"
-ingest="$("${bench[@]}" logs --url "$url" --token "$token" --clients 8 --seconds "$seconds")"
+# new_runs <url>: 8 started runs, their URIs space-separated.
+new_runs() {
+  local i uri uris=""
+  for i in $(seq 0 7); do
+    uri="$(curl -s -X POST "$1/v1/jobs/bench-logs-$i/runs" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{}' \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["uri"])')"
+    curl -s -o /dev/null -X POST "$1$uri/start" -H "Authorization: Bearer $token"
+    uris="$uris $uri"
+  done
+  echo "$uris"
+}
+export RUNS_TOKEN="$token"
+
+say "log ingest: wrk, 8 connections over 8 runs, 100-line batches, ${seconds}s"
+RUNS_URIS="$(new_runs "$url")" wrk -t2 -c8 -d3s -s bench/wrk/logs.lua "$url" >/dev/null
+ingest="$(RUNS_URIS="$(new_runs "$url")" wrk_run service bench/wrk/logs.lua "$url" "$seconds")"
 say "live fan-out: $readers readers on one run, ${seconds}s"
 fanout="$("${bench[@]}" sse --url "$url" --token "$token" --readers "$readers" --seconds "$seconds")"
 stop_host
+
+start_reference 5193
+say "reference (raw Npgsql): the same ingest, ${seconds}s"
+url_saved="$url"; url="$reference_url"
+reference="$(RUNS_URIS="$(new_runs "$reference_url")" wrk_run reference bench/wrk/logs.lua "$reference_url" "$seconds")"
+url="$url_saved"
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 
 say "pgbench: 8 clients, 100-row insert commits, ${seconds}s"
 pg_env
@@ -25,16 +46,20 @@ cat > /tmp/runs-pgbench-lines.sql <<'SQL'
 insert into pgbench_lines (run_id, line_id, message) select :run::text, g, 'step ' || g || ': processed batch of rows from the source table into the staging area' from generate_series(1, 100) g;
 SQL
 tps="$(pgbench -n -c 8 -j 2 -T "$seconds" -f /tmp/runs-pgbench-lines.sql 2>/dev/null | awk '/^tps/ {print $3; exit}')"
-psql -q -c "drop table pgbench_lines"
+psql -q -c "drop table pgbench_lines" -c "truncate bench_ref_runs, bench_ref_events, bench_ref_log_lines"
 
-result="$(python3 - "$ingest" "$fanout" "$tps" "$peak_kb" <<'PY'
+result="$(python3 - "$ingest" "$reference" "$fanout" "$tps" "$peak_kb" "$rest_kb" <<'PY'
 import json, sys, datetime, platform, os
-ingest = json.loads(sys.argv[1]); fanout = json.loads(sys.argv[2]); tps = float(sys.argv[3]); peak = int(sys.argv[4])
+ingest, reference, fanout = (json.loads(a) for a in sys.argv[1:4]); tps = float(sys.argv[4]); peak, rest = int(sys.argv[5]), int(sys.argv[6])
 rows = tps * 100
-print(json.dumps(dict(ingest=ingest, fanout=fanout, pgbench_rows_per_second=round(rows),
+for r in (ingest, reference):
+    r["lines_per_second"] = round(r["requests_per_second"] * 100)
+    r["cpu_ms_per_100_lines"] = r.pop("cpu_ms_per_request")
+print(json.dumps(dict(ingest=ingest, reference=reference, fanout=fanout, pgbench_rows_per_second=round(rows),
                       ingest_ratio=round(ingest["lines_per_second"] / rows, 3),
-                      host_peak_rss_mb=round(peak / 1024, 1), date=datetime.date.today().isoformat(),
-                      machine=f"{os.cpu_count()} cores, {platform.machine()}")))
+                      reference_ratio=round(reference["lines_per_second"] / rows, 3),
+                      host_rest_rss_mb=round(rest / 1024, 1), host_peak_rss_mb=round(peak / 1024, 1),
+                      date=datetime.date.today().isoformat(), machine=f"{os.cpu_count()} cores, {platform.machine()}")))
 PY
 )"
 mkdir -p bench/results
