@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Runs.Host.Tests.Harness;
 
 // Each collection has its own host and database; collections run in parallel.
@@ -119,4 +121,64 @@ public sealed class RetentionHost : RunsHost
 public sealed class RetentionCollection : ICollectionFixture<RetentionHost>
 {
     public const string Name = "retention";
+}
+
+/// <summary>
+/// A host with small caps on live streams and event pages, and a clock the tests move: a stream's pings,
+/// token checks and lifetime all wait on it, so each happens exactly when a test says.
+/// </summary>
+public sealed class BoundsHost : RunsHost
+{
+    public const int MaxStreamsPerToken = 2;
+    public const int MaxStreams = 3;
+    public const int MaxEventPageBytes = 4096;
+    public static readonly TimeSpan TokenCheckInterval = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(10);
+
+    public Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override string DatabaseSuffix => "bounds";
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Runs:Sse:MaxStreamsPerToken", MaxStreamsPerToken.ToString());
+        builder.UseSetting("Runs:Sse:MaxStreams", MaxStreams.ToString());
+        builder.UseSetting("Runs:Sse:TokenCheckInterval", TokenCheckInterval.ToString());
+        builder.UseSetting("Runs:Sse:MaxLifetime", MaxLifetime.ToString());
+        builder.UseSetting("Runs:Events:MaxPageBytes", MaxEventPageBytes.ToString());
+        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BoundsCollection : ICollectionFixture<BoundsHost>
+{
+    public const string Name = "bounds";
+}
+
+/// <summary>
+/// The host on a real socket with small connection pools and a short request time-out. Its collection
+/// runs alone, after the others: its tests count pooled connections and measure the process's memory.
+/// </summary>
+public sealed class TransfersHost : SocketHost
+{
+    public const int PoolSize = 4;
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(2);
+
+    protected override string DatabaseSuffix => "transfers";
+
+    protected override string Pool(string connectionString) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = PoolSize }.ConnectionString;
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Runs:Database:TokenPoolSize", "2");
+        builder.UseSetting("Runs:Limits:RequestTimeout", RequestTimeout.ToString());
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TransfersCollection : ICollectionFixture<TransfersHost>
+{
+    public const string Name = "transfers";
 }
