@@ -61,16 +61,22 @@ public static class ReadOutputEndpoint
 
         response.ContentType = "application/zip";
         response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"{run}-output.zip" }.ToString();
-        // The asynchronous archive: closing entries and writing the central directory never block a thread on the client.
-        await using (var zip = await ZipArchive.CreateAsync(response.Body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, http.RequestAborted))
+        // The asynchronous archive, so slow readers block no thread. Even so, closing an entry (the end of its
+        // deflate stream, its data descriptor) writes synchronously: those few bytes land in this buffer, which
+        // is emptied asynchronously before each entry closes and after the central directory.
+        var body = new BufferedStream(response.Body, 64 * 1024);
+        await using (var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, http.RequestAborted))
         {
             foreach (var file in files)
             {
                 var entry = zip.CreateEntry(file.Name, CompressionLevel.Fastest);
                 await using var target = await entry.OpenAsync(http.RequestAborted);
                 await RunFileStore.CopyToAsync(database, file.BlobId, target, http.RequestAborted);
+                await target.FlushAsync(http.RequestAborted);
+                await body.FlushAsync(http.RequestAborted);
             }
         }
+        await body.FlushAsync(http.RequestAborted);
         return Results.Empty;
     }
 }
