@@ -194,4 +194,18 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
         Assert.Equal("state", next.Event);
         Assert.Equal([1, 2, 3, 4, 5, 6], seen);
     }
+
+    [Fact]
+    public async Task The_document_states_this_servers_stream_caps_and_lifetime_and_the_events_a_stream_can_end_with()
+    {
+        var document = JsonNode.Parse(await (await _host.Scenario(s => s.Get.Url("/openapi/v1.json"))).ReadAsTextAsync())!;
+
+        var description = (string)document["info"]!["description"]!;
+        Assert.Contains($"{BoundsHost.MaxStreamsPerToken} open at once per token and {BoundsHost.MaxStreams} on this server", description);
+        Assert.Contains($"ends after {BoundsHost.MaxLifetime} with `event: reconnect`", description);
+        Assert.Contains("at most about 4 KiB of JSON", description);
+        var stream = (string)document["paths"]!["/v1/jobs/{job}/runs/{run}/log/stream"]!["get"]!["description"]!;
+        Assert.Contains("`event: reconnect`", stream);
+        Assert.Contains("`event: error`", stream);
+    }
 }

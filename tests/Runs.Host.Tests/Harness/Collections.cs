@@ -49,7 +49,10 @@ public sealed class LimitsCollection : ICollectionFixture<LimitsHost>
     public const string Name = "limits";
 }
 
-/// <summary>A host with small log and telemetry caps and a fast ping, so caps and pings are quick to reach.</summary>
+/// <summary>
+/// A host with small log and telemetry caps and a fast ping, so caps and pings are quick to reach, and log
+/// reads of three lines a page, so every read and stream of more than a few lines spans pages.
+/// </summary>
 public sealed class LogsHost : RunsHost
 {
     protected override string DatabaseSuffix => "logs";
@@ -64,6 +67,7 @@ public sealed class LogsHost : RunsHost
         builder.UseSetting("Runs:Limits:MaxLogBodyBytes", "65536");
         builder.UseSetting("Runs:Telemetry:MaxSamplesPerRun", "20");
         builder.UseSetting("Runs:Sse:PingInterval", "00:00:00.300");
+        builder.UseSetting("Runs:Logs:ReadPageLines", "3");
     }
 }
 
