@@ -102,6 +102,9 @@ builder.Services.AddSingleton<Runs.Host.Retention.RetentionPolicy>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionSweep>();
 builder.Services.AddHostedService<Runs.Host.Retention.RetentionSweeper>();
 builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(connectionString));
+builder.Services.AddSingleton(TokenDatabase.Create(connectionString,
+    builder.Configuration.GetValue($"{RunsOptions.Section}:Database:TokenPoolSize", new DatabaseOptions().TokenPoolSize)));
+builder.Services.AddSingleton<TokenLookup>();
 builder.Services.AddHostedService<IdempotencyCleanup>();
 builder.Services.AddSingleton<RunChangeFeed>();
 builder.Services.AddWebhookDelivery(builder.Configuration, builder.Environment);

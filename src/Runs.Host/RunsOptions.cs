@@ -12,6 +12,8 @@ public sealed class RunsOptions
     public IdempotencyOptions Idempotency { get; set; } = new();
     public LogsOptions Logs { get; set; } = new();
     public SseOptions Sse { get; set; } = new();
+    public EventsOptions Events { get; set; } = new();
+    public DatabaseOptions Database { get; set; } = new();
     public TelemetryOptions Telemetry { get; set; } = new();
     public Webhooks.WebhooksOptions Webhooks { get; set; } = new();
     public Retention.RetentionOptions Retention { get; set; } = new();
@@ -22,6 +24,33 @@ public sealed class SseOptions
 {
     /// <summary>A live stream sends a <c>: ping</c> comment when nothing else was sent for this long.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Live streams one host serves at once; past it a new stream answers 429.</summary>
+    public int MaxStreams { get; set; } = 500;
+
+    /// <summary>Live streams one token may hold open at once; past it a new stream answers 429.</summary>
+    public int MaxStreamsPerToken { get; set; } = 20;
+
+    /// <summary>A stream ends after this long with <c>event: reconnect</c>; the client resumes where it was.</summary>
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often an open stream checks that its token is still valid; revoked or expired ends it with <c>event: error</c>.</summary>
+    public TimeSpan TokenCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Log text (UTF-8 bytes) the host keeps per watched run for its live streams to share.</summary>
+    public long TailBytes { get; set; } = 1024 * 1024;
+}
+
+public sealed class EventsOptions
+{
+    /// <summary>A page of <c>GET …/events</c> ends with the event that reaches this many bytes of JSON; next_page_token continues.</summary>
+    public long MaxPageBytes { get; set; } = 4 * 1024 * 1024;
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary>Connections of the pool that only token lookups use, so that no other work can starve authentication.</summary>
+    public int TokenPoolSize { get; set; } = 10;
 }
 
 public sealed class TelemetryOptions
@@ -53,6 +82,12 @@ public sealed class LogsOptions
     /// </summary>
     public int MaxSecretFormChars { get; set; } = Domain.Scrubber.DefaultMaxFormChars;
 
+    /// <summary>Log reads and streams fetch this many lines at most per query, releasing the connection in between.</summary>
+    public int ReadPageLines { get; set; } = 500;
+
+    /// <summary>…and at most this much log text (UTF-8 bytes) per query; a page always holds at least one line.</summary>
+    public long ReadPageBytes { get; set; } = 512 * 1024;
+
     public Domain.LogLimits Limits => new(MaxLinesPerRun, MaxLineLength);
 }
 
@@ -79,14 +114,17 @@ public sealed class LimitsOptions
     /// <summary>Request headers larger than this in total answer 431.</summary>
     public int MaxRequestHeaderBytes { get; set; } = 16 * 1024;
 
-    /// <summary>A request still being handled after this long is cut off (503); live streams are exempt.</summary>
+    /// <summary>A request still being handled after this long is cut off (503); live streams and transfers (file uploads and downloads, whole logs, job history) are exempt.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A client must send its request headers within this time.</summary>
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>A client reading a response more slowly than this (after a 5 s grace) is disconnected.</summary>
+    public double MinResponseBytesPerSecond { get; set; } = 4096;
+
     /// <summary>A client sending a body more slowly than this (after a 5 s grace) is disconnected.</summary>
-    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+    public double MinRequestBodyBytesPerSecond { get; set; } = 4096;
 
     /// <summary>
     /// How deeply client JSON that is stored as sent (a run's input, telemetry summary values, samples) may
@@ -146,9 +184,9 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         {
             failures.Add("Runs:Limits:RequestTimeout and Runs:Limits:RequestHeadersTimeout must be at least 00:00:01.");
         }
-        if (options.Limits.MinRequestBodyBytesPerSecond < 0)
+        if (options.Limits.MinRequestBodyBytesPerSecond < 0 || options.Limits.MinResponseBytesPerSecond < 0)
         {
-            failures.Add("Runs:Limits:MinRequestBodyBytesPerSecond must not be negative.");
+            failures.Add("Runs:Limits:MinRequestBodyBytesPerSecond and Runs:Limits:MinResponseBytesPerSecond must not be negative.");
         }
         if (options.Idempotency.KeyLifetime < TimeSpan.FromMinutes(1))
         {
@@ -170,9 +208,33 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         {
             failures.Add("Runs:Logs:MaxSecretFormChars must not be negative.");
         }
+        if (options.Logs.ReadPageLines < 1 || options.Logs.ReadPageBytes < 1024)
+        {
+            failures.Add("Runs:Logs:ReadPageLines must be at least 1 and Runs:Logs:ReadPageBytes at least 1024.");
+        }
         if (options.Sse.PingInterval < TimeSpan.FromMilliseconds(100))
         {
             failures.Add("Runs:Sse:PingInterval must be at least 00:00:00.1.");
+        }
+        if (options.Sse.MaxStreams < 1 || options.Sse.MaxStreamsPerToken < 1)
+        {
+            failures.Add("Runs:Sse:MaxStreams and Runs:Sse:MaxStreamsPerToken must be at least 1.");
+        }
+        if (options.Sse.MaxLifetime < TimeSpan.FromSeconds(1) || options.Sse.TokenCheckInterval < TimeSpan.FromMilliseconds(100))
+        {
+            failures.Add("Runs:Sse:MaxLifetime must be at least 00:00:01 and Runs:Sse:TokenCheckInterval at least 00:00:00.1.");
+        }
+        if (options.Sse.TailBytes < 0)
+        {
+            failures.Add("Runs:Sse:TailBytes must not be negative.");
+        }
+        if (options.Events.MaxPageBytes < 1024)
+        {
+            failures.Add("Runs:Events:MaxPageBytes must be at least 1024.");
+        }
+        if (options.Database.TokenPoolSize < 1)
+        {
+            failures.Add("Runs:Database:TokenPoolSize must be at least 1.");
         }
         if (options.Telemetry.MaxSamplesPerRun < 3)
         {

@@ -46,34 +46,86 @@ public static class LogLineStore
             lines.Select(l => l.Internal).ToArray());
     }
 
-    /// <summary>Which lines a read wants: after an id, at or above a level, the first or the last N.</summary>
-    public sealed record Range(long AfterId = 0, LogLevel? MinimumLevel = null, bool IncludeInternal = false, int? Limit = null, int? Tail = null);
+    /// <summary>
+    /// Which lines a read wants: after an id, at or above a level, the first or the last N, and at most
+    /// <paramref name="MaxBytes"/> of message text (UTF-8; a read always holds at least one line).
+    /// </summary>
+    public sealed record Range(long AfterId = 0, LogLevel? MinimumLevel = null, bool IncludeInternal = false, int? Limit = null, int? Tail = null, long? MaxBytes = null);
 
-    /// <summary>Streams lines in id order straight from the index; memory does not grow with the log.</summary>
-    public static async IAsyncEnumerable<LogLine> ReadAsync(
-        NpgsqlDataSource database, string runId, Range range, [EnumeratorCancellation] CancellationToken cancellation)
+    /// <summary>
+    /// The lines of <paramref name="range"/>, read one page at a time (<paramref name="pageLines"/> lines and
+    /// <paramref name="pageBytes"/> of text at most): each page is one short query, so the connection goes
+    /// back to the pool while the caller writes, however slowly its client reads.
+    /// </summary>
+    public static async IAsyncEnumerable<IReadOnlyList<LogLine>> PagesAsync(
+        NpgsqlDataSource database, string runId, Range range, int pageLines, long pageBytes, [EnumeratorCancellation] CancellationToken cancellation)
     {
-        var filter = "run_id = $1 and line_id > $2 and level >= $3" + (range.IncludeInternal ? "" : " and not internal");
-        var columns = "line_id, at, level, message, internal";
-        var table = $"{RunsStore.Schema}.{TableName}";
-        var sql = range.Tail is { } tail
-            ? $"select {columns} from (select {columns} from {table} where {filter} order by line_id desc limit {tail}) last order by line_id"
-            : $"select {columns} from {table} where {filter} order by line_id" + (range.Limit is { } limit ? $" limit {limit}" : "");
+        var afterId = range.AfterId;
+        var remaining = range.Limit ?? range.Tail ?? int.MaxValue;
+        if (range.Tail is { } tail)
+        {
+            // The last N lines are the first N after the line just before them.
+            afterId = await LineBeforeLastAsync(database, runId, range, tail, cancellation) ?? afterId;
+        }
+        while (remaining > 0)
+        {
+            var page = await ReadAsync(database, runId,
+                range with { AfterId = afterId, Limit = Math.Min(remaining, pageLines), Tail = null, MaxBytes = pageBytes }, cancellation);
+            if (page.Count == 0)
+            {
+                yield break;
+            }
+            yield return page;
+            remaining -= page.Count;
+            afterId = page[^1].Id;
+        }
+    }
 
-        await using var connection = await database.OpenConnectionAsync(cancellation);
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new() { Value = runId });
-        command.Parameters.Add(new() { Value = range.AfterId });
-        command.Parameters.Add(new() { Value = (short)(range.MinimumLevel ?? LogLevel.Debug) });
+    /// <summary>One bounded read, whole: give it a <see cref="Range.Limit"/> or a <see cref="Range.Tail"/>.</summary>
+    public static async Task<List<LogLine>> ReadAsync(NpgsqlDataSource database, string runId, Range range, CancellationToken cancellation)
+    {
+        var columns = "line_id, at, level, message, internal";
+        var count = range.Tail ?? range.Limit ?? throw new ArgumentException("A read needs a limit or a tail.", nameof(range));
+        var direction = range.Tail is null ? "" : " desc";
+        // A running total of the text read so far: the page ends with the line that reaches the bound.
+        var sql = $"select {columns} from (" +
+            $"select {columns}, sum(octet_length(message)) over (order by line_id{direction}) - octet_length(message) as before " +
+            $"from {RunsStore.Schema}.{TableName} where {Filter(range)} order by line_id{direction} limit {count}) page " +
+            "where page.before < $4 order by line_id";
+
+        await using var command = database.CreateCommand(sql);
+        AddParameters(command, runId, range);
+        command.Parameters.Add(new() { Value = range.MaxBytes ?? long.MaxValue });
+        var lines = new List<LogLine>(Math.Min(count, 1024));
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
         while (await reader.ReadAsync(cancellation))
         {
-            yield return new LogLine(
+            lines.Add(new LogLine(
                 reader.GetInt64(0),
                 reader.GetFieldValue<DateTimeOffset>(1),
                 (LogLevel)reader.GetInt16(2),
                 reader.GetString(3),
-                reader.GetBoolean(4));
+                reader.GetBoolean(4)));
         }
+        return lines;
+    }
+
+    /// <summary>The id just before the last <paramref name="tail"/> lines of the range; null when the range holds fewer.</summary>
+    private static async Task<long?> LineBeforeLastAsync(NpgsqlDataSource database, string runId, Range range, int tail, CancellationToken cancellation)
+    {
+        await using var command = database.CreateCommand(
+            $"select line_id - 1 from {RunsStore.Schema}.{TableName} where {Filter(range)} order by line_id desc offset {tail - 1} limit 1");
+        AddParameters(command, runId, range);
+        return await command.ExecuteScalarAsync(cancellation) is long before ? before : null;
+    }
+
+    private static string Filter(Range range) =>
+        "run_id = $1 and line_id > $2 and level >= $3" + (range.IncludeInternal ? "" : " and not internal");
+
+    private static void AddParameters(NpgsqlCommand command, string runId, Range range)
+    {
+        command.Parameters.Add(new() { Value = runId });
+        command.Parameters.Add(new() { Value = range.AfterId });
+        command.Parameters.Add(new() { Value = (short)(range.MinimumLevel ?? LogLevel.Debug) });
     }
 }

@@ -202,6 +202,44 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_host_shutting_down_ends_its_streams_with_reconnect_and_another_host_resumes_them()
+    {
+        var stopping = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseEnvironment("Development");
+            builder.UseSetting("ConnectionStrings:Runs", fixture.ConnectionString);
+            builder.UseSetting("Runs:Secrets:CurrentKeyId", "other");
+            builder.UseSetting("Runs:Secrets:Keys:other", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            LogsHost.Settings(builder);
+            builder.ConfigureServices(services => services.RunWolverineInSoloMode());
+        });
+        var run = await _host.TriggerAsync(_token);
+        await _host.CommandAsync(_token, run, "start");
+        await Append(_host, run, "before");
+        await using var stream = await EventStream.OpenAsync(stopping.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+        Assert.Equal("1", (await ReadLogEvents(stream, 1))[0].Id);
+
+        var stopped = stopping.StopAsync();
+        ServerSentEvent? ended;
+        do
+        {
+            ended = await stream.NextAsync();
+        }
+        while (ended is { Comment: not null });
+        await stopped;
+        await stopping.DisposeAsync();
+
+        Assert.Equal("reconnect", ended?.Event);
+        Assert.Equal("1", ended!.Id);
+        Assert.Contains("shutting down", (string)JsonNode.Parse(ended.Data!)!["detail"]!);
+        await Append(_host, run, "after");
+        await using var resumed = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token, lastEventId: ended.Id);
+        var next = (await ReadLogEvents(resumed, 1))[0];
+        Assert.Equal("2", next.Id);
+        Assert.Equal("after", (string)JsonNode.Parse(next.Data!)!["message"]!);
+    }
+
+    [Fact]
     public async Task A_stream_of_another_jobs_run_is_404()
     {
         var run = await _host.TriggerAsync(_token, job: "alpha");

@@ -139,6 +139,12 @@ public sealed class LogTests(LogsHost fixture) : IAsyncLifetime
         Assert.Equal(["4", "5"], (await ReadJson(run, "?tail=2")).Select(l => (string)l!["message"]!));
         Assert.Equal(["3", "4"], (await ReadJson(run, "?level=warn")).Select(l => (string)l!["message"]!));
         Assert.Equal(["4"], (await ReadJson(run, "?level=warn&after_id=3&limit=1")).Select(l => (string)l!["message"]!));
+        // This host reads three lines a page: longer answers are several pages, joined without a seam.
+        Assert.Equal(["1", "2", "3", "4", "5"], (await ReadJson(run, "")).Select(l => (string)l!["message"]!));
+        Assert.Equal(["1", "2", "3", "4"], (await ReadJson(run, "?limit=4")).Select(l => (string)l!["message"]!));
+        Assert.Equal(["2", "3", "4", "5"], (await ReadJson(run, "?tail=4")).Select(l => (string)l!["message"]!));
+        Assert.Equal(["3", "4", "5"], (await ReadJson(run, "?level=info&tail=3")).Select(l => (string)l!["message"]!));
+        Assert.Equal(["5"], (await ReadJson(run, "?after_id=3&tail=1")).Select(l => (string)l!["message"]!));
     }
 
     [Theory]

@@ -1,7 +1,5 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Marten;
-using Runs.Projections;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
@@ -12,9 +10,7 @@ public sealed class BearerTokens(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IDocumentStore store,
-    Npgsql.NpgsqlDataSource database,
-    TimeProvider clock)
+    TokenLookup tokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
@@ -35,17 +31,17 @@ public sealed class BearerTokens(
             return AuthenticateResult.Fail("The Authorization header must be 'Bearer <token>'.");
         }
 
-        var token = await FindAsync(ApiToken.HashOf(header["Bearer ".Length..].Trim()));
+        var token = await tokens.FindByHashAsync(ApiToken.HashOf(header["Bearer ".Length..].Trim()), Context.RequestAborted);
         if (token is null)
         {
-            return AuthenticateResult.Fail("The token is unknown or was revoked.");
+            return AuthenticateResult.Fail(TokenLookup.Unknown);
         }
-        if (token.ExpiresOn is { } expires && expires <= clock.GetUtcNow())
+        if (tokens.HasExpired(token))
         {
-            return AuthenticateResult.Fail("The token has expired.");
+            return AuthenticateResult.Fail(TokenLookup.Expired);
         }
 
-        await NoteUseAsync(token);
+        await tokens.NoteUseAsync(token, Context.RequestAborted);
 
         var claims = new List<Claim> { new(ClaimTypes.Name, token.Name), new(TokenIdClaim, token.Id) };
         claims.AddRange(token.Scopes.Select(s => new Claim(ScopeClaim, s)));
@@ -56,33 +52,6 @@ public sealed class BearerTokens(
         }
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
-    }
-
-    /// <summary>Last use is kept to the minute: a write per request would cost more than it tells.</summary>
-    private async Task NoteUseAsync(ApiToken token)
-    {
-        var now = clock.GetUtcNow();
-        if (token.LastUsedOn is { } last && now - last < TimeSpan.FromMinutes(1))
-        {
-            return;
-        }
-        await using var command = database.CreateCommand(
-            $"update {RunsStore.Schema}.mt_doc_apitoken set data = jsonb_set(data, '{{last_used_on}}', to_jsonb($2::text)) where id = $1");
-        command.Parameters.Add(new() { Value = token.Id });
-        command.Parameters.Add(new() { Value = now.UtcDateTime.ToString("O") });
-        await command.ExecuteNonQueryAsync(Context.RequestAborted);
-    }
-
-    // Every request looks its token up: one indexed read straight through Npgsql, no session or LINQ.
-    private async Task<ApiToken?> FindAsync(string hash)
-    {
-        await using var command = database.CreateCommand(
-            $"select data from {RunsStore.Schema}.mt_doc_apitoken where data ->> 'hash' = $1");
-        command.Parameters.Add(new() { Value = hash });
-        await using var reader = await command.ExecuteReaderAsync(Context.RequestAborted);
-        return await reader.ReadAsync(Context.RequestAborted)
-            ? store.Options.Serializer().FromJson<ApiToken>(reader, 0)
-            : null;
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -11,13 +11,15 @@ namespace Runs.Host.Http;
 /// <summary>
 /// Limits that keep one client from hurting the others (<c>Runs:Limits</c>): a token bucket per token
 /// (per address without one) answering 429 with Retry-After, query and header size caps (414, 431),
-/// a deadline per request, and Kestrel's guards against slow senders.
+/// a deadline per request (transfers are exempt: Kestrel's minimum data rates and the size caps bound
+/// them instead), Kestrel's guards against slow senders and readers, and caps on live streams.
 /// </summary>
 public static class AbuseLimits
 {
     public static void AddAbuseLimits(this WebApplicationBuilder builder)
     {
         var limits = builder.Configuration.GetSection($"{RunsOptions.Section}:Limits").Get<LimitsOptions>() ?? new LimitsOptions();
+        var sse = builder.Configuration.GetSection($"{RunsOptions.Section}:Sse").Get<SseOptions>() ?? new SseOptions();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -26,6 +28,10 @@ public static class AbuseLimits
             kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
             kestrel.Limits.MinRequestBodyDataRate = limits.MinRequestBodyBytesPerSecond > 0
                 ? new MinDataRate(limits.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5))
+                : null;
+            // A client that stops reading holds a socket and a response's buffers; past the grace it is cut off.
+            kestrel.Limits.MinResponseDataRate = limits.MinResponseBytesPerSecond > 0
+                ? new MinDataRate(limits.MinResponseBytesPerSecond, TimeSpan.FromSeconds(5))
                 : null;
             // Kestrel can only refuse these without a body; our middleware answers problem+json below them.
             kestrel.Limits.MaxRequestHeadersTotalSize = Math.Max(64 * 1024, limits.MaxRequestHeaderBytes * 2);
@@ -51,6 +57,7 @@ public static class AbuseLimits
                     AutoReplenishment = true,
                 });
             });
+            rate.AddPolicy(LiveStreamCaps.Name, new LiveStreamCaps(sse));
             rate.OnRejected = async (context, cancellation) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
@@ -106,4 +113,39 @@ public static class AbuseLimits
             await next(http);
         });
     }
+}
+
+/// <summary>
+/// Live streams stay open for up to <see cref="SseOptions.MaxLifetime"/>, each holding a socket, a wait
+/// and some memory, so a token may hold <see cref="SseOptions.MaxStreamsPerToken"/> at once and a host
+/// serves <see cref="SseOptions.MaxStreams"/>; past either a new stream answers 429 with Retry-After.
+/// </summary>
+public sealed class LiveStreamCaps(SseOptions sse) : IRateLimiterPolicy<string>
+{
+    public const string Name = "live-streams";
+
+    /// <summary>Streams end one at a time, not on a schedule: a short wait is a fair guess.</summary>
+    private const int RetryAfterSeconds = 5;
+
+    private readonly ConcurrencyLimiter _host = new(new ConcurrencyLimiterOptions { PermitLimit = sse.MaxStreams, QueueLimit = 0 });
+
+    public RateLimitPartition<string> GetPartition(HttpContext http) =>
+        RateLimitPartition.Get(
+            http.User.FindFirst(BearerTokens.TokenIdClaim)?.Value ?? "address:" + http.Connection.RemoteIpAddress,
+            _ => RateLimiter.CreateChained(
+                new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = sse.MaxStreamsPerToken, QueueLimit = 0 }),
+                _host));
+
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => async (context, _) =>
+    {
+        var full = _host.GetStatistics()?.CurrentAvailablePermits == 0;
+        context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        await Results.Problem(
+                detail: full
+                    ? $"This server already serves {sse.MaxStreams} live streams; retry after {RetryAfterSeconds} s."
+                    : $"This token already has {sse.MaxStreamsPerToken} live streams open; close one or retry after {RetryAfterSeconds} s.",
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many live streams.")
+            .ExecuteAsync(context.HttpContext);
+    };
 }

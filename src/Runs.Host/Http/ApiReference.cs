@@ -45,7 +45,7 @@ public static class ApiReference
         });
         options.AddDocumentTransformer((document, context, _) =>
         {
-            var limits = context.ApplicationServices.GetRequiredService<IOptions<RunsOptions>>().Value.Limits;
+            var limits = context.ApplicationServices.GetRequiredService<IOptions<RunsOptions>>().Value;
             document.Info = new OpenApiInfo
             {
                 Title = "Runs ledger API",
@@ -83,7 +83,10 @@ public static class ApiReference
         return [.. tags];
     }
 
-    private static string Introduction(LimitsOptions limits) => $"""
+    private static string Introduction(RunsOptions options)
+    {
+        var (limits, sse) = (options.Limits, options.Sse);
+        return $"""
         Every execution of a job is a **run**, and every run is an append-only stream of events
         (`Triggered`, `Started`, `LogAppended`, `Succeeded`, …). Runners write runs through this API,
         clients read what the events add up to, and auditors replay any run's history.
@@ -102,8 +105,11 @@ public static class ApiReference
         - requests per token: {limits.RequestsPerSecond} a second, bursts of {limits.Burst} (429 with `Retry-After`);
         - bodies: JSON {Size(limits.MaxJsonBodyBytes)}, multipart trigger {Size(limits.MaxTriggerBodyBytes)}, log append {Size(limits.MaxLogBodyBytes)} (413);
         - query string: {limits.MaxQueryStringLength} characters (414); request headers: {Size(limits.MaxRequestHeaderBytes)} (431);
-        - handling time: {limits.RequestTimeout.TotalSeconds:0.#} s (503; live log streams are exempt).
+        - handling time: {limits.RequestTimeout.TotalSeconds:0.#} s (503). Transfers are exempt (output and input files up and down, multipart triggers, whole logs, job history, live log streams); a client that sends a body slower than {limits.MinRequestBodyBytesPerSecond:0} bytes/s or reads an answer slower than {limits.MinResponseBytesPerSecond:0} bytes/s is disconnected after a 5 s grace;
+        - live log streams: {sse.MaxStreamsPerToken} open at once per token and {sse.MaxStreams} on this server (429 with `Retry-After`); each ends after {sse.MaxLifetime} with `event: reconnect` (resume with its id as `Last-Event-ID`), and with `event: error` within {sse.TokenCheckInterval.TotalSeconds:0.#} s of its token being revoked or expiring;
+        - a page of a run's events: at most about {Size(options.Events.MaxPageBytes)} of JSON (the page ends with the event that reaches it; `next_page_token` continues).
         """;
+    }
 
     private static string Size(long bytes) => bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MiB" : $"{bytes / 1024.0:0.#} KiB";
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Npgsql;
 using Runs.Domain;
 using Runs.Host.Access;
@@ -12,6 +13,7 @@ namespace Runs.Host.Jobs;
 
 public sealed record JobHistory(string Job, IReadOnlyList<JobStatistics.HistoryRow> Runs);
 
+/// <summary>The whole history, never capped: a transfer, exempt from the request time-out (Kestrel's minimum data rate bounds a slow reader).</summary>
 public static class JobHistoryEndpoint
 {
     private const string Row = "{0,-24}  {1,-33}  {2,-8}  {3,10}  {4}\n";
@@ -20,6 +22,7 @@ public static class JobHistoryEndpoint
     [Tags("Jobs and statistics")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<JobHistory>(StatusCodes.Status200OK, "application/json")]
+    [DisableRequestTimeout]
     public static async Task<IResult> Get(string job, HttpContext http, NpgsqlDataSource database, JsonBody json)
     {
         if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)

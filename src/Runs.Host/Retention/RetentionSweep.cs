@@ -84,12 +84,16 @@ public sealed class RetentionSweep(IDocumentStore store, NpgsqlDataSource databa
         return true;
     }
 
-    /// <summary>Bytes no file row points to: failed or abandoned uploads, replaced outputs.</summary>
+    /// <summary>
+    /// Bytes no file row points to: failed or abandoned uploads, replaced outputs. A blob goes whole, once
+    /// none of its chunks is recent: an upload still in progress keeps writing (or refreshing) its chunks.
+    /// </summary>
     private async Task RemoveOrphanedBytesAsync(DateTimeOffset now, CancellationToken cancellation)
     {
         await using var command = database.CreateCommand(
-            $"delete from {RunsStore.Schema}.{RunFileStore.ChunksTable} c where c.created_on < $1 " +
-            $"and not exists (select 1 from {RunsStore.Schema}.{RunFileStore.FilesTable} f where f.blob_id = c.blob_id)");
+            $"delete from {RunsStore.Schema}.{RunFileStore.ChunksTable} c " +
+            $"where not exists (select 1 from {RunsStore.Schema}.{RunFileStore.FilesTable} f where f.blob_id = c.blob_id) " +
+            $"and not exists (select 1 from {RunsStore.Schema}.{RunFileStore.ChunksTable} recent where recent.blob_id = c.blob_id and recent.created_on >= $1)");
         command.Parameters.Add(new() { Value = now - OrphanGrace });
         await command.ExecuteNonQueryAsync(cancellation);
     }

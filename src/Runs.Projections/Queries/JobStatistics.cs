@@ -131,22 +131,47 @@ public static class JobStatistics
 
     public sealed record HistoryRow(DateTimeOffset Time, string Run, string Trigger, double? Duration, string Status);
 
-    /// <summary>Every run of the job, oldest first, streamed row by row: memory stays flat however long the history.</summary>
+    /// <summary>Rows of job history fetched per query; small rows, so a page is about 100 KB.</summary>
+    public const int HistoryPage = 1000;
+
+    /// <summary>
+    /// Every run of the job, oldest first: memory stays flat however long the history, and each page is one
+    /// short keyset query, so no connection waits while the caller writes the rows to a slow client.
+    /// </summary>
     public static async IAsyncEnumerable<HistoryRow> HistoryAsync(
         NpgsqlDataSource database, string job, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
     {
-        await using var command = database.CreateCommand(
-            $"select d.created__on, d.id, d.data ->> 'trigger', d.duration, d.status from {RunsStore.Schema}.mt_doc_run d where d.job = $1 order by d.created__on, d.id");
-        command.Parameters.Add(new NpgsqlParameter { Value = job });
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
-        while (await reader.ReadAsync(cancellation))
+        var after = (Time: DateTimeOffset.MinValue, Run: "");
+        while (true)
         {
-            var time = reader.GetFieldValue<DateTimeOffset>(0);
-            var run = reader.GetString(1);
-            var trigger = reader.GetString(2);
-            double? duration = reader.IsDBNull(3) ? null : Math.Round(reader.GetDouble(3), 2);
-            Enum.TryParse<RunStatus>(reader.GetString(4), out var status);
-            yield return new HistoryRow(time, run, trigger, duration, status.Name());
+            var page = new List<HistoryRow>(HistoryPage);
+            await using (var command = database.CreateCommand(
+                $"select d.created__on, d.id, d.data ->> 'trigger', d.duration, d.status from {RunsStore.Schema}.mt_doc_run d " +
+                $"where d.job = $1 and (d.created__on, d.id) > ($2, $3) order by d.created__on, d.id limit {HistoryPage}"))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = job });
+                command.Parameters.Add(new NpgsqlParameter { Value = after.Time });
+                command.Parameters.Add(new NpgsqlParameter { Value = after.Run });
+                await using var reader = await command.ExecuteReaderAsync(cancellation);
+                while (await reader.ReadAsync(cancellation))
+                {
+                    var time = reader.GetFieldValue<DateTimeOffset>(0);
+                    var run = reader.GetString(1);
+                    var trigger = reader.GetString(2);
+                    double? duration = reader.IsDBNull(3) ? null : Math.Round(reader.GetDouble(3), 2);
+                    Enum.TryParse<RunStatus>(reader.GetString(4), out var status);
+                    page.Add(new HistoryRow(time, run, trigger, duration, status.Name()));
+                }
+            }
+            foreach (var row in page)
+            {
+                yield return row;
+            }
+            if (page.Count < HistoryPage)
+            {
+                yield break;
+            }
+            after = (page[^1].Time, page[^1].Run);
         }
     }
 

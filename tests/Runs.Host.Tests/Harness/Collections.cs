@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Runs.Host.Tests.Harness;
 
 // Each collection has its own host and database; collections run in parallel.
@@ -47,7 +49,10 @@ public sealed class LimitsCollection : ICollectionFixture<LimitsHost>
     public const string Name = "limits";
 }
 
-/// <summary>A host with small log and telemetry caps and a fast ping, so caps and pings are quick to reach.</summary>
+/// <summary>
+/// A host with small log and telemetry caps and a fast ping, so caps and pings are quick to reach, and log
+/// reads of three lines a page, so every read and stream of more than a few lines spans pages.
+/// </summary>
 public sealed class LogsHost : RunsHost
 {
     protected override string DatabaseSuffix => "logs";
@@ -62,6 +67,7 @@ public sealed class LogsHost : RunsHost
         builder.UseSetting("Runs:Limits:MaxLogBodyBytes", "65536");
         builder.UseSetting("Runs:Telemetry:MaxSamplesPerRun", "20");
         builder.UseSetting("Runs:Sse:PingInterval", "00:00:00.300");
+        builder.UseSetting("Runs:Logs:ReadPageLines", "3");
     }
 }
 
@@ -131,4 +137,65 @@ public sealed class MemoryHost : RunsHost
 public sealed class MemoryCollection : ICollectionFixture<MemoryHost>
 {
     public const string Name = "memory";
+}
+
+/// <summary>
+/// A host with small caps on live streams and event pages, and a clock the tests move: a stream's pings,
+/// token checks and lifetime all wait on it, so each happens exactly when a test says.
+/// </summary>
+public sealed class BoundsHost : RunsHost
+{
+    public const int MaxStreamsPerToken = 2;
+    public const int MaxStreams = 3;
+    public const int MaxEventPageBytes = 4096;
+    public static readonly TimeSpan TokenCheckInterval = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(10);
+
+    public Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override string DatabaseSuffix => "bounds";
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Runs:Sse:MaxStreamsPerToken", MaxStreamsPerToken.ToString());
+        builder.UseSetting("Runs:Sse:MaxStreams", MaxStreams.ToString());
+        builder.UseSetting("Runs:Sse:TokenCheckInterval", TokenCheckInterval.ToString());
+        builder.UseSetting("Runs:Sse:MaxLifetime", MaxLifetime.ToString());
+        builder.UseSetting("Runs:Events:MaxPageBytes", MaxEventPageBytes.ToString());
+        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BoundsCollection : ICollectionFixture<BoundsHost>
+{
+    public const string Name = "bounds";
+}
+
+/// <summary>
+/// The host on a real socket with small connection pools and a request time-out shorter than the default
+/// (long enough for a first request's code generation). Its collection runs alone, after the others: its
+/// tests count pooled connections and measure the process's memory.
+/// </summary>
+public sealed class TransfersHost : SocketHost
+{
+    public const int PoolSize = 4;
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    protected override string DatabaseSuffix => "transfers";
+
+    protected override string Pool(string connectionString) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = PoolSize }.ConnectionString;
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Runs:Database:TokenPoolSize", "2");
+        builder.UseSetting("Runs:Limits:RequestTimeout", RequestTimeout.ToString());
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TransfersCollection : ICollectionFixture<TransfersHost>
+{
+    public const string Name = "transfers";
 }

@@ -44,14 +44,8 @@ public abstract class RunsHost : IAsyncLifetime
     public async Task DisposeAsync() => await Host.DisposeAsync();
 
     /// <summary>Stores a token with the given scopes and job grants and returns its secret.</summary>
-    public async Task<string> TokenAsync(string name = "tester", string[]? scopes = null, string[]? jobs = null)
-    {
-        var (token, secret) = ApiToken.Issue(name, scopes ?? Scopes.All, jobs ?? ["*"], DateTimeOffset.UtcNow);
-        await using var session = Store.LightweightSession();
-        session.Store(token);
-        await session.SaveChangesAsync();
-        return secret;
-    }
+    public async Task<string> TokenAsync(string name = "tester", string[]? scopes = null, string[]? jobs = null) =>
+        (await TestTokens.IssueAsync(Store, name, scopes, jobs)).Secret;
 
     /// <summary>Marten's documents and events, and the tables of our own that Marten does not know to clear.</summary>
     public async Task ResetAsync()
@@ -61,6 +55,20 @@ public abstract class RunsHost : IAsyncLifetime
         await connection.OpenAsync();
         await using var truncate = new NpgsqlCommand("truncate runs.log_lines, runs.run_files, runs.run_file_chunks", connection);
         await truncate.ExecuteNonQueryAsync();
+    }
+}
+
+public static class TestTokens
+{
+    /// <summary>Stores a token and returns its record (for its id) and its secret.</summary>
+    public static async Task<(ApiToken Token, string Secret)> IssueAsync(
+        IDocumentStore store, string name = "tester", string[]? scopes = null, string[]? jobs = null, DateTimeOffset? expiresOn = null)
+    {
+        var (token, secret) = ApiToken.Issue(name, scopes ?? Scopes.All, jobs ?? ["*"], DateTimeOffset.UtcNow, expiresOn);
+        await using var session = store.LightweightSession();
+        session.Store(token);
+        await session.SaveChangesAsync();
+        return (token, secret);
     }
 }
 

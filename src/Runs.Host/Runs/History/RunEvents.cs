@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Marten;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Runs.Domain;
 using Runs.Host.Access;
@@ -34,7 +35,8 @@ public static class RunEventsEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}/events", OperationId = "listRunEvents", Summary = "List a run's events")]
     [Tags("Auditing")]
     [ProducesResponseType<EventPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json)
+    public static async Task<IResult> Get(
+        string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, IOptions<RunsOptions> options)
     {
         if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
         {
@@ -71,38 +73,101 @@ public static class RunEventsEndpoint
                 return Filters.Problem(error);
             }
         }
-        parameters.Add(pageSize + 1);
+        await WritePageAsync(http, database, parameters, typeCondition, pageSize, options.Value.Events.MaxPageBytes);
+        return Results.Empty;
+    }
 
-        await using var command = database.CreateCommand(
-            $"select e.seq_id, e.version, e.type, e.timestamp, e.data, e.user_name, e.correlation_id, e.causation_id " +
-            $"from {RunsStore.Schema}.mt_events e where e.stream_id = $1 and e.version > $2" +
-            (typeCondition is null ? "" : $" and {typeCondition}") +
-            $" order by e.version limit ${parameters.Count}");
+    /// <summary>Events read per query at first, before their size is known: few enough that one too many costs little.</summary>
+    private const int FirstBatch = 8;
+
+    /// <summary>
+    /// Writes one page straight to the response: up to <paramref name="pageSize"/> events, ending with the event
+    /// that reaches <paramref name="maxBytes"/> of JSON. Events are read in batches sized by what the previous
+    /// ones weighed, each batch one query whose connection is released before the batch goes to the client:
+    /// memory stays near one batch, and a slow reader holds no connection.
+    /// </summary>
+    private static async Task WritePageAsync(
+        HttpContext http, NpgsqlDataSource database, List<object> parameters, string? typeCondition, int pageSize, long maxBytes)
+    {
+        var cancellation = http.RequestAborted;
+        var filter = $"e.stream_id = $1 and e.version > $2{(typeCondition is null ? "" : $" and {typeCondition}")}";
+        http.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events");
+        var written = 0;
+        var full = false;
+        var batch = FirstBatch;
+        while (written < pageSize && !full)
+        {
+            var wanted = Math.Min(batch, pageSize - written);
+            var read = 0;
+            await using (var command = database.CreateCommand(
+                "select e.seq_id, e.version, e.type, e.timestamp, e.data, e.user_name, e.correlation_id, e.causation_id " +
+                $"from {RunsStore.Schema}.mt_events e where {filter} order by e.version limit {wanted}"))
+            {
+                Bind(command, parameters);
+                await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
+                while (!full && await reader.ReadAsync(cancellation))
+                {
+                    read++;
+                    written++;
+                    parameters[1] = WriteEvent(writer, reader);
+                    full = writer.BytesCommitted + writer.BytesPending >= maxBytes;
+                }
+            }
+            await writer.FlushAsync(cancellation);
+            if (read < wanted && !full)
+            {
+                break;
+            }
+            var perEvent = Math.Max(1, (writer.BytesCommitted + writer.BytesPending) / written);
+            batch = (int)Math.Clamp((maxBytes - (writer.BytesCommitted + writer.BytesPending)) / perEvent + 1, 1, MaxPageSize);
+        }
+        writer.WriteEndArray();
+        var more = (full || written == pageSize) && await AnyAfterAsync(database, filter, parameters, cancellation);
+        writer.WriteString("next_page_token", more ? $"v{parameters[1]}" : null);
+        writer.WriteEndObject();
+        await writer.FlushAsync(cancellation);
+    }
+
+    /// <summary>
+    /// One <see cref="EventView"/>, written field by field (columns in order: the reader is sequential); the
+    /// stored data goes through as it is, times normalised. Gives the event's version.
+    /// </summary>
+    private static long WriteEvent(Utf8JsonWriter writer, NpgsqlDataReader reader)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("sequence", reader.GetInt64(0));
+        var version = reader.GetInt64(1);
+        writer.WriteNumber("version", version);
+        var type = reader.GetString(2);
+        writer.WriteString("type", ClientNames.GetValueOrDefault(type, type));
+        writer.WriteString("timestamp", Rfc3339Converter.Text(reader.GetFieldValue<DateTimeOffset>(3)));
+        writer.WritePropertyName("data");
+        EventTimes.Normalise(reader.GetString(4)).WriteTo(writer);
+        writer.WriteStartObject("metadata");
+        writer.WriteString("user", reader.IsDBNull(5) ? null : reader.GetString(5));
+        writer.WriteString("correlation_id", reader.IsDBNull(6) ? null : reader.GetString(6));
+        writer.WriteString("causation_id", reader.IsDBNull(7) ? null : reader.GetString(7));
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        return version;
+    }
+
+    private static async Task<bool> AnyAfterAsync(NpgsqlDataSource database, string filter, List<object> parameters, CancellationToken cancellation)
+    {
+        await using var command = database.CreateCommand($"select exists (select 1 from {RunsStore.Schema}.mt_events e where {filter})");
+        Bind(command, parameters);
+        return await command.ExecuteScalarAsync(cancellation) is true;
+    }
+
+    private static void Bind(NpgsqlCommand command, List<object> parameters)
+    {
         foreach (var value in parameters)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
-        var events = new List<EventView>();
-        await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
-        {
-            while (await reader.ReadAsync(http.RequestAborted))
-            {
-                var data = EventTimes.Normalise(reader.GetString(4));
-                events.Add(new EventView(
-                    reader.GetInt64(0),
-                    reader.GetInt64(1),
-                    ClientNames.GetValueOrDefault(reader.GetString(2), reader.GetString(2)),
-                    reader.GetFieldValue<DateTimeOffset>(3),
-                    data,
-                    new EventMetadataView(
-                        reader.IsDBNull(5) ? null : reader.GetString(5),
-                        reader.IsDBNull(6) ? null : reader.GetString(6),
-                        reader.IsDBNull(7) ? null : reader.GetString(7))));
-            }
-        }
-        var next = events.Count > pageSize ? $"v{events[pageSize - 1].Version}" : null;
-        // Event data is stored client JSON, wrapped here three levels deeper.
-        return Results.Json(new EventPage([.. events.Take(pageSize)], next), json.StoredJsonOptions);
     }
 
     /// <summary>The events filter knows one field, <c>type</c>, with = and !=, AND, OR and NOT.</summary>

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Marten;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Runs.Domain;
 using LogLevel = Runs.Domain.LogLevel;
@@ -21,7 +23,9 @@ public static class ReadLogEndpoint
     [Tags("Logs and telemetry")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<LogLineView[]>(StatusCodes.Status200OK, "application/json")]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json)
+    [DisableRequestTimeout]
+    public static async Task<IResult> Get(
+        string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json, IOptions<RunsOptions> options)
     {
         if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
         {
@@ -31,14 +35,16 @@ public static class ReadLogEndpoint
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");
         }
-        return await WriteAsync(http, found, database, json);
+        return await WriteAsync(http, found, database, json, options.Value.Logs);
     }
 
     [WolverineGet("/v1/jobs/{job}/log", OperationId = "readJobLog", Summary = "Read the log of a job's latest run")]
     [Tags("Logs and telemetry")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<LogLineView[]>(StatusCodes.Status200OK, "application/json")]
-    public static async Task<IResult> GetLatest(string job, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json)
+    [DisableRequestTimeout]
+    public static async Task<IResult> GetLatest(
+        string job, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json, IOptions<RunsOptions> options)
     {
         if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
         {
@@ -53,7 +59,7 @@ public static class ReadLogEndpoint
             return Problems.NotFound($"Job '{job}' has no runs.");
         }
         http.Response.Headers["Runs-Run-Id"] = latest.Id;
-        return await WriteAsync(http, latest, database, json);
+        return await WriteAsync(http, latest, database, json, options.Value.Logs);
     }
 
     /// <summary>Parses after_id, limit, tail and level; a problem when one is malformed.</summary>
@@ -96,7 +102,11 @@ public static class ReadLogEndpoint
         return (new LogLineStore.Range(afterId, level, internalLines, limit, tail), null);
     }
 
-    private static async Task<IResult> WriteAsync(HttpContext http, Run run, NpgsqlDataSource database, JsonBody json)
+    /// <summary>
+    /// Whole logs are transfers: exempt from the request time-out (Kestrel's minimum data rate bounds a slow
+    /// reader instead) and read a page at a time, so no connection waits on the client.
+    /// </summary>
+    private static async Task<IResult> WriteAsync(HttpContext http, Run run, NpgsqlDataSource database, JsonBody json, LogsOptions pages)
     {
         if (Retention.Expiry.Gone(run) is { } gone)
         {
@@ -107,19 +117,22 @@ public static class ReadLogEndpoint
         {
             return problem;
         }
-        var lines = LogLineStore.ReadAsync(database, run.Id, range!, http.RequestAborted);
+        var lines = LogLineStore.PagesAsync(database, run.Id, range!, pages.ReadPageLines, pages.ReadPageBytes, http.RequestAborted);
         var response = http.Response;
         if (Negotiation.WantsJson(http.Request))
         {
             response.ContentType = "application/json; charset=utf-8";
             await using var writer = new Utf8JsonWriter(response.BodyWriter);
             writer.WriteStartArray();
-            await foreach (var line in lines)
+            await foreach (var page in lines)
             {
-                JsonSerializer.Serialize(writer, LogLineView.From(line), json.SerializerOptions);
-                if (writer.BytesPending > 32 * 1024)
+                foreach (var line in page)
                 {
-                    await writer.FlushAsync(http.RequestAborted);
+                    JsonSerializer.Serialize(writer, LogLineView.From(line), json.SerializerOptions);
+                    if (writer.BytesPending > 32 * 1024)
+                    {
+                        await writer.FlushAsync(http.RequestAborted);
+                    }
                 }
             }
             writer.WriteEndArray();
@@ -129,9 +142,12 @@ public static class ReadLogEndpoint
         {
             response.ContentType = "text/plain; charset=utf-8";
             await using var text = new StreamWriter(response.Body, new UTF8Encoding(false), 32 * 1024);
-            await foreach (var line in lines)
+            await foreach (var page in lines)
             {
-                await text.WriteAsync(LogLineView.Text(line));
+                foreach (var line in page)
+                {
+                    await text.WriteAsync(LogLineView.Text(line));
+                }
             }
         }
         return Results.Empty;

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Text;
 using System.Threading.Channels;
 using Marten;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Runs.Domain;
 using Runs.Projections;
@@ -14,14 +16,14 @@ namespace Runs.Host.Runs.Logs;
 /// whose position the tail does not cover reads storage itself; either way it continues after the last
 /// line id it saw, so a lost or merged signal can delay a line but never lose or repeat one.
 /// </summary>
-public sealed class RunChangeFeed(NpgsqlDataSource database, IDocumentStore store, ILogger<RunChangeFeed> logger) : BackgroundService
+public sealed class RunChangeFeed(NpgsqlDataSource database, IDocumentStore store, IOptions<RunsOptions> options, ILogger<RunChangeFeed> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, RunTail> _tails = new();
 
     public Subscription Subscribe(string runId)
     {
         var signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-        var tail = _tails.AddOrUpdate(runId, _ => new RunTail(runId), (_, existing) => existing);
+        var tail = _tails.AddOrUpdate(runId, _ => new RunTail(runId, options.Value.Sse.TailBytes), (_, existing) => existing);
         lock (tail)
         {
             tail.Listeners.Add(signal);
@@ -110,13 +112,18 @@ public sealed class RunChangeFeed(NpgsqlDataSource database, IDocumentStore stor
     }
 }
 
-/// <summary>The latest lines (all levels, internal ones too) and state of one watched run, shared by its streams.</summary>
-public sealed class RunTail(string runId)
+/// <summary>
+/// The latest lines (all levels, internal ones too) and state of one watched run, shared by its streams.
+/// It holds at most <see cref="Capacity"/> lines and <see cref="SseOptions.TailBytes"/> of their text, and
+/// each refresh reads only the newest lines within those bounds: a burst of appends costs one bounded read,
+/// and a stream further behind reads storage itself, page by page.
+/// </summary>
+public sealed class RunTail(string runId, long maxBytes)
 {
     public const int Capacity = 4096;
-    public const int FirstRead = 1000;
 
     private readonly List<LogLine> _lines = [];
+    private long _bytes;
     private long _through = -1;
     private Run? _state;
     private int _refresh;
@@ -125,14 +132,25 @@ public sealed class RunTail(string runId)
 
     public List<Channel<bool>> Listeners { get; } = [];
 
-    /// <summary>Lines after <paramref name="afterId"/> and the run's state, when this tail covers that position.</summary>
-    public bool TryRead(long afterId, out List<LogLine> lines, out Run? state)
+    /// <summary>
+    /// At most <paramref name="max"/> lines after <paramref name="afterId"/> and the run's state, when this tail
+    /// covers that position. Line ids are gap-free, so the lines after a position are one slice of the tail.
+    /// </summary>
+    public bool TryRead(long afterId, int max, out List<LogLine> lines, out Run? state)
     {
         lock (_lines)
         {
             state = _state;
             var covered = _through >= 0 && afterId <= _through && (_lines.Count == 0 ? afterId >= _through : afterId >= _lines[0].Id - 1);
-            lines = covered ? [.. _lines.Where(l => l.Id > afterId)] : [];
+            if (covered && _lines.Count > 0)
+            {
+                var from = (int)(afterId - (_lines[0].Id - 1));
+                lines = _lines.GetRange(from, Math.Min(max, _lines.Count - from));
+            }
+            else
+            {
+                lines = [];
+            }
             return covered || (_through >= 0 && afterId > _through);
         }
     }
@@ -147,25 +165,31 @@ public sealed class RunTail(string runId)
         {
             through = _through;
         }
-        var range = through < 0
-            ? new LogLineStore.Range(IncludeInternal: true, Tail: FirstRead)
-            : new LogLineStore.Range(AfterId: through, IncludeInternal: true);
-        var fresh = new List<LogLine>();
-        await foreach (var line in LogLineStore.ReadAsync(database, RunId, range, cancellation))
-        {
-            fresh.Add(line);
-        }
+        var fresh = await LogLineStore.ReadAsync(database, RunId,
+            new LogLineStore.Range(AfterId: Math.Max(through, 0), IncludeInternal: true, Tail: Capacity, MaxBytes: maxBytes), cancellation);
         lock (_lines)
         {
             if (_through != through)
             {
                 return;
             }
-            _lines.AddRange(fresh);
-            if (_lines.Count > Capacity)
+            if (fresh.Count > 0 && fresh[0].Id != through + 1)
             {
-                _lines.RemoveRange(0, _lines.Count - Capacity);
+                // Lines were skipped to stay within the bounds: what the tail held no longer joins on.
+                _lines.Clear();
+                _bytes = 0;
             }
+            foreach (var line in fresh)
+            {
+                _lines.Add(line);
+                _bytes += Encoding.UTF8.GetByteCount(line.Message);
+            }
+            var drop = 0;
+            while (drop < _lines.Count && (_lines.Count - drop > Capacity || _bytes > maxBytes))
+            {
+                _bytes -= Encoding.UTF8.GetByteCount(_lines[drop++].Message);
+            }
+            _lines.RemoveRange(0, drop);
             _through = fresh.Count > 0 ? fresh[^1].Id : Math.Max(through, 0);
             if (through < 0 && fresh.Count == 0 && state is not null)
             {
@@ -180,6 +204,7 @@ public sealed class RunTail(string runId)
         lock (_lines)
         {
             _lines.Clear();
+            _bytes = 0;
             _through = -1;
             _state = null;
         }

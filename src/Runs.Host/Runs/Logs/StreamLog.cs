@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using Marten;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Runs.Domain;
@@ -18,28 +20,39 @@ namespace Runs.Host.Runs.Logs;
 /// <summary>The final event of a live log: how the run ended.</summary>
 public sealed record RunEnded(string Status, int? ExitCode, DateTimeOffset? StartedOn, DateTimeOffset? CompletedOn);
 
+/// <summary>The stream reached its lifetime: reconnect with <c>Last-Event-ID: AfterId</c> (the event's own id) to go on.</summary>
+public sealed record StreamReconnect(long AfterId, string Detail);
+
+/// <summary>The stream was ended by the server for a reason that reconnecting will not cure (the token is no longer valid).</summary>
+public sealed record StreamError(int Status, string Title, string Detail);
+
 public static class StreamLogEndpoint
 {
     [WolverineGet("/v1/jobs/{job}/runs/{run}/log/stream", OperationId = "streamLog", Summary = "Follow a run's log live")]
     [Tags("Logs and telemetry")]
     [Produces("text/event-stream")]
+    [EndpointDescription(Description)]
     [DisableRequestTimeout]
+    [EnableRateLimiting(LiveStreamCaps.Name)]
     public static async Task<IResult> Get(
         string job, string run, HttpContext http, IDocumentStore store, NpgsqlDataSource database,
-        RunChangeFeed feed, JsonBody json, IOptions<RunsOptions> options)
+        RunChangeFeed feed, JsonBody json, IOptions<RunsOptions> options, TokenLookup tokens, TimeProvider clock,
+        IHostApplicationLifetime lifetime)
     {
         if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
         {
             return refused;
         }
-        await using var session = store.QuerySession();
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
+        await using (var session = store.QuerySession())
         {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        if (Retention.Expiry.Gone(found) is { } gone)
-        {
-            return gone;
+            if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
+            {
+                return Problems.NotFound($"No run '{run}' in job '{job}'.");
+            }
+            if (Retention.Expiry.Gone(found) is { } gone)
+            {
+                return gone;
+            }
         }
         // A reconnecting EventSource sends Last-Event-ID and repeats the original URL: the header wins.
         string? lastEventId = http.Request.Headers["Last-Event-ID"];
@@ -57,34 +70,79 @@ public static class StreamLogEndpoint
 
         // Subscribe before the first read, so a line committed between the read and the wait still signals.
         using var subscription = feed.Subscribe(run);
-        var ping = options.Value.Sse.PingInterval;
+        var sse = options.Value.Sse;
+        var pages = options.Value.Logs;
+        var events = new EventWriter(response.BodyWriter, json.SerializerOptions);
         var minimum = range!.MinimumLevel ?? LogLevel.Debug;
+        var tokenId = http.User.FindFirst(BearerTokens.TokenIdClaim)?.Value;
         // The last line id looked at, shown or not: the stream resumes after it and ends when the run has.
         var scanned = range.AfterId;
+        var opened = clock.GetUtcNow();
+        var endOfLife = opened + sse.MaxLifetime;
+        var nextTokenCheck = opened + sse.TokenCheckInterval;
+        var lastSent = opened;
         var cancellation = http.RequestAborted;
         try
         {
             while (true)
             {
-                if (!subscription.Tail.TryRead(scanned, out var lines, out var state))
+                var now = clock.GetUtcNow();
+                if (lifetime.ApplicationStopping.IsCancellationRequested)
                 {
-                    lines = [];
-                    await foreach (var line in LogLineStore.ReadAsync(database, run, new LogLineStore.Range(AfterId: scanned, IncludeInternal: true), cancellation))
+                    // A host shutting down ends its streams at once, so it can stop without waiting on them; the
+                    // client resumes on another host (or this one, restarted) from the same line.
+                    events.Write("reconnect", scanned, new StreamReconnect(scanned,
+                        $"This server is shutting down; reconnect with Last-Event-ID: {scanned} to go on."));
+                    await events.FlushAsync(cancellation);
+                    return Results.Empty;
+                }
+                if (now >= endOfLife)
+                {
+                    events.Write("reconnect", scanned, new StreamReconnect(scanned,
+                        $"This stream reached its lifetime of {sse.MaxLifetime}; reconnect with Last-Event-ID: {scanned} to go on."));
+                    await events.FlushAsync(cancellation);
+                    return Results.Empty;
+                }
+                if (now >= nextTokenCheck)
+                {
+                    // Authentication ran once, when the stream opened; a revoked or expired token must not keep reading.
+                    var refusal = tokenId is null ? TokenLookup.Unknown : await tokens.RefusalAsync(tokenId, cancellation);
+                    if (refusal is not null)
                     {
-                        lines.Add(line);
+                        events.Write("error", null, new StreamError(StatusCodes.Status401Unauthorized, "Unauthorized.", $"{refusal} This stream has ended."));
+                        await events.FlushAsync(cancellation);
+                        return Results.Empty;
                     }
+                    nextTokenCheck = now + sse.TokenCheckInterval;
+                }
+
+                // One page at a time, from the shared tail when it covers the position, else from storage.
+                if (!subscription.Tail.TryRead(scanned, pages.ReadPageLines, out var lines, out var state))
+                {
+                    lines = await LogLineStore.ReadAsync(database, run,
+                        new LogLineStore.Range(AfterId: scanned, IncludeInternal: true, Limit: pages.ReadPageLines, MaxBytes: pages.ReadPageBytes), cancellation);
                     state = null;
                 }
-                foreach (var line in lines)
+                if (lines.Count > 0)
                 {
-                    scanned = line.Id;
-                    if (line.Level >= minimum && (range.IncludeInternal || !line.Internal))
+                    var shown = false;
+                    foreach (var line in lines)
                     {
-                        var data = JsonSerializer.Serialize(LogLineView.From(line), json.SerializerOptions);
-                        await response.WriteAsync($"id: {line.Id.ToString(CultureInfo.InvariantCulture)}\nevent: log\ndata: {data}\n\n", cancellation);
+                        scanned = line.Id;
+                        if (line.Level >= minimum && (range.IncludeInternal || !line.Internal))
+                        {
+                            events.Write("log", line.Id, LogLineView.From(line));
+                            shown = true;
+                        }
                     }
+                    if (shown)
+                    {
+                        await events.FlushAsync(cancellation);
+                        lastSent = clock.GetUtcNow();
+                    }
+                    // More may follow at once: read on before waiting.
+                    continue;
                 }
-                await response.Body.FlushAsync(cancellation);
 
                 if (state is null)
                 {
@@ -93,22 +151,29 @@ public static class StreamLogEndpoint
                 }
                 if (state is not null && state.Status.IsTerminal() && state.LastLineId <= scanned)
                 {
-                    var ended = new RunEnded(state.Status.Name(), state.ExitCode, state.StartedOn, state.CompletedOn);
-                    await response.WriteAsync($"event: state\ndata: {JsonSerializer.Serialize(ended, json.SerializerOptions)}\n\n", cancellation);
-                    await response.Body.FlushAsync(cancellation);
+                    events.Write("state", null, new RunEnded(state.Status.Name(), state.ExitCode, state.StartedOn, state.CompletedOn));
+                    await events.FlushAsync(cancellation);
                     return Results.Empty;
                 }
 
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                wait.CancelAfter(ping);
-                try
+                var wake = Earliest(lastSent + sse.PingInterval, nextTokenCheck, endOfLife);
+                if (wake > clock.GetUtcNow())
                 {
-                    await subscription.Changes.ReadAsync(wait.Token);
+                    using var timer = new CancellationTokenSource(wake - clock.GetUtcNow(), clock);
+                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timer.Token, lifetime.ApplicationStopping);
+                    try
+                    {
+                        await subscription.Changes.ReadAsync(wait.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+                    {
+                    }
                 }
-                catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+                if (clock.GetUtcNow() >= lastSent + sse.PingInterval)
                 {
-                    await response.WriteAsync(": ping\n\n", cancellation);
-                    await response.Body.FlushAsync(cancellation);
+                    events.Comment("ping");
+                    await events.FlushAsync(cancellation);
+                    lastSent = clock.GetUtcNow();
                 }
             }
         }
@@ -117,4 +182,41 @@ public static class StreamLogEndpoint
             return Results.Empty;
         }
     }
+
+    private static DateTimeOffset Earliest(params DateTimeOffset[] times) => times.Min();
+
+    private const string Description = """
+        Server-sent events: the backlog, then live lines as `event: log` (`id:` the line id, `data:` the line as JSON);
+        a `: ping` comment after a quiet spell; when the run has ended and every line was sent, one `event: state`
+        with `{status, exit_code, started_on, completed_on}`, then the stream closes. Resume with `Last-Event-ID`
+        (or `after_id`): no line is lost or repeated.
+
+        The server may also end a stream with one of two events. `event: reconnect` (its `id:` is where to resume,
+        `data: {after_id, detail}`) when the stream reached its maximum lifetime or the server is shutting down: reconnect with that id as
+        `Last-Event-ID`, as an EventSource does by itself. `event: error` (`data: {status, title, detail}`) when the
+        token was revoked or expired: reconnecting needs a valid token. A token may hold a limited number of streams
+        open at once, and so may the server: past either a new stream answers 429 with `Retry-After`.
+        """;
+}
+
+/// <summary>Writes server-sent events straight into the response's buffer; a flush sends them.</summary>
+internal sealed class EventWriter(PipeWriter output, JsonSerializerOptions options)
+{
+    private readonly Utf8JsonWriter _json = new(output);
+
+    public void Write<T>(string name, long? id, T data)
+    {
+        Text(id is { } value ? $"id: {value.ToString(CultureInfo.InvariantCulture)}\nevent: {name}\ndata: " : $"event: {name}\ndata: ");
+        // Compact JSON has no line breaks (those inside strings are escaped), so it fits one data line.
+        _json.Reset(output);
+        JsonSerializer.Serialize(_json, data, options);
+        _json.Flush();
+        Text("\n\n");
+    }
+
+    public void Comment(string text) => Text($": {text}\n\n");
+
+    public async Task FlushAsync(CancellationToken cancellation) => await output.FlushAsync(cancellation);
+
+    private void Text(string text) => Encoding.UTF8.GetBytes(text, output);
 }

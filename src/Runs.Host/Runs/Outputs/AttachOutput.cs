@@ -1,4 +1,5 @@
 using Marten;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -19,12 +20,14 @@ public sealed record OutputFiles(IReadOnlyList<StoredFile> Files);
 /// <c>PUT .../runs/{run}/output</c>: one raw file (its <c>Content-Type</c>, and <c>Content-Disposition:
 /// attachment; filename=…</c>) or several as <c>multipart/form-data</c>; replaces the whole output. Bytes are
 /// streamed to storage as they arrive; the files become the output when the <see cref="OutputAttached"/> commits.
+/// A transfer: exempt from the request time-out, bounded by the size caps and Kestrel's minimum data rate instead.
 /// </summary>
 public static class AttachOutputEndpoint
 {
     [WolverinePut("/v1/jobs/{job}/runs/{run}/output", OperationId = "attachOutput", Summary = "Attach a run's output")]
     [Tags("Outputs")]
     [ProducesResponseType<OutputFiles>(StatusCodes.Status200OK)]
+    [DisableRequestTimeout]
     public static async Task<IResult> Put(
         string job, string run, HttpContext http, IDocumentSession session, IMessageBus bus, JsonBody json,
         NpgsqlDataSource database, IOptions<RunsOptions> options, TimeProvider clock)
@@ -130,7 +133,7 @@ public static class AttachOutputEndpoint
                     return ([], Problems.Invalid("Content-Type", $"File '{name}': {badType}"));
                 }
                 var limit = Math.Min(limits.MaxBytesPerFile, limits.MaxBytesPerRun - total);
-                var blob = await RunFileStore.WriteAsync(database, section.Body, limit, request.HttpContext.RequestAborted);
+                var blob = await RunFileStore.WriteAsync(database, section.Body, limit, request.HttpContext.RequestAborted, [.. files.Select(f => f.Blob.BlobId)]);
                 total += blob.Size;
                 files.Add(new UploadedFile(name, section.ContentType ?? "application/octet-stream", blob));
             }

@@ -1,4 +1,5 @@
 using Marten;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 using Runs.Host.Access;
@@ -10,9 +11,11 @@ namespace Runs.Host.Runs.Reading;
 
 public static class GetInputFileEndpoint
 {
+    /// <summary>A transfer: exempt from the request time-out; Kestrel's minimum data rate bounds a slow reader instead.</summary>
     [WolverineGet("/v1/jobs/{job}/runs/{run}/input/{name}", OperationId = "getInputFile", Summary = "Download an input file")]
     [Tags("Reading runs")]
     [Produces("application/octet-stream")]
+    [DisableRequestTimeout]
     public static async Task<IResult> Get(string job, string run, string name, HttpContext http, IQuerySession session, NpgsqlDataSource database)
     {
         if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
@@ -27,7 +30,9 @@ public static class GetInputFileEndpoint
         {
             return gone;
         }
-        if (found.InputFiles.FirstOrDefault(f => f.Name == name) is not { } file)
+        // One read of the file's row gives length, ETag and bytes that belong together.
+        var files = await RunFileStore.ListAsync(database, run, RunFileStore.Input, http.RequestAborted);
+        if (files.FirstOrDefault(f => f.Name == name) is not { } file)
         {
             return Problems.NotFound($"Run '{run}' has no input file '{name}'.");
         }
@@ -36,7 +41,7 @@ public static class GetInputFileEndpoint
         http.Response.ContentLength = file.Size;
         http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = Http.AsciiFileName.Of(file.Name), FileNameStar = file.Name }.ToString();
         http.Response.Headers.ETag = $"\"{file.Sha256}\"";
-        await RunFileStore.CopyToAsync(database, run, RunFileStore.Input, name, http.Response.Body, http.RequestAborted);
+        await RunFileStore.CopyToAsync(database, file.BlobId, http.Response.Body, http.RequestAborted);
         return Results.Empty;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FluentValidation;
 using Marten;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Npgsql;
 using Microsoft.Extensions.Options;
 using Runs.Projections;
@@ -109,6 +110,8 @@ public static class TriggerRunEndpoint
         IReadOnlyList<UploadedFile> files = [];
         if (Uploads.IsMultipart(http.Request))
         {
+            // Input files make this a transfer: Kestrel's minimum data rate and the body cap bound it, not the time-out.
+            http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
             (body, files, var problem) = await TriggerForm.ReadAsync(http.Request, json, options.Value.Limits.MaxTriggerBodyBytes, database);
             if (problem is not null)
             {
