@@ -100,7 +100,7 @@ public static class RunWrites
             stream.AppendMany(append.Events);
             LogLineStore.Queue(session, run, append.Lines ?? []);
             RunChanges.Queue(session, run);
-            await TerminalNotices.EnqueueAsync(session, bus, after, append.Events, json.SerializerOptions, after.LastModified);
+            await TerminalNotices.EnqueueAsync(bus, after, append.Events);
         }
         return answer is null ? Results.Ok(RunView.From(after, http.RequestServices.GetRequiredService<RetentionPolicy>())) : await answer(after, append);
     }
