@@ -142,6 +142,23 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
         Assert.Equal((string)canceled["id"]!, (string)JsonNode.Parse(hook.Body)!["data"]!["id"]!);
     }
 
+    [Theory]
+    [InlineData("etl", true)]
+    [InlineData("e*", true)]
+    [InlineData("*l", true)]
+    [InlineData("*", true)]
+    [InlineData("e_l", false)]
+    [InlineData("et", false)]
+    [InlineData("reports", false)]
+    public async Task An_endpoint_receives_the_jobs_its_names_and_globs_match_and_no_others(string pattern, bool delivered)
+    {
+        await Subscribe(new { url = _receiver.Url, events = new[] { "run.failed" }, jobs = new[] { pattern } });
+
+        await Settled(() => FailedRun());
+
+        Assert.Equal(delivered ? 1 : 0, _receiver.Received.Count);
+    }
+
     [Fact]
     public async Task Failures_are_retried_with_the_same_webhook_id_until_success()
     {
@@ -695,6 +712,18 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
         var data = JsonNode.Parse(again.Body)!["data"]!;
         Assert.Empty(data["last_error_lines"]!.AsArray());
         Assert.Equal("billing failed", (string)data["error_summary"]!);
+    }
+
+    [Fact]
+    public async Task The_api_reference_states_this_servers_endpoint_cap_and_attempt_time_out()
+    {
+        var document = JsonNode.Parse(await (await _host.Scenario(s => s.Get.Url("/openapi/v1.json"))).ReadAsTextAsync())!;
+        var create = document["paths"]!["/v1/webhooks"]!["post"]!;
+        var description = (string)create["description"]!;
+        Assert.Contains($"at most {WebhooksHost.MaxEndpointsPerToken} endpoints", description);
+        Assert.Contains("5 s in all", description);
+        Assert.Contains("runs:read", description);
+        Assert.Contains($"{WebhooksHost.MaxEndpointsPerToken} endpoints", (string)create["responses"]!["409"]!["description"]!);
     }
 
     [Fact]

@@ -77,10 +77,6 @@ public static class CreateWebhookEndpoint
         {
             return refused;
         }
-        if (WebhookEndpoint.TokenIdOf(http.User) is not { } owner)
-        {
-            return Results.Problem(detail: "Webhook endpoints belong to the token that creates them; this caller has none.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.");
-        }
         var (body, problem) = await json.ReadAsync<WebhookRequest>(http.Request, required: true);
         if (problem is not null)
         {
@@ -92,6 +88,8 @@ public static class CreateWebhookEndpoint
             return Problems.Invalid(problems);
         }
 
+        // Every bearer token carries its id; the endpoint belongs to it.
+        var owner = WebhookEndpoint.TokenIdOf(http.User)!;
         if (await OverCapAsync(session, owner, options.Value.Webhooks.MaxEndpointsPerToken, http.RequestAborted) is { } full)
         {
             return full;
