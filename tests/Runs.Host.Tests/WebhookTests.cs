@@ -446,7 +446,8 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
     {
         await using var trickler = await Receiver.StartAsync();
         trickler.Trickles = true;
-        var slow = await Subscribe(new { url = trickler.Url, events = new[] { "run.failed" } });
+        var tenant = await fixture.TokenAsync("slow-tenant", [Scopes.RunsRead, Scopes.WebhooksManage]);
+        var slow = await Subscribe(new { url = trickler.Url, events = new[] { "run.failed" } }, token: tenant);
         await Subscribe(new { url = _receiver.Url, events = new[] { "run.failed" } });
 
         // More runs end at once than the host makes deliveries at once: were the trickled answers allowed
@@ -456,10 +457,10 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
         await Task.WhenAll(runs.Select(run => _host.CommandAsync(_token, run, "fail", new { error_summary = "boom" })));
 
         Assert.Equal(Ended, (await _receiver.WaitForAsync(Ended)).Count);
-        var waiting = await Read($"/v1/webhooks/{slow["id"]}/deliveries", _token);
+        var waiting = await Read($"/v1/webhooks/{slow["id"]}/deliveries", tenant);
         Assert.All(waiting["deliveries"]!.AsArray(), d => Assert.Empty(d!["attempts"]!.AsArray()));
 
-        var retried = await WaitForDeliveries(slow, deliveries => deliveries.Any(d => d["attempts"]!.AsArray().Count >= 2), within: TimeSpan.FromSeconds(90));
+        var retried = await WaitForDeliveries(slow, deliveries => deliveries.Any(d => d["attempts"]!.AsArray().Count >= 2), tenant, TimeSpan.FromSeconds(90));
         var attempts = retried.First(d => d["attempts"]!.AsArray().Count >= 2)["attempts"]!.AsArray();
         Assert.All(attempts, a =>
         {
@@ -467,7 +468,7 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
             Assert.Contains("timed out", (string)a["error"]!);
         });
         Assert.True(trickler.CutOff >= 2);
-        await _host.Scenario(s => { s.Patch.Json(new { enabled = false }).ToUrl($"/v1/webhooks/{slow["id"]}"); s.Bearer(_token); });
+        await _host.Scenario(s => { s.Patch.Json(new { enabled = false }).ToUrl($"/v1/webhooks/{slow["id"]}"); s.Bearer(tenant); });
     }
 
     [Fact]

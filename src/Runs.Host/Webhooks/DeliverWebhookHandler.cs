@@ -26,8 +26,8 @@ public static class DeliverWebhookHandler
     public const string ClientName = "webhooks";
     public const int MaxResponseBytes = 4096;
 
-    /// <summary>How long a message waits when its endpoint already has as many attempts under way as it may; not an attempt.</summary>
-    public static readonly TimeSpan BusyEndpointWait = TimeSpan.FromSeconds(1);
+    /// <summary>How long a message is put back when its owner's turns and line are full; not an attempt.</summary>
+    public static readonly TimeSpan NoTurnWait = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// A delivery record changed by a redelivery while an attempt was being recorded: the message is
@@ -42,7 +42,7 @@ public static class DeliverWebhookHandler
         IDocumentSession session,
         IDocumentStore store,
         IHttpClientFactory clients,
-        EndpointConcurrency concurrency,
+        DeliveryTurns turns,
         Runs.RunSecrets secrets,
         IOptions<RunsOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
@@ -77,12 +77,13 @@ public static class DeliverWebhookHandler
             return;
         }
 
-        using var turn = concurrency.TryEnter(endpoint.Id);
+        using var turn = await turns.WaitAsync(endpoint.OwnerTokenId!, cancellation);
         if (!turn.IsAcquired)
         {
-            await context.ScheduleAsync(message, BusyEndpointWait);
+            await context.ScheduleAsync(message, NoTurnWait);
             return;
         }
+        now = clock.GetUtcNow();
         var webhooks = options.Value.Webhooks;
         var payload = TerminalNotices.Payload(delivery.EventType, run, json.Value.SerializerOptions);
         var (status, error, retryAfter, elapsed) = await SendAsync(clients, endpoint, delivery.Id, payload, secrets, now, webhooks.Timeout, cancellation);

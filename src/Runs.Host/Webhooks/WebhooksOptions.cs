@@ -20,10 +20,10 @@ public sealed class WebhooksOptions
     public int MaxEndpointsPerToken { get; set; } = 20;
 
     /// <summary>Attempts one host makes at once, across all endpoints.</summary>
-    public int MaxConcurrentDeliveries { get; set; } = 32;
+    public int MaxConcurrentDeliveries { get; set; } = 64;
 
-    /// <summary>Attempts one host makes at once to one endpoint; further messages for it wait their turn.</summary>
-    public int MaxConcurrentDeliveriesPerEndpoint { get; set; } = 4;
+    /// <summary>Attempts one host makes at once to the endpoints of one token; as many more wait in line, the rest are put back.</summary>
+    public int MaxConcurrentDeliveriesPerToken { get; set; } = 8;
 
     public IReadOnlyList<TimeSpan> Retries() =>
         [.. RetrySchedule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -35,9 +35,9 @@ public sealed class WebhooksOptions
         {
             return "Runs:Webhooks:Timeout must be positive.";
         }
-        if (MaxEndpointsPerToken < 1 || MaxConcurrentDeliveries < 1 || MaxConcurrentDeliveriesPerEndpoint < 1)
+        if (MaxEndpointsPerToken < 1 || MaxConcurrentDeliveries < 1 || MaxConcurrentDeliveriesPerToken < 1)
         {
-            return "Runs:Webhooks:MaxEndpointsPerToken, MaxConcurrentDeliveries and MaxConcurrentDeliveriesPerEndpoint must be at least 1.";
+            return "Runs:Webhooks:MaxEndpointsPerToken, MaxConcurrentDeliveries and MaxConcurrentDeliveriesPerToken must be at least 1.";
         }
         try
         {

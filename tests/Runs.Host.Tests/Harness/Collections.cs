@@ -89,7 +89,8 @@ public sealed class ReadingCollection : ICollectionFixture<ReadingHost>
 public sealed class WebhooksHost : RunsHost
 {
     public const string RetrySchedule = "00:00:00.300,00:00:00.300";
-    public const int MaxConcurrentDeliveries = 4;
+    public const int MaxConcurrentDeliveries = 10;
+    public const int MaxConcurrentDeliveriesPerToken = 4;
     public const int MaxEndpointsPerToken = 5;
     public const string ShortLivedJob = "short-lived";
 
@@ -100,7 +101,7 @@ public sealed class WebhooksHost : RunsHost
         builder.UseSetting("Runs:Webhooks:RetrySchedule", RetrySchedule);
         builder.UseSetting("Runs:Webhooks:Timeout", "00:00:05");
         builder.UseSetting("Runs:Webhooks:MaxConcurrentDeliveries", $"{MaxConcurrentDeliveries}");
-        builder.UseSetting("Runs:Webhooks:MaxConcurrentDeliveriesPerEndpoint", "2");
+        builder.UseSetting("Runs:Webhooks:MaxConcurrentDeliveriesPerToken", $"{MaxConcurrentDeliveriesPerToken}");
         builder.UseSetting("Runs:Webhooks:MaxEndpointsPerToken", $"{MaxEndpointsPerToken}");
         builder.UseSetting($"Runs:Retention:ByJob:{ShortLivedJob}", "00:00:01");
     }
