@@ -16,7 +16,6 @@ using Runs.Projections;
 using OpenTelemetry.Metrics;
 using Scalar.AspNetCore;
 using Wolverine;
-using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 

@@ -6,7 +6,6 @@ using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
 using Runs.Domain;
-using Runs.Host.Access;
 using Wolverine;
 using Wolverine.ErrorHandling;
 using Wolverine.Runtime.Handlers;
@@ -144,8 +143,7 @@ public static class DeliverWebhookHandler
     /// <summary>
     /// One attempt, bounded as a whole by <paramref name="timeout"/>: connecting, sending, the answer's
     /// headers and, for a failure, its first 4 KiB. A receiver that trickles its answer is cut off there
-    /// like one that never answers. Stopping the host cancels the attempt without recording it; the
-    /// message stays in the durable inbox and is delivered after the next start.
+    /// like one that never answers. Stopping the host cancels an attempt under way without recording it.
     /// </summary>
     private static async Task<(int? Status, string? Error, TimeSpan? RetryAfter, long ElapsedMs)> SendAsync(
         IHttpClientFactory clients, WebhookEndpoint endpoint, string id, string payload, Runs.RunSecrets secrets, DateTimeOffset now,
