@@ -16,7 +16,6 @@ using Runs.Projections;
 using OpenTelemetry.Metrics;
 using Scalar.AspNetCore;
 using Wolverine;
-using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -51,8 +50,8 @@ builder.Services.AddMarten(options =>
             builder.Configuration.GetValue($"{RunsOptions.Section}:Telemetry:MaxSamplesPerRun", new TelemetryOptions().MaxSamplesPerRun));
         options.Schema.For<ApiToken>().UniqueIndex(t => t.Hash);
         options.Schema.For<IdempotentAnswer>();
-        options.Schema.For<WebhookEndpoint>();
-        options.Schema.For<WebhookDelivery>().Index(d => d.EndpointId);
+        options.Schema.For<WebhookEndpoint>().UseOptimisticConcurrency(true).Index(e => e.OwnerTokenId!);
+        options.Schema.For<WebhookDelivery>().UseOptimisticConcurrency(true).Index(d => d.EndpointId).Index(d => d.Run);
     })
     .UseLightweightSessions()
     .IntegrateWithWolverine()
@@ -63,8 +62,7 @@ builder.Host.UseWolverine(options =>
 {
     options.Policies.AutoApplyTransactions();
     options.Policies.UseDurableLocalQueues();
-    options.PublishMessage<DeliverWebhook>().ToLocalQueue("webhooks");
-    options.Policies.OnException<WebhookDeadLettered>().MoveToErrorQueue();
+    options.UseWebhookQueues(builder.Configuration);
     // Outside Development, pre-generated code when the build has it (docs/operations.md), compiled at start otherwise.
     options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Dynamic : TypeLoadMode.Auto;
 });
@@ -90,6 +88,7 @@ builder.Services.AddOpenApi(options =>
     OpenApiBodies.Describe(options);
     OpenApiLimits.Describe(options);
     ApiReference.Describe(options);
+    WebhookLimits.Describe(options);
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")

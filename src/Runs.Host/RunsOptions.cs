@@ -260,10 +260,6 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         {
             failures.Add(webhooks);
         }
-        if (options.Webhooks.Timeout <= TimeSpan.Zero)
-        {
-            failures.Add("Runs:Webhooks:Timeout must be positive.");
-        }
         if (options.Retention.Default <= TimeSpan.Zero || options.Retention.ByJob.Values.Concat(options.Retention.ByOutcome.Values).Any(p => p <= TimeSpan.Zero))
         {
             failures.Add("Runs:Retention periods (Default, ByJob:<job>, ByOutcome:<status>) must be positive.");

@@ -56,9 +56,10 @@ public sealed class AbuseLimitTests(LimitsHost fixture)
     public async Task Without_private_networks_a_delivery_never_connects_to_a_loopback_address()
     {
         await using var receiver = await Receiver.StartAsync();
-        var token = await fixture.TokenAsync("integrator");
+        var (owner, token) = Access.ApiToken.Issue("integrator", Access.Scopes.All, ["*"], DateTimeOffset.UtcNow);
         await using (var session = fixture.Store.LightweightSession())
         {
+            session.Store(owner);
             // Saved straight to the store: the API refuses such a URL, the delivery must refuse it too.
             session.Store(new Webhooks.WebhookEndpoint
             {
@@ -66,6 +67,7 @@ public sealed class AbuseLimitTests(LimitsHost fixture)
                 Url = receiver.Url,
                 Events = ["run.canceled"],
                 Jobs = ["*"],
+                OwnerTokenId = owner.Id,
                 CreatedOn = DateTimeOffset.UtcNow,
                 Secrets = [new Webhooks.WebhookSecret(
                     fixture.Host.Services.GetRequiredService<Runs.RunSecrets>().Seal(Webhooks.WebhookEndpoint.NewSecret()), DateTimeOffset.UtcNow, null)],

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Alba;
 using Microsoft.AspNetCore.Hosting;
@@ -8,7 +9,9 @@ using Runs.Host.Access;
 using Runs.Host.Tests.Harness;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Runs.Host.Webhooks;
 using Wolverine;
+using Wolverine.Tracking;
 
 namespace Runs.Host.Tests;
 
@@ -17,12 +20,14 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _token = "";
+    private string _admin = "";
     private Receiver _receiver = null!;
 
     public async Task InitializeAsync()
     {
         await fixture.ResetAsync();
         _token = await fixture.TokenAsync("integrator", [Scopes.RunsRead, Scopes.RunsWrite, Scopes.WebhooksManage]);
+        _admin = await fixture.TokenAsync("admin");
         _receiver = await Receiver.StartAsync();
     }
 
@@ -55,6 +60,34 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
         await host.CommandAsync(token, run, "fail", new { error_summary = "load failed", exit_code = 2 });
         return run;
     }
+
+    /// <summary>A run of <paramref name="job"/> that has started, ready to end.</summary>
+    private async Task<JsonNode> RunningRun(string job = "etl")
+    {
+        var run = await _host.TriggerAsync(_token, job: job);
+        await _host.CommandAsync(_token, run, "start");
+        return run;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> and waits until every message it set off (run ends, fan-outs,
+    /// deliveries) has been handled: what a receiver will ever get from it, it has got by then.
+    /// </summary>
+    private Task<ITrackedSession> Settled(Func<Task> action) =>
+        _host.TrackActivity(TimeSpan.FromSeconds(60)).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(_ => action()));
+
+    /// <summary>A token with an id the test knows (to revoke it, or let it expire), and its secret.</summary>
+    private async Task<(ApiToken Token, string Secret)> IssueAsync(string name, string[] scopes, string[]? jobs = null)
+    {
+        var (token, secret) = ApiToken.Issue(name, scopes, jobs ?? ["*"], DateTimeOffset.UtcNow);
+        await using var session = fixture.Store.LightweightSession();
+        session.Store(token);
+        await session.SaveChangesAsync();
+        return (token, secret);
+    }
+
+    private async Task<JsonNode> Read(string path, string token, int status = 200) =>
+        await (await _host.Scenario(s => { s.Get.Url(path); s.Bearer(token); s.StatusCodeShouldBe(status); })).Json();
 
     private static async Task<string> TokenIn(IAlbaHost host)
     {
@@ -95,16 +128,35 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
     {
         await Subscribe(new { url = _receiver.Url, events = new[] { "run.canceled" }, jobs = new[] { "etl" } });
 
-        await FailedRun();
-        var other = await _host.TriggerAsync(_token, job: "reports");
-        await _host.CommandAsync(_token, other, "cancel");
-        var canceled = await _host.TriggerAsync(_token, job: "etl");
-        await _host.CommandAsync(_token, canceled, "cancel");
+        JsonNode canceled = null!;
+        await Settled(async () =>
+        {
+            await FailedRun();
+            var other = await _host.TriggerAsync(_token, job: "reports");
+            await _host.CommandAsync(_token, other, "cancel");
+            canceled = await _host.TriggerAsync(_token, job: "etl");
+            await _host.CommandAsync(_token, canceled, "cancel");
+        });
 
-        var hook = Assert.Single(await _receiver.WaitForAsync(1));
-        await Task.Delay(500);
-        Assert.Single(_receiver.Received);
+        var hook = Assert.Single(_receiver.Received);
         Assert.Equal((string)canceled["id"]!, (string)JsonNode.Parse(hook.Body)!["data"]!["id"]!);
+    }
+
+    [Theory]
+    [InlineData("etl", true)]
+    [InlineData("e*", true)]
+    [InlineData("*l", true)]
+    [InlineData("*", true)]
+    [InlineData("e_l", false)]
+    [InlineData("et", false)]
+    [InlineData("reports", false)]
+    public async Task An_endpoint_receives_the_jobs_its_names_and_globs_match_and_no_others(string pattern, bool delivered)
+    {
+        await Subscribe(new { url = _receiver.Url, events = new[] { "run.failed" }, jobs = new[] { pattern } });
+
+        await Settled(() => FailedRun());
+
+        Assert.Equal(delivered ? 1 : 0, _receiver.Received.Count);
     }
 
     [Fact]
@@ -206,8 +258,7 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
 
         var read = await (await _host.Scenario(s => { s.Get.Url($"/v1/webhooks/{endpoint["id"]}"); s.Bearer(_token); })).Json();
         Assert.False((bool)read["enabled"]!);
-        await FailedRun();
-        await Task.Delay(800);
+        await Settled(() => FailedRun());
         Assert.Single(_receiver.Received);
     }
 
@@ -240,14 +291,13 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
         await _host.CommandAsync(_token, run, "start");
 
         var client = _host.Server.CreateClient();
-        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => client.SendAsync(new HttpRequestMessage(HttpMethod.Post, $"{run["uri"]}/succeed")
+        HttpResponseMessage[] answers = [];
+        await Settled(async () => answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => client.SendAsync(new HttpRequestMessage(HttpMethod.Post, $"{run["uri"]}/succeed")
         {
             Headers = { { "Authorization", $"Bearer {_token}" }, { "If-Match", "\"2\"" } },
-        })));
+        }))));
 
         Assert.Equal(1, answers.Count(a => a.IsSuccessStatusCode));
-        await _receiver.WaitForAsync(1);
-        await Task.Delay(800);
         Assert.Single(_receiver.Received);
     }
 
@@ -299,6 +349,7 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
     [InlineData("{\"url\":\"https://example.com/x\",\"events\":[\"run.exploded\"]}", "events")]
     [InlineData("{\"url\":\"https://example.com/x\",\"events\":[]}", "events")]
     [InlineData("{\"url\":\"https://example.com/x\",\"events\":[\"run.failed\"],\"jobs\":[\"Bad Job\"]}", "jobs")]
+    [InlineData("{\"url\":\"https://" + LongHost + "/\",\"events\":[\"run.failed\"]}", "url")]
     public async Task Invalid_endpoints_are_400_naming_the_field(string body, string field)
     {
         var result = await _host.Scenario(s =>
@@ -314,7 +365,7 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_token_cannot_subscribe_to_jobs_it_cannot_read_and_sees_only_its_own_endpoints()
     {
-        var narrow = await fixture.TokenAsync("narrow", [Scopes.WebhooksManage], ["etl"]);
+        var narrow = await fixture.TokenAsync("narrow", [Scopes.RunsRead, Scopes.WebhooksManage], ["etl"]);
         var refused = await _host.Scenario(s =>
         {
             s.Post.Json(new { url = _receiver.Url, events = new[] { "run.failed" }, jobs = new[] { "payroll" } }).ToUrl("/v1/webhooks");
@@ -347,8 +398,7 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
             s.Bearer(_token);
         })).Json();
         Assert.False((bool)updated["enabled"]!);
-        await FailedRun();
-        await Task.Delay(800);
+        await Settled(() => FailedRun());
         Assert.Empty(_receiver.Received);
 
         await _host.Scenario(s => { s.Delete.Url($"/v1/webhooks/{endpoint["id"]}"); s.Bearer(_token); s.StatusCodeShouldBe(204); });
@@ -377,18 +427,352 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
         Assert.Null(await Webhooks.WebhookUrls.PrivateNetworkProblem("http://127.0.0.1:9/x", allowPrivate: true, default));
     }
 
-    private Task<JsonNode> WaitForDelivery(JsonNode endpoint, Func<JsonNode, bool> done) =>
-        WaitForDeliveries(endpoint, 1, done).ContinueWith(t => t.Result[0]);
+    /// <summary>Five labels of 63 letters: a valid URL whose host DNS cannot resolve (over 255 characters).</summary>
+    private const string LongHost =
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+        + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+        + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com";
 
-    private async Task<List<JsonNode>> WaitForDeliveries(JsonNode endpoint, int count, Func<JsonNode, bool> done)
+    [Fact]
+    public async Task A_host_name_too_long_to_resolve_is_a_problem_not_an_exception()
     {
+        Assert.True(LongHost.Length > 255);
+        Assert.NotNull(Webhooks.WebhookUrls.Problem($"https://{LongHost}/"));
+        Assert.NotNull(await Webhooks.WebhookUrls.PrivateNetworkProblem($"https://{LongHost}/", allowPrivate: false, default));
+    }
+
+    [Fact]
+    public async Task A_receiver_that_trickles_its_answer_is_cut_off_at_the_time_out_and_retried_while_other_endpoints_get_theirs()
+    {
+        await using var trickler = await Receiver.StartAsync();
+        trickler.Trickles = true;
+        var tenant = await fixture.TokenAsync("slow-tenant", [Scopes.RunsRead, Scopes.WebhooksManage]);
+        var slow = await Subscribe(new { url = trickler.Url, events = new[] { "run.failed" } }, token: tenant);
+        await Subscribe(new { url = _receiver.Url, events = new[] { "run.failed" } });
+
+        // More runs end at once than the host makes deliveries at once: were the trickled answers allowed
+        // every slot, the healthy endpoint would wait for their time-outs.
+        const int Ended = WebhooksHost.MaxConcurrentDeliveries + 2;
+        var runs = await Task.WhenAll(Enumerable.Range(0, Ended).Select(_ => RunningRun()));
+        await Task.WhenAll(runs.Select(run => _host.CommandAsync(_token, run, "fail", new { error_summary = "boom" })));
+
+        Assert.Equal(Ended, (await _receiver.WaitForAsync(Ended)).Count);
+        var waiting = await Read($"/v1/webhooks/{slow["id"]}/deliveries", tenant);
+        Assert.All(waiting["deliveries"]!.AsArray(), d => Assert.Empty(d!["attempts"]!.AsArray()));
+
+        var retried = await WaitForDeliveries(slow, deliveries => deliveries.Any(d => d["attempts"]!.AsArray().Count >= 2), tenant, TimeSpan.FromSeconds(90));
+        var attempts = retried.First(d => d["attempts"]!.AsArray().Count >= 2)["attempts"]!.AsArray();
+        Assert.All(attempts, a =>
+        {
+            Assert.Equal(500, (int)a!["response_status"]!);
+            Assert.Contains("timed out", (string)a["error"]!);
+        });
+        Assert.True(trickler.CutOff >= 2);
+        await _host.Scenario(s => { s.Patch.Json(new { enabled = false }).ToUrl($"/v1/webhooks/{slow["id"]}"); s.Bearer(tenant); });
+    }
+
+    [Fact]
+    public async Task An_endpoint_belongs_to_its_token_and_another_cannot_see_change_rotate_delete_or_read_its_deliveries()
+    {
+        var a = await fixture.TokenAsync("team-a", [Scopes.RunsRead, Scopes.WebhooksManage]);
+        var b = await fixture.TokenAsync("team-b", [Scopes.RunsRead, Scopes.WebhooksManage]);
+        var endpoint = await Subscribe(token: a);
+        var id = (string)endpoint["id"]!;
+        await FailedRun();
+        var delivery = (string)(await WaitForDelivery(endpoint, d => (string)d["status"]! == "succeeded", a))["id"]!;
+
+        var listed = await Read("/v1/webhooks", b);
+        Assert.DoesNotContain(id, listed["webhooks"]!.AsArray().Select(w => (string)w!["id"]!));
+        Action<Scenario>[] calls =
+        [
+            s => s.Get.Url($"/v1/webhooks/{id}"),
+            s => s.Patch.Json(new { url = "https://b.example.com/steal" }).ToUrl($"/v1/webhooks/{id}"),
+            s => s.Post.Url($"/v1/webhooks/{id}/rotate-secret"),
+            s => s.Get.Url($"/v1/webhooks/{id}/deliveries"),
+            s => s.Post.Url($"/v1/webhooks/{id}/deliveries/{delivery}/redeliver"),
+            s => s.Post.Json(new { since = "2020-01-01T00:00:00Z" }).ToUrl($"/v1/webhooks/{id}/recover"),
+            s => s.Delete.Url($"/v1/webhooks/{id}"),
+        ];
+        foreach (var call in calls)
+        {
+            var answer = await _host.Scenario(s =>
+            {
+                call(s);
+                s.Bearer(b);
+                s.StatusCodeShouldBe(404);
+            });
+            await answer.ProblemAsync(404);
+        }
+
+        var mine = await Read($"/v1/webhooks/{id}", a);
+        Assert.Equal(_receiver.Url, (string)mine["url"]!);
+        Assert.True((bool)mine["enabled"]!);
+        Assert.Single((await Read($"/v1/webhooks/{id}/deliveries", a))["deliveries"]!.AsArray());
+        Assert.Single(_receiver.Received);
+        // An admin over every job sees (and manages) every endpoint.
+        Assert.Contains(id, (await Read("/v1/webhooks", _admin))["webhooks"]!.AsArray().Select(w => (string)w!["id"]!));
+        Assert.Equal(_receiver.Url, (string)(await Read($"/v1/webhooks/{id}", _admin))["url"]!);
+    }
+
+    [Fact]
+    public async Task A_token_that_cannot_read_runs_cannot_create_or_change_endpoints()
+    {
+        var hooksOnly = await fixture.TokenAsync("hooks-only", [Scopes.WebhooksManage]);
+        var refused = await _host.Scenario(s =>
+        {
+            s.Post.Json(new { url = _receiver.Url, events = new[] { "run.failed" } }).ToUrl("/v1/webhooks");
+            s.Bearer(hooksOnly);
+            s.StatusCodeShouldBe(403);
+        });
+        Assert.Contains("runs:read", (string)(await refused.ProblemAsync(403))["detail"]!);
+
+        var endpoint = await Subscribe();
+        await _host.Scenario(s =>
+        {
+            s.Patch.Json(new { description = "mine now" }).ToUrl($"/v1/webhooks/{endpoint["id"]}");
+            s.Bearer(hooksOnly);
+            s.StatusCodeShouldBe(403);
+        });
+        Assert.Empty((await Read("/v1/webhooks", hooksOnly))["webhooks"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_endpoint_of_a_revoked_or_expired_token_gets_nothing_and_is_disabled_saying_why(bool revoked)
+    {
+        var (owner, secret) = await IssueAsync("leaver", [Scopes.RunsRead, Scopes.WebhooksManage]);
+        var endpoint = await Subscribe(token: secret);
+        if (revoked)
+        {
+            await _host.Scenario(s => { s.Delete.Url($"/v1/tokens/{owner.Id}"); s.Bearer(_admin); s.StatusCodeShouldBe(204); });
+        }
+        else
+        {
+            owner.ExpiresOn = DateTimeOffset.UtcNow.AddSeconds(-1);
+            await using var session = fixture.Store.LightweightSession();
+            session.Store(owner);
+            await session.SaveChangesAsync();
+        }
+
+        await Settled(() => FailedRun());
+
+        Assert.Empty(_receiver.Received);
+        var read = await Read($"/v1/webhooks/{endpoint["id"]}", _admin);
+        Assert.False((bool)read["enabled"]!);
+        Assert.Contains(owner.Id, (string)read["disabled_reason"]!);
+        Assert.Contains(revoked ? "revoked" : "expired", (string)read["disabled_reason"]!);
+        await _host.Scenario(s =>
+        {
+            s.Patch.Json(new { enabled = true }).ToUrl($"/v1/webhooks/{endpoint["id"]}");
+            s.Bearer(_admin);
+            s.StatusCodeShouldBe(409);
+        });
+    }
+
+    [Fact]
+    public async Task An_endpoint_stored_without_an_owner_is_the_admins_and_is_disabled_at_the_next_run_end()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var legacy = new WebhookEndpoint
+        {
+            Id = WebhookEndpoint.NewId(),
+            Url = _receiver.Url,
+            Events = WebhookEndpoint.EventTypes,
+            Jobs = ["*"],
+            CreatedBy = "integrator",
+            CreatedOn = now,
+            Secrets = [new WebhookSecret(_host.Services.GetRequiredService<Runs.RunSecrets>().Seal(WebhookEndpoint.NewSecret()), now, null)],
+        };
+        await using (var session = fixture.Store.LightweightSession())
+        {
+            session.Store(legacy);
+            await session.SaveChangesAsync();
+        }
+        Assert.Empty((await Read("/v1/webhooks", _token))["webhooks"]!.AsArray());
+        await Read($"/v1/webhooks/{legacy.Id}", _token, 404);
+
+        await Settled(() => FailedRun());
+
+        Assert.Empty(_receiver.Received);
+        var read = await Read($"/v1/webhooks/{legacy.Id}", _admin);
+        Assert.False((bool)read["enabled"]!);
+        Assert.Contains("no owner token", (string)read["disabled_reason"]!);
+    }
+
+    [Fact]
+    public async Task A_token_owns_at_most_the_configured_number_of_endpoints_even_when_it_asks_for_more_at_once()
+    {
+        var capped = await fixture.TokenAsync("capped", [Scopes.RunsRead, Scopes.WebhooksManage]);
+        var client = _host.Server.CreateClient();
+        HttpRequestMessage Create(string token) => new(HttpMethod.Post, "/v1/webhooks")
+        {
+            Headers = { { "Authorization", $"Bearer {token}" } },
+            Content = JsonContent.Create(new { url = _receiver.Url, events = new[] { "run.failed" } }),
+        };
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, WebhooksHost.MaxEndpointsPerToken + 3).Select(_ => client.SendAsync(Create(capped))));
+
+        Assert.Equal(WebhooksHost.MaxEndpointsPerToken, answers.Count(a => a.StatusCode == System.Net.HttpStatusCode.Created));
+        var refused = answers.Where(a => a.StatusCode != System.Net.HttpStatusCode.Created).ToList();
+        Assert.Equal(3, refused.Count);
+        foreach (var answer in refused)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, answer.StatusCode);
+            Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+            var problem = JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+            Assert.Equal(WebhooksHost.MaxEndpointsPerToken, (int)problem["limit"]!);
+        }
+        Assert.Equal(WebhooksHost.MaxEndpointsPerToken, (await Read("/v1/webhooks", capped))["webhooks"]!.AsArray().Count);
+
+        // The cap is per token, and deleting one makes room.
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await client.SendAsync(Create(_token))).StatusCode);
+        var first = (string)(await Read("/v1/webhooks", capped))["webhooks"]![0]!["id"]!;
+        await _host.Scenario(s => { s.Delete.Url($"/v1/webhooks/{first}"); s.Bearer(capped); s.StatusCodeShouldBe(204); });
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await client.SendAsync(Create(capped))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_terminal_write_enqueues_one_message_however_many_endpoints_subscribe()
+    {
+        const int Tokens = 3;
+        for (var t = 0; t < Tokens; t++)
+        {
+            var token = await fixture.TokenAsync($"fan-{t}", [Scopes.RunsRead, Scopes.WebhooksManage]);
+            for (var e = 0; e < WebhooksHost.MaxEndpointsPerToken; e++)
+            {
+                await Subscribe(new { url = _receiver.Url, events = new[] { "run.failed" } }, token: token);
+            }
+        }
+        const int Endpoints = Tokens * WebhooksHost.MaxEndpointsPerToken;
+        var run = await RunningRun();
+
+        var tracked = await Settled(() => _host.CommandAsync(_token, run, "fail", new { error_summary = "boom" }));
+
+        var ended = Assert.Single(tracked.Sent.Envelopes(), e => e.Message is RunEnded);
+        var deliveries = tracked.Sent.Envelopes().Where(e => e.Message is DeliverWebhook).ToList();
+        Assert.Equal(Endpoints, deliveries.Count);
+        // Every delivery was sent while the run end was being fanned out, none by the terminal write.
+        Assert.All(deliveries, d => Assert.Equal(ended.Id, d.ConversationId));
+        Assert.Equal(Endpoints, _receiver.Received.Select(h => h.Id).Distinct().Count());
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            "select count(*) filter (where d.xmin = e.xmin), count(*) from runs.mt_doc_webhookdelivery d " +
+            "join runs.mt_events e on e.stream_id = d.data ->> 'run' and e.type = 'failed' where d.data ->> 'run' = $1", connection);
+        query.Parameters.Add(new() { Value = (string)run["id"]! });
+        await using var reader = await query.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.Equal(0L, reader.GetInt64(0));
+        Assert.Equal(Endpoints, reader.GetInt64(1));
+    }
+
+    [Fact]
+    public async Task Once_a_run_expires_its_deliveries_hold_no_log_text_and_redelivery_sends_none()
+    {
+        var endpoint = await Subscribe(new { url = _receiver.Url, events = new[] { "run.failed" }, jobs = new[] { WebhooksHost.ShortLivedJob } });
+        var run = await RunningRun(WebhooksHost.ShortLivedJob);
+        var id = (string)run["id"]!;
+        await _host.Scenario(s => { s.Post.Json(new { lines = new[] { new { level = "error", message = "customer-4711 not billed" } } }).ToUrl($"{run["uri"]}/log"); s.Bearer(_token); });
+        await _host.CommandAsync(_token, run, "fail", new { error_summary = "billing failed" });
+        var first = Assert.Single(await _receiver.WaitForAsync(1));
+        Assert.Contains("customer-4711", first.Body);
+        var delivery = await WaitForDelivery(endpoint, d => (string)d["status"]! == "succeeded");
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        // A delivery stored by an older version kept a copy of the body.
+        await using (var older = new NpgsqlCommand("update runs.mt_doc_webhookdelivery set data = data || jsonb_build_object('payload', $1::text) where id = $2", connection))
+        {
+            older.Parameters.Add(new() { Value = first.Body });
+            older.Parameters.Add(new() { Value = (string)delivery["id"]! });
+            Assert.Equal(1, await older.ExecuteNonQueryAsync());
+        }
+        var sweep = _host.Services.GetRequiredService<Retention.RetentionSweep>();
         var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!(await sweep.DueAsync(DateTimeOffset.UtcNow, default)).Any(d => d.Id == id) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Contains(id, (await sweep.SweepAsync()).Select(d => d.Id));
+
+        await using (var kept = new NpgsqlCommand("select count(*) from runs.mt_doc_webhookdelivery where data::text like '%customer-4711%'", connection))
+        {
+            Assert.Equal(0L, (long)(await kept.ExecuteScalarAsync())!);
+        }
+        await _host.Scenario(s =>
+        {
+            s.Post.Url($"/v1/webhooks/{endpoint["id"]}/deliveries/{delivery["id"]}/redeliver");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(202);
+        });
+        var again = (await _receiver.WaitForAsync(2))[1];
+        Assert.Equal(first.Id, again.Id);
+        Assert.DoesNotContain("customer-4711", again.Body);
+        var data = JsonNode.Parse(again.Body)!["data"]!;
+        Assert.Empty(data["last_error_lines"]!.AsArray());
+        Assert.Equal("billing failed", (string)data["error_summary"]!);
+    }
+
+    [Fact]
+    public async Task The_api_reference_states_this_servers_endpoint_cap_and_attempt_time_out()
+    {
+        var document = JsonNode.Parse(await (await _host.Scenario(s => s.Get.Url("/openapi/v1.json"))).ReadAsTextAsync())!;
+        var create = document["paths"]!["/v1/webhooks"]!["post"]!;
+        var description = (string)create["description"]!;
+        Assert.Contains($"at most {WebhooksHost.MaxEndpointsPerToken} endpoints", description);
+        Assert.Contains("5 s in all", description);
+        Assert.Contains("runs:read", description);
+        Assert.Contains($"{WebhooksHost.MaxEndpointsPerToken} endpoints", (string)create["responses"]!["409"]!["description"]!);
+    }
+
+    [Fact]
+    public async Task Concurrent_rotations_and_changes_lose_nothing_every_secret_handed_out_signs()
+    {
+        var endpoint = await Subscribe();
+        var client = _host.Server.CreateClient();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.SendAsync(i % 2 == 0
+            ? new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/{endpoint["id"]}/rotate-secret") { Headers = { { "Authorization", $"Bearer {_token}" } } }
+            : new HttpRequestMessage(HttpMethod.Patch, $"/v1/webhooks/{endpoint["id"]}")
+            {
+                Headers = { { "Authorization", $"Bearer {_token}" } },
+                Content = JsonContent.Create(new { description = $"change {i}" }),
+            })));
+
+        // A request that lost every race says so (409, nothing changed); every other one took effect.
+        Assert.All(answers, a => Assert.Contains(a.StatusCode, new[] { System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.Conflict }));
+        var secrets = new List<string>();
+        for (var i = 0; i < answers.Length; i += 2)
+        {
+            if (answers[i].IsSuccessStatusCode)
+            {
+                secrets.Add((string)JsonNode.Parse(await answers[i].Content.ReadAsStringAsync())!["secret"]!);
+            }
+        }
+        Assert.NotEmpty(secrets);
+
+        await FailedRun();
+        var hook = Assert.Single(await _receiver.WaitForAsync(1));
+        Assert.All(secrets, secret => Assert.True(Verifies(hook, secret)));
+        Assert.True(Verifies(hook, (string)endpoint["secret"]!));
+    }
+
+    private async Task<JsonNode> WaitForDelivery(JsonNode endpoint, Func<JsonNode, bool> done, string? token = null) =>
+        (await WaitForDeliveries(endpoint, 1, done, token))[0];
+
+    private Task<List<JsonNode>> WaitForDeliveries(JsonNode endpoint, int count, Func<JsonNode, bool> done, string? token = null) =>
+        WaitForDeliveries(endpoint, deliveries => deliveries.Count >= count && deliveries.All(done), token);
+
+    private async Task<List<JsonNode>> WaitForDeliveries(JsonNode endpoint, Func<List<JsonNode>, bool> done, string? token = null, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
         List<JsonNode> deliveries;
         do
         {
-            var page = await (await _host.Scenario(s => { s.Get.Url($"/v1/webhooks/{endpoint["id"]}/deliveries"); s.Bearer(_token); })).Json();
+            var page = await Read($"/v1/webhooks/{endpoint["id"]}/deliveries", token ?? _token);
             deliveries = [.. page["deliveries"]!.AsArray().Select(d => d!)];
-            if (deliveries.Count >= count && deliveries.All(done))
+            if (done(deliveries))
             {
                 return deliveries;
             }

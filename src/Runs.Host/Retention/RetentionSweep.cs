@@ -10,9 +10,10 @@ public sealed record DueRun(string Id, string Job, string Status, DateTimeOffset
 
 /// <summary>
 /// Purges expired runs, one transaction per run: log lines, file rows and their bytes are deleted, the
-/// log text the events carried (a batch's error lines) is removed from them, and <see cref="RetentionExpired"/>
-/// is appended. Each run is taken under its stream's row lock and skipped if already expired, so sweeps on
-/// several hosts at once, a second sweep, or one resumed after a crash change nothing twice.
+/// log text the events (a batch's error lines) and older webhook deliveries (a copy of the body) carried
+/// is removed from them, and <see cref="RetentionExpired"/> is appended. Each run is taken under its
+/// stream's row lock and skipped if already expired, so sweeps on several hosts at once, a second sweep,
+/// or one resumed after a crash change nothing twice.
 /// </summary>
 public sealed class RetentionSweep(IDocumentStore store, NpgsqlDataSource database, RetentionPolicy policy, TimeProvider clock)
 {
@@ -78,6 +79,10 @@ public sealed class RetentionSweep(IDocumentStore store, NpgsqlDataSource databa
         // The events keep type, time, metadata, line ranges and digests; only the log text they carried goes.
         session.QueueSqlCommand(
             $"update {schema}.mt_events set data = jsonb_set(data, '{{error_lines}}', '[]'::jsonb) where stream_id = ? and type = 'log_appended'", due.Id);
+        // Webhook deliveries build their bodies from the run at each attempt; ones stored before that
+        // carried a copy of the body, error lines included, which goes now.
+        session.QueueSqlCommand(
+            $"update {schema}.mt_doc_webhookdelivery set data = data - 'payload' where data ->> 'run' = ? and data -> 'payload' is not null", due.Id);
         stream.AppendOne(new RetentionExpired(due.Id, due.Policy, due.ExpiresOn, now > run.LastModified ? now : run.LastModified));
         RunChanges.Queue(session, due.Id);
         await session.SaveChangesAsync(cancellation);

@@ -118,7 +118,7 @@ public static class RunWrites
             stream.AppendMany(append.Events);
             LogLineStore.Queue(session, run, append.Lines ?? []);
             RunChanges.Queue(session, run);
-            await TerminalNotices.EnqueueAsync(session, bus, after, append.Events, json.StoredJsonOptions, after.LastModified);
+            await TerminalNotices.EnqueueAsync(bus, after, append.Events);
         }
         var body = answer is null ? RunView.From(after, http.RequestServices.GetRequiredService<RetentionPolicy>()) : await answer(after, append);
         if (pending is not null)

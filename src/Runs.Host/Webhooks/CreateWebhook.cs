@@ -2,6 +2,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Runs.Host.Access;
 using Runs.Host.Http;
+using Runs.Projections;
 using Wolverine.Http;
 
 namespace Runs.Host.Webhooks;
@@ -49,7 +50,22 @@ public sealed record WebhookRequest(string? Url = null, string[]? Events = null,
 
 public static class CreateWebhookEndpoint
 {
-    [WolverinePost("/v1/webhooks", OperationId = "createWebhook", Summary = "Register a webhook endpoint")]
+    public const string OperationId = "createWebhook";
+
+    /// <summary>
+    /// 403 unless the token may also read runs: an endpoint receives the run summaries, error lines and
+    /// telemetry of the jobs it subscribes to, so managing one is reading them.
+    /// </summary>
+    public static IResult? RefuseUnlessReader(System.Security.Claims.ClaimsPrincipal user) =>
+        user.RefuseUnlessScope(Scopes.WebhooksManage)
+        ?? (user.HasScope(Scopes.RunsRead)
+            ? null
+            : Results.Problem(
+                detail: $"The token lacks the '{Scopes.RunsRead}' scope: a webhook endpoint receives the runs it subscribes to, so it needs a token that may read them.",
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Forbidden."));
+
+    [WolverinePost("/v1/webhooks", OperationId = OperationId, Summary = "Register a webhook endpoint")]
     [Tags("Webhooks")]
     [Consumes(typeof(WebhookRequest), "application/json")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status201Created)]
@@ -57,7 +73,7 @@ public static class CreateWebhookEndpoint
         HttpContext http, JsonBody json, IDocumentSession session, Runs.RunSecrets secrets, IOptions<RunsOptions> options,
         IHostEnvironment environment, TimeProvider clock)
     {
-        if (http.User.RefuseUnlessScope(Scopes.WebhooksManage) is { } refused)
+        if (RefuseUnlessReader(http.User) is { } refused)
         {
             return refused;
         }
@@ -72,6 +88,13 @@ public static class CreateWebhookEndpoint
             return Problems.Invalid(problems);
         }
 
+        // Every bearer token carries its id; the endpoint belongs to it.
+        var owner = WebhookEndpoint.TokenIdOf(http.User)!;
+        if (await OverCapAsync(session, owner, options.Value.Webhooks.MaxEndpointsPerToken, http.RequestAborted) is { } full)
+        {
+            return full;
+        }
+
         var now = clock.GetUtcNow();
         var secret = WebhookEndpoint.NewSecret();
         var endpoint = new WebhookEndpoint
@@ -84,10 +107,31 @@ public static class CreateWebhookEndpoint
             Description = body.Description,
             Enabled = body.Enabled ?? true,
             CreatedBy = http.User.Actor(),
+            OwnerTokenId = owner,
             CreatedOn = now,
             Secrets = [new WebhookSecret(secrets.Seal(secret), now, null)],
         };
-        session.Store(endpoint);
+        session.Insert(endpoint);
         return Results.Created($"/v1/webhooks/{endpoint.Id}", WebhookView.From(endpoint, secret));
+    }
+
+    /// <summary>
+    /// 409 when the token already owns <paramref name="cap"/> endpoints. The owner's token row is locked
+    /// for the rest of this transaction first, so concurrent creations by one token queue here and
+    /// each counts what the one before it committed.
+    /// </summary>
+    private static async Task<IResult?> OverCapAsync(IDocumentSession session, string owner, int cap, CancellationToken cancellation)
+    {
+        await session.BeginTransactionAsync(cancellation);
+        await session.AdvancedSql.QueryAsync<int>(
+            $"select 1 from {RunsStore.Schema}.mt_doc_apitoken where id = ? for update", cancellation, owner);
+        var owned = await session.Query<WebhookEndpoint>().CountAsync(e => e.OwnerTokenId == owner, cancellation);
+        return owned < cap
+            ? null
+            : Results.Problem(
+                detail: $"This token already owns {owned} webhook endpoints, the most one token may own (Runs:Webhooks:MaxEndpointsPerToken = {cap}); delete one first.",
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Too many webhook endpoints.",
+                extensions: new Dictionary<string, object?> { ["limit"] = cap });
     }
 }

@@ -2,9 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
+using Runs.Domain;
 using Wolverine;
+using Wolverine.ErrorHandling;
+using Wolverine.Runtime.Handlers;
 
 namespace Runs.Host.Webhooks;
 
@@ -21,35 +25,67 @@ public static class DeliverWebhookHandler
     public const string ClientName = "webhooks";
     public const int MaxResponseBytes = 4096;
 
+    /// <summary>How long a message is put back when its owner's turns and line are full; not an attempt.</summary>
+    public static readonly TimeSpan NoTurnWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A delivery record changed by a redelivery while an attempt was being recorded: the message is
+    /// handled again from the record as it is now, so neither change is lost.
+    /// </summary>
+    public static void Configure(HandlerChain chain) =>
+        chain.OnException<ConcurrencyException>()
+            .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1));
+
     public static async Task Handle(
         DeliverWebhook message,
         IDocumentSession session,
         IDocumentStore store,
         IHttpClientFactory clients,
+        DeliveryTurns turns,
         Runs.RunSecrets secrets,
         IOptions<RunsOptions> options,
+        Http.JsonBody json,
         IMessageContext context,
-        TimeProvider clock)
+        TimeProvider clock,
+        CancellationToken cancellation)
     {
-        var delivery = await session.LoadAsync<WebhookDelivery>(message.DeliveryId);
-        var endpoint = await session.LoadAsync<WebhookEndpoint>(message.EndpointId);
-        var now = clock.GetUtcNow();
+        var delivery = await session.LoadAsync<WebhookDelivery>(message.DeliveryId, cancellation);
         if (delivery is null || delivery.Status == WebhookDelivery.Succeeded)
         {
             return;
         }
+        var endpoint = await session.LoadAsync<WebhookEndpoint>(message.EndpointId, cancellation);
+        var now = clock.GetUtcNow();
         if (endpoint is null || !endpoint.Enabled)
         {
-            delivery.Status = WebhookDelivery.Failed;
-            delivery.NextAttemptOn = null;
-            delivery.LastChangedOn = now;
-            delivery.Attempts.Add(new DeliveryAttempt(delivery.Attempts.Count + 1, now, null, 0,
-                endpoint is null ? "The endpoint was deleted." : $"The endpoint is disabled ({endpoint.DisabledReason ?? "by a client"})."));
-            session.Store(delivery);
+            Fail(session, delivery, now, endpoint is null ? "The endpoint was deleted." : $"The endpoint is disabled ({endpoint.DisabledReason ?? "by a client"}).");
+            return;
+        }
+        var owner = await ManageWebhooksEndpoints.OwnerAsync(session, endpoint, cancellation);
+        if (endpoint.OwnerRefusal(owner, now, delivery.Job) is { } refusal)
+        {
+            endpoint.Enabled = false;
+            endpoint.DisabledReason = refusal;
+            session.Store(endpoint);
+            Fail(session, delivery, now, $"Not sent: {refusal}; the endpoint is disabled.");
+            return;
+        }
+        if (await session.LoadAsync<Run>(delivery.Run, cancellation) is not { } run)
+        {
+            Fail(session, delivery, now, $"Not sent: run '{delivery.Run}' no longer exists.");
             return;
         }
 
-        var (status, error, retryAfter, elapsed) = await SendAsync(clients, endpoint, delivery, secrets, now);
+        using var turn = await turns.WaitAsync(endpoint.OwnerTokenId!, cancellation);
+        if (!turn.IsAcquired)
+        {
+            await context.ScheduleAsync(message, NoTurnWait);
+            return;
+        }
+        now = clock.GetUtcNow();
+        var webhooks = options.Value.Webhooks;
+        var payload = TerminalNotices.Payload(delivery.EventType, run, json.StoredJsonOptions);
+        var (status, error, retryAfter, elapsed) = await SendAsync(clients, endpoint, delivery.Id, payload, secrets, now, webhooks.Timeout, cancellation);
         delivery.Attempts.Add(new DeliveryAttempt(delivery.Attempts.Count + 1, now, status, elapsed, error));
         delivery.LastChangedOn = now;
 
@@ -71,15 +107,16 @@ public static class DeliverWebhookHandler
             return;
         }
 
-        var schedule = options.Value.Webhooks.Retries();
+        var schedule = webhooks.Retries();
         if (message.Attempt > schedule.Count)
         {
             delivery.Status = WebhookDelivery.DeadLettered;
             delivery.NextAttemptOn = null;
-            // The handler's own transaction rolls back when it throws; the record must survive that.
+            // The handler's own transaction rolls back when it throws; the record must survive that, and
+            // is checked against the version this handler read like any other write of it.
             await using var record = store.LightweightSession();
-            record.Store(delivery);
-            await record.SaveChangesAsync();
+            record.UpdateExpectedVersion(delivery, session.VersionFor(delivery)!.Value);
+            await record.SaveChangesAsync(cancellation);
             throw new WebhookDeadLettered(delivery.Id, error ?? $"HTTP {status}");
         }
 
@@ -94,39 +131,63 @@ public static class DeliverWebhookHandler
         await context.ScheduleAsync(message with { Attempt = message.Attempt + 1 }, wait);
     }
 
+    private static void Fail(IDocumentSession session, WebhookDelivery delivery, DateTimeOffset now, string reason)
+    {
+        delivery.Status = WebhookDelivery.Failed;
+        delivery.NextAttemptOn = null;
+        delivery.LastChangedOn = now;
+        delivery.Attempts.Add(new DeliveryAttempt(delivery.Attempts.Count + 1, now, null, 0, reason));
+        session.Store(delivery);
+    }
+
+    /// <summary>
+    /// One attempt, bounded as a whole by <paramref name="timeout"/>: connecting, sending, the answer's
+    /// headers and, for a failure, its first 4 KiB. A receiver that trickles its answer is cut off there
+    /// like one that never answers. Stopping the host cancels an attempt under way without recording it.
+    /// </summary>
     private static async Task<(int? Status, string? Error, TimeSpan? RetryAfter, long ElapsedMs)> SendAsync(
-        IHttpClientFactory clients, WebhookEndpoint endpoint, WebhookDelivery delivery, Runs.RunSecrets secrets, DateTimeOffset now)
+        IHttpClientFactory clients, WebhookEndpoint endpoint, string id, string payload, Runs.RunSecrets secrets, DateTimeOffset now,
+        TimeSpan timeout, CancellationToken cancellation)
     {
         var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var signatures = endpoint.SigningSecrets(now)
-            .Select(s => Sign(secrets.Open(s.Sealed), delivery.Id, timestamp, delivery.Payload));
+            .Select(s => Sign(secrets.Open(s.Sealed), id, timestamp, payload));
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url)
         {
-            Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
+            Content = new StringContent(payload, Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("webhook-id", delivery.Id);
+        request.Headers.Add("webhook-id", id);
         request.Headers.Add("webhook-timestamp", timestamp);
         request.Headers.TryAddWithoutValidation("webhook-signature", string.Join(' ', signatures));
         request.Headers.UserAgent.ParseAdd("Runs-Webhooks/1");
 
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        attempt.CancelAfter(timeout);
         var clock = Stopwatch.StartNew();
+        int? status = null;
         try
         {
-            using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-            var excerpt = await ReadExcerptAsync(response);
-            var status = (int)response.StatusCode;
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
+            status = (int)response.StatusCode;
             var retryAfter = response.Headers.RetryAfter switch
             {
                 { Delta: { } delta } => delta,
                 { Date: { } date } => date - now,
                 _ => (TimeSpan?)null,
             };
-            return (status, status is >= 200 and < 300 ? null : $"HTTP {status}: {excerpt}", retryAfter, clock.ElapsedMilliseconds);
+            // Success needs no body; a failure keeps the start of what the receiver said.
+            var error = status is >= 200 and < 300 ? null : $"HTTP {status}: {await ReadExcerptAsync(response, attempt.Token)}";
+            return (status, error, retryAfter, clock.ElapsedMilliseconds);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
-            var reason = e is TaskCanceledException ? "timed out" : e.InnerException?.Message ?? e.Message;
-            return (null, reason, null, clock.ElapsedMilliseconds);
+            var limit = $"{timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+            return (status, status is null ? $"timed out: no answer within {limit}" : $"HTTP {status}, then timed out: the answer did not arrive within {limit}",
+                null, clock.ElapsedMilliseconds);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            return (status, e.InnerException?.Message ?? e.Message, null, clock.ElapsedMilliseconds);
         }
     }
 
@@ -138,13 +199,13 @@ public static class DeliverWebhookHandler
         return "v1," + Convert.ToBase64String(mac);
     }
 
-    private static async Task<string> ReadExcerptAsync(HttpResponseMessage response)
+    private static async Task<string> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellation)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync();
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
         var buffer = new byte[MaxResponseBytes];
         var total = 0;
         int read;
-        while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total))) > 0)
+        while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), cancellation)) > 0)
         {
             total += read;
         }

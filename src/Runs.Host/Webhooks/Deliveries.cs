@@ -1,5 +1,6 @@
 using System.Globalization;
 using Marten;
+using Marten.Patching;
 using Runs.Host.Http;
 using Runs.Projections.Queries;
 using Wolverine;
@@ -52,7 +53,10 @@ public static class DeliveriesEndpoints
         return Results.Ok(new DeliveryPage([.. page.Take(pageSize).Select(DeliveryView.From)], next));
     }
 
-    /// <summary>Queues the same message again — same <c>webhook-id</c>, same body, the retry schedule from the start.</summary>
+    /// <summary>
+    /// Queues the same message again — same <c>webhook-id</c>, the retry schedule from the start, the body
+    /// built from the run as it stands (without log text once the run's retention expired).
+    /// </summary>
     [WolverinePost("/v1/webhooks/{id}/deliveries/{delivery}/redeliver", OperationId = "redeliverWebhook", Summary = "Deliver a message again")]
     [Tags("Webhooks")]
     [ProducesResponseType<DeliveryView>(StatusCodes.Status202Accepted)]
@@ -104,12 +108,19 @@ public static class DeliveriesEndpoints
         return Results.Accepted(value: new Recovered(failed.Count));
     }
 
+    /// <summary>
+    /// Marks the delivery pending with a patch, not a read-modify-write, so attempts a handler records
+    /// meanwhile are kept (and that handler's own write, now stale, is retried on top of this one).
+    /// </summary>
     private static async Task Requeue(IDocumentSession session, IMessageBus bus, WebhookDelivery delivery, DateTimeOffset now)
     {
         delivery.Status = WebhookDelivery.Pending;
         delivery.NextAttemptOn = now;
         delivery.LastChangedOn = now;
-        session.Store(delivery);
+        session.Patch<WebhookDelivery>(delivery.Id)
+            .Set(d => d.Status, WebhookDelivery.Pending)
+            .Set(d => d.NextAttemptOn, now)
+            .Set(d => d.LastChangedOn, now);
         await bus.PublishAsync(new DeliverWebhook(delivery.Id, delivery.EndpointId));
     }
 }

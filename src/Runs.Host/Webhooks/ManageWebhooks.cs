@@ -1,3 +1,4 @@
+using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
 using Runs.Host.Access;
@@ -14,7 +15,10 @@ public static class ManageWebhooksEndpoints
 {
     public static readonly TimeSpan RotationOverlap = TimeSpan.FromHours(24);
 
-    /// <summary>The endpoint, when it exists and the token may see it; otherwise the answer to give.</summary>
+    /// <summary>How many times a change is applied again when another write to the endpoint committed first.</summary>
+    public const int ChangeAttempts = 5;
+
+    /// <summary>The endpoint, when it exists and the token may manage it; otherwise the answer to give.</summary>
     public static async Task<(WebhookEndpoint? Endpoint, IResult? Problem)> FindAsync(HttpContext http, IQuerySession session, string id)
     {
         if (http.User.RefuseUnlessScope(Scopes.WebhooksManage) is { } refused)
@@ -22,7 +26,7 @@ public static class ManageWebhooksEndpoints
             return (null, refused);
         }
         var endpoint = id.Length <= 100 ? await session.LoadAsync<WebhookEndpoint>(id, http.RequestAborted) : null;
-        return endpoint is not null && endpoint.VisibleTo(http.User)
+        return endpoint is not null && endpoint.ManageableBy(http.User)
             ? (endpoint, null)
             : (null, Problems.NotFound($"No webhook endpoint '{id}'."));
     }
@@ -36,8 +40,14 @@ public static class ManageWebhooksEndpoints
         {
             return refused;
         }
-        var endpoints = await session.Query<WebhookEndpoint>().OrderBy(e => e.CreatedOn).ToListAsync(http.RequestAborted);
-        return Results.Ok(new WebhookList([.. endpoints.Where(e => e.VisibleTo(http.User)).Select(e => WebhookView.From(e))]));
+        IQueryable<WebhookEndpoint> endpoints = session.Query<WebhookEndpoint>();
+        if (!WebhookEndpoint.SeesAll(http.User))
+        {
+            var owner = WebhookEndpoint.TokenIdOf(http.User);
+            endpoints = endpoints.Where(e => e.OwnerTokenId == owner);
+        }
+        var page = await endpoints.OrderBy(e => e.CreatedOn).ToListAsync(http.RequestAborted);
+        return Results.Ok(new WebhookList([.. page.Select(e => WebhookView.From(e))]));
     }
 
     [WolverineGet("/v1/webhooks/{id}", OperationId = "getWebhook", Summary = "Get a webhook endpoint")]
@@ -54,8 +64,13 @@ public static class ManageWebhooksEndpoints
     [Consumes(typeof(WebhookRequest), "application/json")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Patch(
-        string id, HttpContext http, JsonBody json, IDocumentSession session, IOptions<RunsOptions> options, IHostEnvironment environment)
+        string id, HttpContext http, JsonBody json, IDocumentSession session, IOptions<RunsOptions> options, IHostEnvironment environment,
+        TimeProvider clock)
     {
+        if (CreateWebhookEndpoint.RefuseUnlessReader(http.User) is { } refused)
+        {
+            return refused;
+        }
         var (endpoint, problem) = await FindAsync(http, session, id);
         if (problem is not null)
         {
@@ -71,17 +86,24 @@ public static class ManageWebhooksEndpoints
         {
             return Problems.Invalid(problems);
         }
-        endpoint!.Url = body.Url ?? endpoint.Url;
-        endpoint.Events = body.Events is { } events ? [.. events.Distinct()] : endpoint.Events;
-        endpoint.Jobs = body.Jobs is { } jobs ? [.. jobs.Distinct()] : endpoint.Jobs;
-        endpoint.Description = body.Description ?? endpoint.Description;
-        if (body.Enabled is { } enabled)
+        // Re-enabling an endpoint whose owner is gone would only see it disabled again at the next run end.
+        if (body.Enabled is true && endpoint!.OwnerRefusal(await OwnerAsync(session, endpoint, http.RequestAborted), clock.GetUtcNow()) is { } refusal)
         {
-            endpoint.Enabled = enabled;
-            endpoint.DisabledReason = enabled ? null : $"disabled by {http.User.Actor()}";
+            return Problems.Conflict($"Webhook endpoint '{id}' cannot be enabled: {refusal}.");
         }
-        session.Store(endpoint);
-        return Results.Ok(WebhookView.From(endpoint));
+        return await ChangeAsync(session, endpoint!, changing =>
+        {
+            changing.Url = body.Url ?? changing.Url;
+            changing.Events = body.Events is { } events ? [.. events.Distinct()] : changing.Events;
+            changing.Jobs = body.Jobs is { } jobs ? [.. jobs.Distinct()] : changing.Jobs;
+            changing.Description = body.Description ?? changing.Description;
+            if (body.Enabled is { } enabled)
+            {
+                changing.Enabled = enabled;
+                changing.DisabledReason = enabled ? null : $"disabled by {http.User.Actor()}";
+            }
+            return WebhookView.From(changing);
+        }, http.RequestAborted);
     }
 
     [WolverineDelete("/v1/webhooks/{id}", OperationId = "deleteWebhook", Summary = "Delete a webhook endpoint")]
@@ -112,13 +134,52 @@ public static class ManageWebhooksEndpoints
         var now = clock.GetUtcNow();
         var expires = now + RotationOverlap;
         var secret = WebhookEndpoint.NewSecret();
-        endpoint!.Secrets =
-        [
-            new WebhookSecret(secrets.Seal(secret), now, null),
-            .. endpoint.Secrets.Where(s => s.ExpiresOn is null || s.ExpiresOn > now)
-                .Select(s => s with { ExpiresOn = s.ExpiresOn is { } e && e < expires ? e : expires }),
-        ];
-        session.Store(endpoint);
-        return Results.Ok(new RotatedSecret(endpoint.Id, secret, expires));
+        var sealedSecret = secrets.Seal(secret);
+        return await ChangeAsync(session, endpoint!, changing =>
+        {
+            changing.Secrets =
+            [
+                new WebhookSecret(sealedSecret, now, null),
+                .. changing.Secrets.Where(s => s.ExpiresOn is null || s.ExpiresOn > now)
+                    .Select(s => s with { ExpiresOn = s.ExpiresOn is { } e && e < expires ? e : expires }),
+            ];
+            return new RotatedSecret(changing.Id, secret, expires);
+        }, http.RequestAborted);
+    }
+
+    public static async Task<ApiToken?> OwnerAsync(IQuerySession session, WebhookEndpoint endpoint, CancellationToken cancellation) =>
+        endpoint.OwnerTokenId is { } owner ? await session.LoadAsync<ApiToken>(owner, cancellation) : null;
+
+    /// <summary>
+    /// Applies <paramref name="change"/> and commits it. The document is stored under optimistic
+    /// concurrency, so when another write committed since it was read (a rotation, a PATCH, a delivery
+    /// that disabled it) the change is applied again to what is there now instead of overwriting it.
+    /// </summary>
+    private static async Task<IResult> ChangeAsync<T>(
+        IDocumentSession session, WebhookEndpoint endpoint, Func<WebhookEndpoint, T> change, CancellationToken cancellation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var answer = change(endpoint);
+            session.Store(endpoint);
+            try
+            {
+                await session.SaveChangesAsync(cancellation);
+                return Results.Ok(answer);
+            }
+            catch (ConcurrencyException)
+            {
+                session.EjectAllPendingChanges();
+                if (attempt == ChangeAttempts)
+                {
+                    return Problems.Conflict($"Webhook endpoint '{endpoint.Id}' kept changing under this request; nothing was changed. Retry.");
+                }
+                if (await session.LoadAsync<WebhookEndpoint>(endpoint.Id, cancellation) is not { } current)
+                {
+                    return Problems.NotFound($"No webhook endpoint '{endpoint.Id}'.");
+                }
+                endpoint = current;
+            }
+        }
     }
 }

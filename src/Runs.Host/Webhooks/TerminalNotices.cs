@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Marten;
 using Runs.Domain;
 using Runs.Host.Runs.Listing;
 using Wolverine;
@@ -8,9 +7,11 @@ using Wolverine;
 namespace Runs.Host.Webhooks;
 
 /// <summary>
-/// When a run ends, one delivery per matching enabled endpoint is enqueued through Wolverine's outbox in
-/// the same transaction as the terminal event: a rolled-back event sends nothing, a committed one is
-/// never lost.
+/// When a run ends, one <see cref="RunEnded"/> message is enqueued through Wolverine's outbox in the same
+/// transaction as the terminal event: a rolled-back event sends nothing, a committed one is never lost,
+/// and the write costs the same however many endpoints subscribe. <see cref="RunEndedHandler"/> fans it
+/// out to them; each attempt builds its body with <see cref="Payload"/>, so building it never fails a
+/// terminal write.
 /// </summary>
 public static class TerminalNotices
 {
@@ -23,39 +24,11 @@ public static class TerminalNotices
         _ => null,
     };
 
-    public static async Task EnqueueAsync(
-        IDocumentSession session, IMessageBus bus, Run run, IEnumerable<object> events, JsonSerializerOptions json, DateTimeOffset now)
+    public static async Task EnqueueAsync(IMessageBus bus, Run run, IEnumerable<object> events)
     {
-        var ended = events.Select(e => (Event: e, Type: EventTypeOf(e))).FirstOrDefault(e => e.Type is not null);
-        if (ended.Type is not { } type)
+        if (events.Select(EventTypeOf).FirstOrDefault(type => type is not null) is { } type)
         {
-            return;
-        }
-        var endpoints = (await session.Query<WebhookEndpoint>().Where(e => e.Enabled).ToListAsync())
-            .Where(e => e.Wants(type, run.Job))
-            .ToList();
-        if (endpoints.Count == 0)
-        {
-            return;
-        }
-
-        var payload = Payload(type, run, json);
-        foreach (var endpoint in endpoints)
-        {
-            var delivery = new WebhookDelivery
-            {
-                Id = "msg_" + Guid.NewGuid().ToString("N"),
-                EndpointId = endpoint.Id,
-                EventType = type,
-                Run = run.Id,
-                Job = run.Job,
-                Payload = payload,
-                CreatedOn = now,
-                LastChangedOn = now,
-                NextAttemptOn = now,
-            };
-            session.Store(delivery);
-            await bus.PublishAsync(new DeliverWebhook(delivery.Id, endpoint.Id));
+            await bus.PublishAsync(new RunEnded(run.Id, run.Job, type));
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Runs.Host.Webhooks;
 
 /// <summary>One try at handing a message to an endpoint.</summary>
@@ -5,7 +8,9 @@ public sealed record DeliveryAttempt(int Attempt, DateTimeOffset At, int? Respon
 
 /// <summary>
 /// One message to one endpoint, across all its attempts: what the deliveries list shows. Its id is the
-/// <c>webhook-id</c> header, the same on every retry and redelivery.
+/// <c>webhook-id</c> header, the same on every retry and redelivery. It holds no run data: each attempt
+/// builds the body from the run as it stands, so once the run's retention expires no log text is kept
+/// here or sent again. Stored under optimistic concurrency, so attempts being recorded are never lost.
 /// </summary>
 public sealed class WebhookDelivery
 {
@@ -14,7 +19,6 @@ public sealed class WebhookDelivery
     public string EventType { get; set; } = "";
     public string Run { get; set; } = "";
     public string Job { get; set; } = "";
-    public string Payload { get; set; } = "";
     public string Status { get; set; } = Pending;
     public List<DeliveryAttempt> Attempts { get; set; } = [];
     public DateTimeOffset? NextAttemptOn { get; set; }
@@ -25,6 +29,13 @@ public sealed class WebhookDelivery
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
     public const string DeadLettered = "dead_lettered";
+
+    /// <summary>
+    /// <c>msg_</c> and 32 hex digits derived from the run, the event and the endpoint: a run ends once,
+    /// so each endpoint gets one message per run end, whatever handles the fan-out how many times.
+    /// </summary>
+    public static string IdFor(string run, string eventType, string endpointId) =>
+        "msg_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{run}\n{eventType}\n{endpointId}")), 0, 16);
 }
 
 public sealed record DeliveryView(

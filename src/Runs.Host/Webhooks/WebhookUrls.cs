@@ -10,6 +10,9 @@ namespace Runs.Host.Webhooks;
 /// </summary>
 public static class WebhookUrls
 {
+    /// <summary>The longest name DNS resolves (255 octets on the wire).</summary>
+    public const int MaxHostLength = 253;
+
     public static string? Problem(string? url)
     {
         if (string.IsNullOrWhiteSpace(url) || url.Length > 2000)
@@ -23,6 +26,10 @@ public static class WebhookUrls
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {
             return "'url' must not carry credentials; verify deliveries with the signature instead.";
+        }
+        if (uri.DnsSafeHost.Length > MaxHostLength)
+        {
+            return $"'url' has a host name longer than {MaxHostLength} characters, which DNS cannot resolve.";
         }
         return null;
     }
@@ -39,7 +46,7 @@ public static class WebhookUrls
         {
             addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellation);
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ArgumentException)
         {
             return $"'{host}' does not resolve.";
         }

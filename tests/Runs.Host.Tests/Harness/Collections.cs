@@ -88,15 +88,29 @@ public sealed class ReadingCollection : ICollectionFixture<ReadingHost>
     public const string Name = "reading";
 }
 
-/// <summary>A host whose webhook retries come quickly, so a whole retry schedule fits in a test.</summary>
+/// <summary>
+/// A host whose webhook retries come quickly, so a whole retry schedule fits in a test; with a few
+/// delivery slots, few endpoints per token, and runs of job short-lived that expire a second after they end.
+/// </summary>
 public sealed class WebhooksHost : RunsHost
 {
     public const string RetrySchedule = "00:00:00.300,00:00:00.300";
+    public const int MaxConcurrentDeliveries = 10;
+    public const int MaxConcurrentDeliveriesPerToken = 4;
+    public const int MaxEndpointsPerToken = 5;
+    public const string ShortLivedJob = "short-lived";
 
     protected override string DatabaseSuffix => "webhooks";
 
-    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
         builder.UseSetting("Runs:Webhooks:RetrySchedule", RetrySchedule);
+        builder.UseSetting("Runs:Webhooks:Timeout", "00:00:05");
+        builder.UseSetting("Runs:Webhooks:MaxConcurrentDeliveries", $"{MaxConcurrentDeliveries}");
+        builder.UseSetting("Runs:Webhooks:MaxConcurrentDeliveriesPerToken", $"{MaxConcurrentDeliveriesPerToken}");
+        builder.UseSetting("Runs:Webhooks:MaxEndpointsPerToken", $"{MaxEndpointsPerToken}");
+        builder.UseSetting($"Runs:Retention:ByJob:{ShortLivedJob}", "00:00:01");
+    }
 }
 
 [CollectionDefinition(Name)]

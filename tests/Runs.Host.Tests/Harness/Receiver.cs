@@ -27,12 +27,31 @@ public sealed class Receiver : IAsyncDisposable
     /// <summary>Status code once the queued answers run out.</summary>
     public int DefaultAnswer { get; set; } = 200;
 
-    private Receiver(WebApplication app) => _app = app;
+    /// <summary>
+    /// Answer every request with a 500 whose headers promise 100,000 bytes, then send one byte a second
+    /// until the caller hangs up (and count that in <see cref="CutOff"/>).
+    /// </summary>
+    public bool Trickles { get; set; }
+
+    private int _cutOff;
+
+    /// <summary>Trickled answers the caller hung up on.</summary>
+    public int CutOff => Volatile.Read(ref _cutOff);
+
+    private readonly CancellationToken _stopping;
+
+    private Receiver(WebApplication app)
+    {
+        _app = app;
+        _stopping = app.Lifetime.ApplicationStopping;
+    }
 
     public static async Task<Receiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        // A trickle is the point, so Kestrel must not cut it off first.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MinResponseDataRate = null);
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new Receiver(app);
@@ -46,6 +65,11 @@ public sealed class Receiver : IAsyncDisposable
                 await reader.ReadToEndAsync(),
                 DateTimeOffset.UtcNow,
                 http.Request.Path));
+            if (receiver.Trickles)
+            {
+                await receiver.TrickleAsync(http);
+                return;
+            }
             var answer = receiver._answers.TryDequeue(out var next) ? next : new Answer(receiver.DefaultAnswer);
             http.Response.StatusCode = answer.Status;
             if (answer.Location is not null)
@@ -58,6 +82,30 @@ public sealed class Receiver : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         receiver.Url = address + "/hook";
         return receiver;
+    }
+
+    private async Task TrickleAsync(HttpContext http)
+    {
+        http.Response.StatusCode = 500;
+        http.Response.ContentLength = 100_000;
+        try
+        {
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping);
+            await http.Response.StartAsync(ended.Token);
+            using var second = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (await second.WaitForNextTickAsync(ended.Token))
+            {
+                await http.Response.Body.WriteAsync("x"u8.ToArray(), ended.Token);
+                await http.Response.Body.FlushAsync(ended.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            if (!_stopping.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _cutOff);
+            }
+        }
     }
 
     public void AnswerNext(params int[] statuses)
