@@ -93,7 +93,7 @@ public sealed class PagesTests(DashboardHost host)
             ("run", $"/ui/jobs/{Job}/runs/{seeded.Failed["id"]}", async page =>
             {
                 await Expect(page.Locator("ol.log > li")).ToHaveCountAsync(5);
-                await Expect(page.Locator("figure.chart canvas")).ToHaveCountAsync(1);
+                await Expect(page.Locator("figure.chart canvas")).ToHaveCountAsync(2);
                 await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Output" })).ToContainTextAsync("report.csv");
                 await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Input files" })).ToContainTextAsync("orders.csv");
                 await Expect(page.Locator(".verification")).Not.ToHaveTextAsync("Checking the chain…");

@@ -39,12 +39,12 @@ function mount(title, options, data, signal) {
  * Lines over time. x: seconds since the epoch (shown in the browser's time zone);
  * series: [{ label, values, colour?, format? }].
  */
-export function timeChart({ title, x, series, yLabel, yFormat, points = false, signal }) {
+export function timeChart({ title, x, series, yLabel, yFormat, points = false, colourIndex = 0, signal }) {
   const options = {
     series: [{}, ...series.map((s, i) => ({
       label: s.label,
-      stroke: s.colour ?? seriesColours[i % seriesColours.length],
-      dash: dashes[i % dashes.length],
+      stroke: s.colour ?? seriesColours[(colourIndex + i) % seriesColours.length],
+      dash: dashes[(colourIndex + i) % dashes.length],
       width: 2,
       spanGaps: false,
       points: { show: points, size: 6 },

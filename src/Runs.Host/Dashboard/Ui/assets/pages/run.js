@@ -10,6 +10,7 @@ import { failure } from '../notice.js';
 /** Lines kept on the page; the whole log is one download away. */
 const maxLinesShown = 5000;
 const pollInterval = 5000;
+const maxTelemetryCharts = 8;
 
 export async function runPage({ main, params: [job, id], query, signal }) {
   const base = `/v1/jobs/${encodeURIComponent(job)}/runs/${encodeURIComponent(id)}`;
@@ -167,13 +168,19 @@ async function loadTelemetry(container, base, signal) {
   if (Object.keys(telemetry.summary).length) {
     parts.push(facts(Object.entries(telemetry.summary).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)])));
   }
+  // One chart per field, each on its own scale (rows and CPU percent do not share an axis); the first few.
+  const x = telemetry.samples.map(s => Date.parse(s.at) / 1000);
   if (fields.length) {
-    parts.push(timeChart({
-      title: `Telemetry samples (${telemetry.samples.length})`,
-      x: telemetry.samples.map(s => Date.parse(s.at) / 1000),
-      series: fields.map(field => ({ label: field, values: telemetry.samples.map(s => (typeof s[field] === 'number' ? s[field] : null)) })),
+    parts.push(h('div', { class: 'charts' }, fields.slice(0, maxTelemetryCharts).map((field, i) => timeChart({
+      title: `${field} (${telemetry.samples.length} samples)`,
+      x,
+      series: [{ label: field, values: telemetry.samples.map(s => (typeof s[field] === 'number' ? s[field] : null)) }],
+      colourIndex: i,
       signal,
-    }));
+    }))));
+    if (fields.length > maxTelemetryCharts) {
+      parts.push(h('p', { class: 'help' }, `${fields.length - maxTelemetryCharts} more fields are in GET …/telemetry.`));
+    }
   }
   container.replaceChildren(...(parts.length ? parts : [h('p', { class: 'empty' }, 'No telemetry was recorded.')]));
 }
