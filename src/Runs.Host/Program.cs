@@ -91,6 +91,7 @@ builder.Services.AddOpenApi(options =>
     OpenApiBodies.Describe(options);
     OpenApiLimits.Describe(options);
     ApiReference.Describe(options);
+    SearchLogsEndpoint.Describe(options);
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")

@@ -199,6 +199,24 @@ public sealed class LogSearchTests(ReadingHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_API_document_names_the_parameters_and_their_limits()
+    {
+        var document = await (await _host.Scenario(s => s.Get.Url("/openapi/v1.json"))).Json();
+
+        foreach (var path in new[] { "/v1/logs/search", "/v1/jobs/{job}/logs/search" })
+        {
+            var parameters = document["paths"]![path]!["get"]!["parameters"]!.AsArray();
+            var q = parameters.Single(p => (string)p!["name"]! == "q")!;
+            Assert.True((bool)q["required"]!);
+            Assert.Equal(3, (int)q["schema"]!["minLength"]!);
+            Assert.Contains("1000", (string)parameters.Single(p => (string)p!["name"]! == "page_size")!["description"]!);
+            Assert.Contains(parameters, p => (string)p!["name"]! == "filter");
+            Assert.Contains(parameters, p => (string)p!["name"]! == "level");
+            Assert.Contains(parameters, p => (string)p!["name"]! == "page_token");
+        }
+    }
+
+    [Fact]
     public async Task The_index_the_search_is_made_for_is_in_the_schema()
     {
         await using var connection = new NpgsqlConnection(fixture.ConnectionString);

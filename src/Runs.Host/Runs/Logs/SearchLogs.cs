@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Npgsql;
 using Runs.Domain;
 using LogLevel = Runs.Domain.LogLevel;
@@ -43,6 +45,36 @@ public static class SearchLogsEndpoint
             return Problems.NotFound($"No job '{job}'.");
         }
         return await SearchAsync(http, database, job);
+    }
+
+    /// <summary>The query parameters, with their limits, in the OpenAPI document (the endpoints read them from the query themselves).</summary>
+    public static void Describe(OpenApiOptions options) =>
+        options.AddOperationTransformer((operation, _, _) =>
+        {
+            if (operation.OperationId is "searchLogs" or "searchJobLogs")
+            {
+                operation.Parameters ??= [];
+                foreach (var parameter in Parameters())
+                {
+                    operation.Parameters.Add(parameter);
+                }
+            }
+            return Task.CompletedTask;
+        });
+
+    private static IEnumerable<OpenApiParameter> Parameters()
+    {
+        OpenApiParameter Query(string name, string description, OpenApiSchema schema, bool required = false) =>
+            new() { Name = name, In = ParameterLocation.Query, Required = required, Description = description, Schema = schema };
+        yield return Query("q", "The text to find inside messages, ignoring letter case; %, _ and \\ are plain characters.",
+            new OpenApiSchema { Type = JsonSchemaType.String, MinLength = LogSearch.MinQueryLength }, required: true);
+        yield return Query("filter", "The run listing's filter (AIP-160), applied to the runs whose lines are searched.",
+            new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Filters.MaxLength });
+        yield return Query("level", "The lowest level of the lines searched.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. Enum.GetValues<LogLevel>().Select(l => (System.Text.Json.Nodes.JsonNode)l.Name())] });
+        yield return Query("page_size", $"Matches per page; values above {MaxPageSize} are treated as {MaxPageSize}.",
+            new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Default = DefaultPageSize });
+        yield return Query("page_token", "The previous page's next_page_token.", new OpenApiSchema { Type = JsonSchemaType.String });
     }
 
     /// <summary>The search the request asks for, or a 400 naming what is wrong with it.</summary>
