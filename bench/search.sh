@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Log search benchmark over 3,000,000 log lines (30,000 runs in 100 jobs, 100 lines each): p50/p99 of
 # searches for rare, common and absent text, within a job, with a run filter and deep in the pages,
-# each beside the bare SQL for the same rows (same run); the trigram index's build time and size.
+# each beside the bare SQL for the same rows (same run); the trigram index's build time and size; and what
+# the index costs log ingest: 8 writers of 100-line batches with the index, then with it dropped (it is
+# built again at the end).
 #   bench/search.sh          seeds database runs_bench_search once (a few minutes), then measures
 #
 # Seeding writes run documents and log lines straight into their tables with SQL (the search reads only
@@ -10,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/host.sh
+export Runs__Logs__MaxLinesPerRun=100000000
 start_host runs_bench_search 5093
 pg_env
 existing="$(psql -tAc "select count(*) from runs.log_lines")"
@@ -70,7 +73,15 @@ sizes="$(psql -tAc "select json_build_object('lines', (select count(*) from runs
 
 say "measuring searches (50 sequential requests each, after 5 warm-up)"
 result="$("${bench[@]}" search --url "$url" --token "$token")"
+
+say "log ingest with the trigram index: 8 writers, 100-line batches, 15 s"
+with_index="$("${bench[@]}" logs --url "$url" --token "$token" --clients 8 --seconds 15)"
+psql -q -c "drop index runs.log_lines_message_trgm"
+say "log ingest without it"
+without_index="$("${bench[@]}" logs --url "$url" --token "$token" --clients 8 --seconds 15)"
 stop_host
+say "building the trigram index again"
+psql -q -c "create index log_lines_message_trgm on runs.log_lines using gin (message gin_trgm_ops)"
 mkdir -p bench/results
-python3 -c 'import json,sys,datetime; print(json.dumps({"date": datetime.date.today().isoformat(), "sizes": json.loads(sys.argv[1]), "build": json.loads(open("/tmp/runs-bench-search-build.json").read()) if __import__("os").path.exists("/tmp/runs-bench-search-build.json") else {}, "search": json.loads(sys.argv[2])}))' "$sizes" "$result" \
+python3 -c 'import json,sys,datetime,os; build="/tmp/runs-bench-search-build.json"; print(json.dumps({"date": datetime.date.today().isoformat(), "sizes": json.loads(sys.argv[1]), "build": json.load(open(build)) if os.path.exists(build) else {}, "search": json.loads(sys.argv[2]), "ingest_with_index": json.loads(sys.argv[3]), "ingest_without_index": json.loads(sys.argv[4])}))' "$sizes" "$result" "$with_index" "$without_index" \
   | tee -a bench/results/search.jsonl
