@@ -28,6 +28,8 @@ token="$("${host[@]}" tokens create --name "admin-$(date -u +%Y%m%d-%H%M%S)" --s
 cat >&2 <<MSG
 
   Runs is starting at ${urls}
+  Dashboard:      ${urls}/ui#token=${token}
+                  (this link signs you in; the token stays in that browser tab only)
   API reference:  ${urls}/docs
   Admin token:    ${token}
 

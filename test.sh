@@ -5,6 +5,8 @@
 # port (PostgreSQL installed first when missing) and removed afterwards: every run, CI's included,
 # takes the path a fresh machine takes, so a broken scripts/postgres.sh fails here and not on a
 # newcomer's machine. With ConnectionStrings__Runs, that server is used and nothing is installed.
+# The browser tests drive Debian's Chromium, installed when missing (scripts/chromium.sh; RUNS_CHROMIUM
+# names another).
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/common.sh
@@ -18,6 +20,8 @@ if [[ -z "${ConnectionStrings__Runs:-}" ]]; then
 fi
 connection="$(scripts/postgres.sh runs_tests)" || die "PostgreSQL is not available (see above); no tests were run"
 export ConnectionStrings__Runs="$connection"
+browser="$(scripts/chromium.sh)" || die "Chromium is not available for the browser tests (see above); no tests were run"
+export RUNS_CHROMIUM="$browser"
 
 say "building and running the tests"
 log="$(mktemp)"

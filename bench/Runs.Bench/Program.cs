@@ -24,6 +24,10 @@ if (args.Length > 0 && args[0] == "reference")
 {
     return await Reference.RunAsync(options, Environment.GetEnvironmentVariable("ConnectionStrings__Runs")!);
 }
+if (args.Length > 0 && args[0] == "search")
+{
+    return await SearchLoad.RunAsync(options, Environment.GetEnvironmentVariable("ConnectionStrings__Runs")!);
+}
 if (args.Length > 0 && args[0] == "reads")
 {
     return await ReadLoad.RunAsync(options, Environment.GetEnvironmentVariable("ConnectionStrings__Runs")!);

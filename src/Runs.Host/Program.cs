@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Runs.Host;
 using Runs.Host.Access;
+using Runs.Host.Dashboard;
 using Runs.Host.Http;
 using Runs.Host.Operations;
 using Runs.Host.Runs;
@@ -89,6 +90,7 @@ builder.Services.AddOpenApi(options =>
     OpenApiLimits.Describe(options);
     ApiReference.Describe(options);
     WebhookLimits.Describe(options);
+    SearchLogsEndpoint.Describe(options);
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")
@@ -132,6 +134,8 @@ app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
 app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference("/docs", ApiReference.Page).AllowAnonymous();
 app.MapWolverineEndpoints(http => http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite()));
+// The browser dashboard: pages need no token, the /v1 calls they make do.
+app.MapDashboard();
 
 // JasperFx's command line (run, db-apply, projections, tokens, …), with `<command> --help` and quiet discovery.
 return await CommandLine.RunAsync(app, args);

@@ -10,10 +10,19 @@ namespace Runs.Projections;
 /// <summary>
 /// Log line text lives in a table of its own, keyed by (run, line id), so any range of a huge log
 /// is one index range scan. Lines are written in the same transaction as their <see cref="LogAppended"/>.
+/// A trigram index on the text serves case-insensitive substring search (<see cref="Queries.LogSearch"/>).
 /// </summary>
 public static class LogLineStore
 {
     public const string TableName = "log_lines";
+
+    public const string SearchIndexName = "log_lines_message_trgm";
+
+    /// <summary>
+    /// The trigram operator classes the search index needs; trusted since PostgreSQL 13, so the database's
+    /// owner may create it. In Debian's postgresql-contrib (part of the server package since PostgreSQL 10).
+    /// </summary>
+    public static Extension Trigrams() => new("pg_trgm");
 
     public static Table Table(string schema)
     {
@@ -24,6 +33,8 @@ public static class LogLineStore
         table.AddColumn("level", "smallint").NotNull();
         table.AddColumn("message", "text").NotNull();
         table.AddColumn("internal", "boolean").NotNull();
+        // GIN with fastupdate (the default): an append adds to the pending list, merged in bulk later.
+        table.Indexes.Add(new IndexDefinition(SearchIndexName) { Columns = ["message"], Method = IndexMethod.gin, Mask = "? gin_trgm_ops" });
         return table;
     }
 

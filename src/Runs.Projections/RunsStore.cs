@@ -42,6 +42,8 @@ public static class RunsStore
 
         options.Projections.Add<RunProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add(new TelemetryProjection(maxTelemetrySamplesPerRun), ProjectionLifecycle.Inline);
+        // The extension before the table whose index needs it.
+        options.Storage.ExtendedSchemaObjects.Add(LogLineStore.Trigrams());
         options.Storage.ExtendedSchemaObjects.Add(LogLineStore.Table(options.DatabaseSchemaName));
         options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Files(options.DatabaseSchemaName));
         options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Chunks(options.DatabaseSchemaName));

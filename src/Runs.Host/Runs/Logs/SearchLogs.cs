@@ -1,0 +1,139 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using Npgsql;
+using Runs.Domain;
+using LogLevel = Runs.Domain.LogLevel;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Listing;
+using Runs.Projections.Queries;
+using Wolverine.Http;
+
+namespace Runs.Host.Runs.Logs;
+
+/// <summary>One matching line and where it is.</summary>
+public sealed record LogMatchView(string Job, string Run, LogLineView Line);
+
+public sealed record LogSearchPage(IReadOnlyList<LogMatchView> Matches, string? NextPageToken);
+
+/// <summary>
+/// Case-insensitive substring search over the logs the token may read (internal lines for admin tokens
+/// only, expired logs never): newest run first, lines in order within a run, the listing's filter on runs.
+/// </summary>
+public static class SearchLogsEndpoint
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 1000;
+
+    [WolverineGet("/v1/logs/search", OperationId = "searchLogs", Summary = "Search the logs of every run")]
+    [Tags("Logs and telemetry")]
+    [ProducesResponseType<LogSearchPage>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Everywhere(HttpContext http, NpgsqlDataSource database) =>
+        http.User.RefuseUnlessScope(Scopes.RunsRead) ?? await SearchAsync(http, database, null);
+
+    [WolverineGet("/v1/jobs/{job}/logs/search", OperationId = "searchJobLogs", Summary = "Search the logs of a job's runs")]
+    [Tags("Logs and telemetry")]
+    [ProducesResponseType<LogSearchPage>(StatusCodes.Status200OK)]
+    public static async Task<IResult> ForJob(string job, HttpContext http, NpgsqlDataSource database)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        if (!JobName.IsValid(job))
+        {
+            return Problems.NotFound($"No job '{job}'.");
+        }
+        return await SearchAsync(http, database, job);
+    }
+
+    /// <summary>The query parameters, with their limits, in the OpenAPI document (the endpoints read them from the query themselves).</summary>
+    public static void Describe(OpenApiOptions options) =>
+        options.AddOperationTransformer((operation, _, _) =>
+        {
+            if (operation.OperationId is "searchLogs" or "searchJobLogs")
+            {
+                operation.Parameters ??= [];
+                foreach (var parameter in Parameters())
+                {
+                    operation.Parameters.Add(parameter);
+                }
+            }
+            return Task.CompletedTask;
+        });
+
+    private static IEnumerable<OpenApiParameter> Parameters()
+    {
+        OpenApiParameter Query(string name, string description, OpenApiSchema schema, bool required = false) =>
+            new() { Name = name, In = ParameterLocation.Query, Required = required, Description = description, Schema = schema };
+        yield return Query("q", "The text to find inside messages, ignoring letter case; %, _ and \\ are plain characters.",
+            new OpenApiSchema { Type = JsonSchemaType.String, MinLength = LogSearch.MinQueryLength }, required: true);
+        yield return Query("filter", "The run listing's filter (AIP-160), applied to the runs whose lines are searched.",
+            new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Filters.MaxLength });
+        yield return Query("level", "The lowest level of the lines searched.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. Enum.GetValues<LogLevel>().Select(l => (System.Text.Json.Nodes.JsonNode)l.Name())] });
+        yield return Query("page_size", $"Matches per page; values above {MaxPageSize} are treated as {MaxPageSize}.",
+            new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Default = DefaultPageSize });
+        yield return Query("page_token", "The previous page's next_page_token.", new OpenApiSchema { Type = JsonSchemaType.String });
+    }
+
+    /// <summary>The search the request asks for, or a 400 naming what is wrong with it.</summary>
+    public static (LogSearch.Query? Query, IResult? Problem) Parse(HttpRequest request, string? job)
+    {
+        var query = request.Query;
+        string text = query["q"].ToString();
+        if (text.EnumerateRunes().Count() < LogSearch.MinQueryLength)
+        {
+            return (null, Problems.Invalid("q", $"'q' is required: the text to find, at least {LogSearch.MinQueryLength} characters."));
+        }
+        if (text.Contains('\0'))
+        {
+            return (null, Problems.Invalid("q", "'q' may not contain a NUL character; no log line holds one."));
+        }
+        var (pageSize, sizeProblem) = PageSize.Parse(request, DefaultPageSize, MaxPageSize);
+        if (sizeProblem is not null)
+        {
+            return (null, sizeProblem);
+        }
+        SearchCursor? after = null;
+        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            after = SearchCursor.Decode(token!);
+            if (after is null)
+            {
+                return (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
+            }
+        }
+        var level = LogLevel.Debug;
+        if (query.TryGetValue("level", out var levelText) && !LogLevels.TryParse(levelText, out level))
+        {
+            return (null, Problems.Invalid("level", "'level' must be debug, info, warn or error."));
+        }
+        var (filter, problem) = Filters.Parse(query["filter"]);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+        var user = request.HttpContext.User;
+        var scope = JobScope.From(user.FindAll(BearerTokens.JobClaim).Select(c => c.Value));
+        var internalLines = user.HasClaim(BearerTokens.ScopeClaim, Scopes.Admin);
+        return (new LogSearch.Query(text, job, scope, filter, level, internalLines, pageSize, after), null);
+    }
+
+    private static async Task<IResult> SearchAsync(HttpContext http, NpgsqlDataSource database, string? job)
+    {
+        var (query, problem) = Parse(http.Request, job);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var page = await LogSearch.ReadAsync(database, query!, http.RequestAborted);
+        if (job is not null && page.Matches.Count == 0 && query!.After is null
+            && !await RunListing.JobExistsAsync(database, job, http.RequestAborted))
+        {
+            return Problems.NotFound($"No job '{job}': a job exists once it has a run.");
+        }
+        var matches = page.Matches.Select(m => new LogMatchView(m.Job, m.Run, LogLineView.From(m.Line))).ToList();
+        return Results.Ok(new LogSearchPage(matches, page.Next?.Encode()));
+    }
+}
