@@ -58,9 +58,12 @@ builder.Services.AddMarten(options =>
     .IntegrateWithWolverine()
     .ApplyAllDatabaseChangesOnStartup();
 
-// Wolverine: commands, messaging and the durable outbox, in the same PostgreSQL.
+// Wolverine: commands, messaging and the durable outbox, in the same PostgreSQL; several hosts share them.
+var durability = builder.Configuration.GetSection($"{RunsOptions.Section}:Durability").Get<DurabilityOptions>() ?? new DurabilityOptions();
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = durability.ShutdownTimeout);
 builder.Host.UseWolverine(options =>
 {
+    durability.ApplyTo(options.Durability);
     options.Policies.AutoApplyTransactions();
     options.Policies.UseDurableLocalQueues();
     options.PublishMessage<DeliverWebhook>().ToLocalQueue("webhooks");
@@ -89,8 +92,11 @@ builder.Services.AddOpenApi(options =>
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")
-    .AddPrometheusExporter());
-builder.Services.AddHealthChecks().AddCheck<DatabaseHealth>("database", tags: ["ready"]);
+    .AddPrometheusExporter())
+    .WithRunsTracing(builder.Configuration);
+builder.Services.AddHealthChecks()
+    .AddCheck<DatabaseHealth>("database", tags: ["ready"])
+    .AddCheck<NodeHealth>("node", tags: ["ready"]);
 builder.Services.AddSingleton<JsonBody>();
 builder.Services.AddSingleton<RunSecrets>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionPolicy>();
