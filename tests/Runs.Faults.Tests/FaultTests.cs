@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Net;
+using Runs.Faults.Tests.Harness;
+
+namespace Runs.Faults.Tests;
+
+/// <summary>
+/// Real host processes under load, broken the ways production breaks them. Each scenario checks what a user
+/// relies on — nothing acknowledged is lost, nothing retried is doubled, every ended run is delivered under
+/// one webhook-id, an outage answers 503 and never 500, the host recovers by itself — and prints how long
+/// failover and a restart took (figures, recorded in docs/benchmarks.md; deadlines here only guard against
+/// hangs). One scenario at a time: they restart the shared PostgreSQL and compete for two cores.
+/// </summary>
+public sealed class FaultTests(ITestOutputHelper output)
+{
+    private const int Clients = 4;
+    private static readonly TimeSpan Ready = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan Deliveries = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan Think = TimeSpan.FromMilliseconds(100);
+
+    private void Say(string line) => output.WriteLine(line);
+
+    private static string Seconds(double value) => value.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+
+    private static async Task<(Deployment, HookReceiver, HostProcess)> StartAsync(string name)
+    {
+        var deployment = await Deployment.CreateAsync(name);
+        var receiver = await HookReceiver.StartAsync(Think);
+        var host = HostProcess.Start("a", deployment.Settings);
+        await host.WaitUntilReadyAsync(Ready);
+        await deployment.IssueTokenAsync();
+        await Checks.SubscribeAsync(host.Url, deployment.Token, receiver.Url);
+        return (deployment, receiver, host);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (!condition() && DateTime.UtcNow < until)
+        {
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Load for a while, so deliveries and writes are in flight when the fault strikes.</summary>
+    private static Task WarmUpAsync(Ledger ledger, int endedRuns) =>
+        UntilAsync(() => ledger.Runs.Values.Count(r => r.Terminal is not null) >= endedRuns, TimeSpan.FromSeconds(60));
+
+    [Fact]
+    public async Task A_host_killed_under_load_and_restarted_loses_nothing_and_delivers_what_it_owed()
+    {
+        var (deployment, receiver, host) = await StartAsync("kill");
+        await using var _ = receiver;
+        await using var __ = host;
+        var port = new Uri(host.Url).Port;
+        await using var load = new Load([host.Url], deployment.Token);
+        load.Start(Clients);
+        await WarmUpAsync(load.Ledger, 40);
+
+        var killed = DateTimeOffset.UtcNow;
+        await host.KillAsync();
+        await using var restarted = HostProcess.Start("a-again", deployment.Settings, port);
+        var ready = await restarted.WaitUntilReadyAsync(Ready);
+        var toReady = (ready - restarted.StartedAt).TotalSeconds;
+
+        var resumed = load.Ledger.Runs.Count;
+        await UntilAsync(() => load.Ledger.Runs.Count >= resumed + 20, TimeSpan.FromSeconds(60));
+        await load.StopAsync();
+        await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
+
+        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
+        var (owed, first, last) = Checks.Failover(load.Ledger, receiver, killed);
+        Say($"kill -9 and restart: restarted host ready {Seconds(toReady)} after its start ({Seconds((ready - killed).TotalSeconds)} after the kill); " +
+            $"{owed} deliveries owed at the kill arrived {Seconds(first)}–{Seconds(last)} after it");
+        Say(figures);
+    }
+
+    [Fact]
+    public async Task PostgreSQL_restarted_under_load_answers_503_never_500_and_the_host_recovers_by_itself()
+    {
+        var (deployment, receiver, host) = await StartAsync("pgrestart");
+        await using var _ = receiver;
+        await using var __ = host;
+        await using var load = new Load([host.Url], deployment.Token);
+        await using var readiness = new ReadinessWatch(host.Url);
+        load.Start(Clients);
+        await WarmUpAsync(load.Ledger, 40);
+
+        var before = load.Ledger.Refusals.Count;
+        var restart = DateTimeOffset.UtcNow;
+        await Postgres.RestartAsync();
+        var restarted = DateTimeOffset.UtcNow;
+
+        // Recovery without touching the host: its readiness comes back and the load's writes go through again.
+        var unready = await readiness.WaitForReadyAfterAsync(restart, Ready);
+        var acknowledged = load.Ledger.Runs.Values.Count(r => r.TerminalAcknowledgedAt > restarted);
+        await UntilAsync(() => load.Ledger.Runs.Values.Count(r => r.TerminalAcknowledgedAt > restarted) >= acknowledged + 20, TimeSpan.FromSeconds(60));
+        Assert.False(host.HasExited, $"the host died with PostgreSQL:\n{host.Output}");
+        await load.StopAsync();
+        await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
+
+        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
+        var refusals = load.Ledger.Refusals.Skip(before).ToList();
+        var outage = refusals.Count == 0 ? 0 : (refusals.Max() - restart).TotalSeconds;
+        Assert.True(load.Ledger.Count(503) + load.Ledger.NetworkErrors > 0, "the restart was not noticed by the load; nothing was tested");
+        Say($"PostgreSQL restart: pg_ctlcluster took {Seconds((restarted - restart).TotalSeconds)}; {refusals.Count} requests refused (503 or dropped), " +
+            $"the last {Seconds(outage)} after the restart began; /health/ready unready for {Seconds(unready.TotalSeconds)}, " +
+            $"then ready again {Seconds((readiness.ReadyAgainAt - restart).TotalSeconds)} after the restart began");
+        Say(figures);
+    }
+
+    [Fact]
+    public async Task Two_hosts_on_one_database_one_killed_the_other_takes_over_its_deliveries()
+    {
+        var (deployment, receiver, a) = await StartAsync("twohosts");
+        await using var _ = receiver;
+        await using var __ = a;
+        await using var b = HostProcess.Start("b", deployment.Settings);
+        await b.WaitUntilReadyAsync(Ready);
+        await using var load = new Load([a.Url, b.Url], deployment.Token);
+        load.Start(Clients);
+        await WarmUpAsync(load.Ledger, 40);
+        await UntilAsync(() => load.Ledger.Runs.Values.Count(r => r.TerminalHost == b.Url) >= 10, TimeSpan.FromSeconds(60));
+
+        var killed = DateTimeOffset.UtcNow;
+        await b.KillAsync();
+        var resumed = load.Ledger.Runs.Count;
+        await UntilAsync(() => load.Ledger.Runs.Count >= resumed + 20, TimeSpan.FromSeconds(60));
+        await load.StopAsync();
+        await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
+
+        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
+        var (owed, first, last) = Checks.Failover(load.Ledger, receiver, killed, b.Url);
+        Say($"two hosts, one killed: {owed} deliveries the killed host owed arrived through the survivor {Seconds(first)}–{Seconds(last)} after the kill");
+        Say(figures);
+    }
+}
+
+/// <summary>Polls <c>/health/ready</c> in the background and remembers when it stopped and started answering 200.</summary>
+public sealed class ReadinessWatch : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _polling;
+    private readonly List<(DateTimeOffset At, bool Ready)> _changes = [];
+
+    public DateTimeOffset ReadyAgainAt { get; private set; }
+
+    public ReadinessWatch(string host)
+    {
+        _polling = Task.Run(async () =>
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            bool? last = null;
+            while (!_stop.IsCancellationRequested)
+            {
+                bool ready;
+                try
+                {
+                    using var answer = await http.GetAsync(host + "/health/ready", _stop.Token);
+                    ready = answer.StatusCode == HttpStatusCode.OK;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    ready = false;
+                }
+                if (ready != last)
+                {
+                    lock (_changes)
+                    {
+                        _changes.Add((DateTimeOffset.UtcNow, ready));
+                    }
+                    last = ready;
+                }
+                await Task.Delay(100, CancellationToken.None);
+            }
+        });
+    }
+
+    /// <summary>Waits until readiness went away after <paramref name="since"/> and came back; answers how long it was away.</summary>
+    public async Task<TimeSpan> WaitForReadyAfterAsync(DateTimeOffset since, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            lock (_changes)
+            {
+                var down = _changes.FirstOrDefault(c => c.At >= since && !c.Ready);
+                var up = down == default ? default : _changes.FirstOrDefault(c => c.At > down.At && c.Ready);
+                if (up != default)
+                {
+                    ReadyAgainAt = up.At;
+                    return up.At - down.At;
+                }
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"/health/ready did not go unready and come back within {deadline} of the restart");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _polling;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Npgsql;
+
+namespace Runs.Faults.Tests.Harness;
+
+/// <summary>The promises every fault scenario checks once the load has stopped.</summary>
+public static class Checks
+{
+    public static async Task SubscribeAsync(string host, string token, string receiverUrl)
+    {
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var answer = await http.PostAsJsonAsync(host + "/v1/webhooks",
+            new { url = receiverUrl, events = new[] { "run.succeeded", "run.failed", "run.canceled", "run.rejected" } });
+        Assert.True(answer.IsSuccessStatusCode, $"subscribing answered {(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Waits (bounded: a hang guard, not a timing assertion) until every ended run has reached the receiver.</summary>
+    public static async Task WaitForDeliveriesAsync(Ledger ledger, HookReceiver receiver, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            var delivered = receiver.Received.Select(h => h.Run).ToHashSet();
+            if (ledger.Runs.Values.Where(r => r.Terminal is not null).All(r => delivered.Contains(r.Id)))
+            {
+                return;
+            }
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>
+    /// Every acknowledged write is stored, no retried trigger made a second run, no retried append a second
+    /// copy of its lines, no request answered 500, and every ended run reached the receiver under exactly one
+    /// webhook-id. Answers a line of figures.
+    /// </summary>
+    public static async Task<string> VerifyAsync(Deployment deployment, Ledger ledger, HookReceiver receiver)
+    {
+        Assert.True(ledger.ServerErrors.IsEmpty, $"{ledger.ServerErrors.Count} answers were 500, e.g. {ledger.ServerErrors.FirstOrDefault()}");
+        Assert.True(ledger.KeyMismatches.IsEmpty, $"{ledger.KeyMismatches.Count} Idempotency-Keys were acknowledged twice");
+        Assert.Equal(ledger.RunByKey.Count, ledger.RunByKey.Values.Distinct().Count());
+
+        var stored = new Dictionary<string, (string Status, long Lines)>();
+        await using (var connection = new NpgsqlConnection(deployment.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "select d.id, d.status, (select count(*) from runs.log_lines l where l.run_id = d.id) from runs.mt_doc_run d where d.job = $1",
+                connection)
+            {
+                Parameters = { new() { Value = Load.Job } },
+            };
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                stored[reader.GetString(0)] = (reader.GetString(1), reader.GetInt64(2));
+            }
+        }
+
+        // One run per acknowledged key: a retried trigger answered with the run it had made.
+        Assert.Equal(ledger.Runs.Count, stored.Count);
+        foreach (var run in ledger.Runs.Values)
+        {
+            Assert.True(stored.TryGetValue(run.Id, out var row), $"acknowledged run {run.Id} is not stored");
+            if (run.Terminal is not null)
+            {
+                Assert.True(string.Equals(run.Terminal, row.Status, StringComparison.OrdinalIgnoreCase),
+                    $"run {run.Id} was acknowledged {run.Terminal} but is stored {row.Status}");
+            }
+            Assert.True(row.Lines >= run.AcknowledgedLines, $"run {run.Id}: {run.AcknowledgedLines} lines acknowledged, {row.Lines} stored");
+            Assert.True(row.Lines <= run.AcknowledgedLines + run.AmbiguousLines,
+                $"run {run.Id}: {row.Lines} lines stored, more than the {run.AcknowledgedLines} acknowledged and {run.AmbiguousLines} unanswered");
+        }
+
+        var ended = ledger.Runs.Values.Where(r => r.Terminal is not null).ToList();
+        var hooks = receiver.Received.ToList();
+        var byRun = hooks.GroupBy(h => h.Run).ToDictionary(g => g.Key, g => g.ToList());
+        var undelivered = ended.Where(r => !byRun.ContainsKey(r.Id)).Select(r => r.Id).ToList();
+        Assert.True(undelivered.Count == 0, $"{undelivered.Count} of {ended.Count} ended runs never reached the receiver, e.g. {undelivered.FirstOrDefault()}");
+        var split = byRun.Where(g => g.Value.Select(h => h.WebhookId).Distinct().Count() != 1).Select(g => g.Key).ToList();
+        Assert.True(split.Count == 0, $"{split.Count} runs reached the receiver under more than one webhook-id, e.g. {split.FirstOrDefault()}");
+        var unknown = byRun.Keys.Where(id => !ledger.Runs.ContainsKey(id)).ToList();
+        Assert.True(unknown.Count == 0, $"the receiver got messages for runs nobody made: {string.Join(", ", unknown.Take(3))}");
+
+        var repeats = hooks.Count - byRun.Count;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"runs {ledger.Runs.Count} (ended {ended.Count}), lines acknowledged {ledger.Runs.Values.Sum(r => r.AcknowledgedLines)} " +
+            $"(unanswered {ledger.Runs.Values.Sum(r => r.AmbiguousLines)}), deliveries {hooks.Count} (same webhook-id again: {repeats}); answers: {ledger.Summary()}");
+    }
+
+    /// <summary>
+    /// For deliveries still owed when the fault struck — the run's end acknowledged before it (by
+    /// <paramref name="host"/>, when given) and not yet received — how long after the fault the first and
+    /// the last of them arrived.
+    /// </summary>
+    public static (int Owed, double First, double Last) Failover(Ledger ledger, HookReceiver receiver, DateTimeOffset fault, string? host = null)
+    {
+        var firstArrival = receiver.Received.GroupBy(h => h.Run).ToDictionary(g => g.Key, g => g.Min(h => h.At));
+        var owed = ledger.Runs.Values
+            .Where(r => r.TerminalAcknowledgedAt < fault && (host is null || r.TerminalHost == host))
+            .Where(r => firstArrival.TryGetValue(r.Id, out var at) && at > fault)
+            .Select(r => (firstArrival[r.Id] - fault).TotalSeconds)
+            .ToList();
+        return owed.Count == 0 ? (0, 0, 0) : (owed.Count, owed.Min(), owed.Max());
+    }
+}

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Runs.Faults.Tests.Harness;
+
+public sealed record Hook(string WebhookId, string Run, string Type, DateTimeOffset At);
+
+/// <summary>A real webhook receiver on loopback that records every delivery and answers 204 after a short think.</summary>
+public sealed class HookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    public ConcurrentQueue<Hook> Received { get; } = new();
+    public string Url { get; private set; } = "";
+
+    private HookReceiver(WebApplication app) => _app = app;
+
+    /// <param name="think">How long each answer takes: a receiver that is not instant keeps some deliveries in flight.</param>
+    public static async Task<HookReceiver> StartAsync(TimeSpan think)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var receiver = new HookReceiver(app);
+        app.MapPost("/hook", async (HttpContext http) =>
+        {
+            var body = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!;
+            await Task.Delay(think);
+            receiver.Received.Enqueue(new Hook(
+                http.Request.Headers["webhook-id"].ToString(),
+                (string)body["data"]!["id"]!,
+                (string)body["type"]!,
+                DateTimeOffset.UtcNow));
+            return Results.NoContent();
+        });
+        await app.StartAsync();
+        receiver.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
