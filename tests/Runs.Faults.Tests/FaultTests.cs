@@ -16,9 +16,14 @@ public sealed class FaultTests(ITestOutputHelper output)
     private const int Clients = 4;
     private static readonly TimeSpan Ready = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan Deliveries = TimeSpan.FromSeconds(90);
-    private static readonly TimeSpan Think = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Think = TimeSpan.FromMilliseconds(250);
+
+    private readonly DateTimeOffset _began = DateTimeOffset.UtcNow;
 
     private void Say(string line) => output.WriteLine(line);
+
+    /// <summary>Where the scenario's time went, so a slow run can be told from a hung one.</summary>
+    private void Phase(string name) => output.WriteLine($"  [{Seconds((DateTimeOffset.UtcNow - _began).TotalSeconds)}] {name}");
 
     private static string Seconds(double value) => value.ToString("0.0", CultureInfo.InvariantCulture) + " s";
 
@@ -54,8 +59,10 @@ public sealed class FaultTests(ITestOutputHelper output)
         await using var __ = host;
         var port = new Uri(host.Url).Port;
         await using var load = new Load([host.Url], deployment.Token);
+        Phase("hosts ready");
         load.Start(Clients);
         await WarmUpAsync(load.Ledger, 40);
+        Phase("load warmed up");
 
         var killed = DateTimeOffset.UtcNow;
         await host.KillAsync();
@@ -65,8 +72,11 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         var resumed = load.Ledger.Runs.Count;
         await UntilAsync(() => load.Ledger.Runs.Count >= resumed + 20, TimeSpan.FromSeconds(60));
+        Phase("fault over");
         await load.StopAsync();
+        Phase("load stopped");
         await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
+        Phase("deliveries in");
 
         var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
         var (owed, first, last) = Checks.Failover(load.Ledger, receiver, killed);
@@ -83,8 +93,10 @@ public sealed class FaultTests(ITestOutputHelper output)
         await using var __ = host;
         await using var load = new Load([host.Url], deployment.Token);
         await using var readiness = new ReadinessWatch(host.Url);
+        Phase("hosts ready");
         load.Start(Clients);
         await WarmUpAsync(load.Ledger, 40);
+        Phase("load warmed up");
 
         var before = load.Ledger.Refusals.Count;
         var restart = DateTimeOffset.UtcNow;
@@ -96,8 +108,11 @@ public sealed class FaultTests(ITestOutputHelper output)
         var acknowledged = load.Ledger.Runs.Values.Count(r => r.TerminalAcknowledgedAt > restarted);
         await UntilAsync(() => load.Ledger.Runs.Values.Count(r => r.TerminalAcknowledgedAt > restarted) >= acknowledged + 20, TimeSpan.FromSeconds(60));
         Assert.False(host.HasExited, $"the host died with PostgreSQL:\n{host.Output}");
+        Phase("fault over");
         await load.StopAsync();
+        Phase("load stopped");
         await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
+        Phase("deliveries in");
 
         var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
         var refusals = load.Ledger.Refusals.Skip(before).ToList();
@@ -118,16 +133,21 @@ public sealed class FaultTests(ITestOutputHelper output)
         await using var b = HostProcess.Start("b", deployment.Settings);
         await b.WaitUntilReadyAsync(Ready);
         await using var load = new Load([a.Url, b.Url], deployment.Token);
+        Phase("hosts ready");
         load.Start(Clients);
         await WarmUpAsync(load.Ledger, 40);
+        Phase("load warmed up");
         await UntilAsync(() => load.Ledger.Runs.Values.Count(r => r.TerminalHost == b.Url) >= 10, TimeSpan.FromSeconds(60));
 
         var killed = DateTimeOffset.UtcNow;
         await b.KillAsync();
         var resumed = load.Ledger.Runs.Count;
         await UntilAsync(() => load.Ledger.Runs.Count >= resumed + 20, TimeSpan.FromSeconds(60));
+        Phase("fault over");
         await load.StopAsync();
+        Phase("load stopped");
         await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
+        Phase("deliveries in");
 
         var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
         var (owed, first, last) = Checks.Failover(load.Ledger, receiver, killed, b.Url);

@@ -34,7 +34,8 @@ public sealed class DurabilityOptions
     public void ApplyTo(DurabilitySettings durability)
     {
         durability.HealthCheckPollingTime = HeartbeatInterval;
-        durability.FirstHealthCheckExecution = HeartbeatInterval;
+        // A host started in place of a dead one looks for stale hosts (its predecessor) at once.
+        durability.FirstHealthCheckExecution = TimeSpan.Zero;
         durability.StaleNodeTimeout = StaleNodeTimeout;
         durability.StaleNodeEjectionThreshold = StaleNodeChecks;
         durability.ScheduledJobPollingTime = RecoveryInterval;

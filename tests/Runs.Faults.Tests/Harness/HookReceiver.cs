@@ -32,13 +32,14 @@ public sealed class HookReceiver : IAsyncDisposable
         var receiver = new HookReceiver(app);
         app.MapPost("/hook", async (HttpContext http) =>
         {
+            var at = DateTimeOffset.UtcNow;
             var body = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!;
-            await Task.Delay(think);
             receiver.Received.Enqueue(new Hook(
                 http.Request.Headers["webhook-id"].ToString(),
                 (string)body["data"]!["id"]!,
                 (string)body["type"]!,
-                DateTimeOffset.UtcNow));
+                at));
+            await Task.Delay(think);
             return Results.NoContent();
         });
         await app.StartAsync();

@@ -44,6 +44,8 @@ public sealed class HostProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = url;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__Console__FormatterName"] = "simple";
+        start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        start.Environment["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;
@@ -71,7 +73,7 @@ public sealed class HostProcess : IAsyncDisposable
     }
 
     /// <summary>The last lines the process wrote, for a failure message.</summary>
-    public string Output => string.Join('\n', _output.TakeLast(60));
+    public string Output => string.Join('\n', _output.TakeLast(200));
 
     /// <summary>Polls <c>/health/ready</c> until it answers 200; answers when that was, or fails with the host's output.</summary>
     public async Task<DateTimeOffset> WaitUntilReadyAsync(TimeSpan deadline)
