@@ -14,6 +14,7 @@ public static class WebhookClient
     {
         var options = configuration.GetSection($"{RunsOptions.Section}:Webhooks").Get<WebhooksOptions>() ?? new WebhooksOptions();
         var allowPrivate = options.AllowPrivateNetworks ?? environment.IsDevelopment();
+        services.AddHostedService<DeliveryWarmUp>();
         services.AddHttpClient(DeliverWebhookHandler.ClientName, client => client.Timeout = options.Timeout)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {

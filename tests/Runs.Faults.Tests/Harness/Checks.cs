@@ -92,18 +92,35 @@ public static class Checks
     }
 
     /// <summary>
-    /// For deliveries still owed when the fault struck — the run's end acknowledged before it (by
-    /// <paramref name="host"/>, when given) and not yet received — how long after the fault the first and
-    /// the last of them arrived.
+    /// The deliveries still owed when the fault struck: the run's end acknowledged before it (by
+    /// <paramref name="host"/>, when given) and not received before <paramref name="held"/>, when the receiver
+    /// stopped answering — whatever it got after that went unanswered, so it is sent again.
     /// </summary>
-    public static (int Owed, double First, double Last) Failover(Ledger ledger, HookReceiver receiver, DateTimeOffset fault, string? host = null)
+    public static List<string> Owed(Ledger ledger, HookReceiver receiver, DateTimeOffset held, DateTimeOffset fault, string? host = null)
     {
-        var firstArrival = receiver.Received.GroupBy(h => h.Run).ToDictionary(g => g.Key, g => g.Min(h => h.At));
-        var owed = ledger.Runs.Values
-            .Where(r => r.TerminalAcknowledgedAt < fault && (host is null || r.TerminalHost == host))
-            .Where(r => firstArrival.TryGetValue(r.Id, out var at) && at > fault)
-            .Select(r => (firstArrival[r.Id] - fault).TotalSeconds)
-            .ToList();
-        return owed.Count == 0 ? (0, 0, 0) : (owed.Count, owed.Min(), owed.Max());
+        var answered = receiver.Received.Where(h => h.At < held).Select(h => h.Run).ToHashSet();
+        return [.. ledger.Runs.Values
+            .Where(r => r.TerminalAcknowledgedAt < fault && (host is null || r.TerminalHost == host) && !answered.Contains(r.Id))
+            .Select(r => r.Id)];
+    }
+
+    /// <summary>Waits (bounded) until every owed delivery has arrived after the fault; answers how long after it the first and the last did.</summary>
+    public static async Task<(int Owed, double First, double Last)> FailoverAsync(HookReceiver receiver, IReadOnlyList<string> owed, DateTimeOffset fault, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        Dictionary<string, DateTimeOffset> arrival;
+        while (true)
+        {
+            arrival = receiver.Received.Where(h => h.At > fault).GroupBy(h => h.Run).ToDictionary(g => g.Key, g => g.Min(h => h.At));
+            if (owed.All(arrival.ContainsKey) || DateTime.UtcNow > until)
+            {
+                break;
+            }
+            await Task.Delay(200);
+        }
+        var missing = owed.Where(id => !arrival.ContainsKey(id)).ToList();
+        Assert.True(missing.Count == 0, $"{missing.Count} of the {owed.Count} deliveries owed at the fault never arrived after it, e.g. {missing.FirstOrDefault()}");
+        var seconds = owed.Select(id => (arrival[id] - fault).TotalSeconds).ToList();
+        return seconds.Count == 0 ? (0, 0, 0) : (seconds.Count, seconds.Min(), seconds.Max());
     }
 }

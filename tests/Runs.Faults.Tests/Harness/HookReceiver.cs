@@ -12,10 +12,14 @@ namespace Runs.Faults.Tests.Harness;
 
 public sealed record Hook(string WebhookId, string Run, string Type, DateTimeOffset At);
 
-/// <summary>A real webhook receiver on loopback that records every delivery and answers 204 after a short think.</summary>
+/// <summary>
+/// A real webhook receiver on loopback that records every delivery and answers 204 after a short think —
+/// or, while held, not at all: the sender's deliveries back up in its inbox, as they do behind a slow receiver.
+/// </summary>
 public sealed class HookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private volatile TaskCompletionSource _gate = Open();
 
     public ConcurrentQueue<Hook> Received { get; } = new();
     public string Url { get; private set; } = "";
@@ -39,6 +43,7 @@ public sealed class HookReceiver : IAsyncDisposable
                 (string)body["data"]!["id"]!,
                 (string)body["type"]!,
                 at));
+            await receiver._gate.Task;
             await Task.Delay(think);
             return Results.NoContent();
         });
@@ -47,8 +52,21 @@ public sealed class HookReceiver : IAsyncDisposable
         return receiver;
     }
 
+    private static TaskCompletionSource Open()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
+
+    /// <summary>Stops answering until <see cref="Release"/>; the sender's queue fills up.</summary>
+    public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => _gate.TrySetResult();
+
     public async ValueTask DisposeAsync()
     {
+        Release();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

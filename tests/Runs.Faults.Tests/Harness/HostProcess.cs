@@ -46,6 +46,7 @@ public sealed class HostProcess : IAsyncDisposable
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
         start.Environment["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
+        start.Environment["Logging__LogLevel__Wolverine"] = Environment.GetEnvironmentVariable("FAULTS_VERBOSE") == "1" ? "Information" : "Warning";
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;
