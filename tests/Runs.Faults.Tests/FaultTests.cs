@@ -144,31 +144,55 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Two_hosts_on_one_database_one_killed_the_other_takes_over_its_deliveries()
+    public async Task Two_hosts_on_one_database_one_stopped_then_one_killed_the_other_takes_over_its_deliveries()
     {
         var (deployment, receiver, a) = await StartAsync("twohosts");
         await using var _ = receiver;
         await using var __ = a;
-        await using var b = HostProcess.Start("b", deployment.Settings);
+        var port = HostProcess.FreePort();
+        await using var b = HostProcess.Start("b", deployment.Settings, port);
         await b.WaitUntilReadyAsync(Ready);
-        await using var load = new Load([a.Url, b.Url], deployment.Token);
         Phase("hosts ready");
+        await using var load = new Load([a.Url, b.Url], deployment.Token);
         load.Start(Clients);
         await WarmUpAsync(load.Ledger, WarmUpRuns);
         Phase("load warmed up");
 
-        var (held, killed) = await KillWithDeliveriesOwedAsync(load.Ledger, receiver, b, Owed, b.Url);
+        // SIGTERM: b finishes what it is doing, hands its deliveries back and exits; a sends them at once.
+        receiver.Hold();
+        var held = DateTimeOffset.UtcNow;
+        await UntilAsync(() => load.Ledger.Runs.Values.Count(r => r.TerminalAcknowledgedAt > held && r.TerminalHost == b.Url) >= Owed, TimeSpan.FromSeconds(60));
+        var stopped = DateTimeOffset.UtcNow;
+        b.Terminate();
+        receiver.Release();
+        Assert.True(await b.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"b did not exit after SIGTERM:\n{b.Output}");
+        var exited = DateTimeOffset.UtcNow;
+        Assert.True(b.ExitCode == 0, $"b exited with {b.ExitCode} after SIGTERM:\n{b.Output}");
+        // Deliveries b had in flight finish there during the drain; those it had not begun are owed.
+        var (handedBack, handedFirst, handedLast) = await Checks.FailoverAsync(receiver, Checks.Owed(load.Ledger, receiver, stopped, stopped, b.Url), stopped, Deliveries);
+        Phase("b stopped");
+
+        await using var again = HostProcess.Start("b-again", deployment.Settings, port);
+        var ready = await again.WaitUntilReadyAsync(Ready);
+        var toReady = (ready - again.StartedAt).TotalSeconds;
+        await UntilAsync(() => load.Ledger.Runs.Values.Count(r => r.TerminalHost == again.Url && r.TerminalAcknowledgedAt > ready) >= RunsAfterFault, TimeSpan.FromSeconds(60));
+        Phase("b back");
+
+        var (killHeld, killed) = await KillWithDeliveriesOwedAsync(load.Ledger, receiver, again, Owed, again.Url);
+        var owedAtKill = Checks.Owed(load.Ledger, receiver, killHeld, killed, again.Url);
         var resumed = load.Ledger.Runs.Count;
         await UntilAsync(() => load.Ledger.Runs.Count >= resumed + RunsAfterFault, TimeSpan.FromSeconds(60));
         Phase("fault over");
         await load.StopAsync();
         Phase("load stopped");
-        await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
+        var (owed, first, last) = await Checks.FailoverAsync(receiver, owedAtKill, killed, Deliveries);
         Phase("deliveries in");
 
-        var (owed, first, last) = await Checks.FailoverAsync(receiver, Checks.Owed(load.Ledger, receiver, held, killed, b.Url), killed, Deliveries);
         var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
-        Say($"two hosts, one killed: {owed} deliveries the killed host owed arrived through the survivor {Seconds(first)}–{Seconds(last)} after the kill");
+        Say($"two hosts, one stopped (SIGTERM): it exited {Seconds((exited - stopped).TotalSeconds)} after the signal; " +
+            $"{handedBack} deliveries it owed arrived through the other {Seconds(handedFirst)}–{Seconds(handedLast)} after the signal");
+        Say($"two hosts, one killed: {owed} deliveries the killed host owed arrived through the survivor {Seconds(first)}–{Seconds(last)} after the kill; " +
+            $"the stopped host, started again, was ready {Seconds(toReady)} after its start");
         Say(figures);
     }
 }

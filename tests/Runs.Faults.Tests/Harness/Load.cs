@@ -29,8 +29,13 @@ public sealed class Ledger
     public ConcurrentQueue<string> KeyMismatches { get; } = new();
     public ConcurrentQueue<DateTimeOffset> Refusals { get; } = new();
     private int _networkErrors;
+    private int _refusedConnections;
 
+    /// <summary>Requests that got no answer: the connection dropped (or never opened) while they were sent.</summary>
     public int NetworkErrors => _networkErrors;
+
+    /// <summary>Of those, connections refused outright: nothing reached a host.</summary>
+    public int RefusedConnections => _refusedConnections;
 
     public int Count(int status) => Answers.GetValueOrDefault(status);
 
@@ -43,21 +48,28 @@ public sealed class Ledger
         }
     }
 
-    public void NetworkError(DateTimeOffset at)
+    public void NetworkError(Exception error, DateTimeOffset at)
     {
         Interlocked.Increment(ref _networkErrors);
+        if (IsRefused(error))
+        {
+            Interlocked.Increment(ref _refusedConnections);
+        }
         Refusals.Enqueue(at);
     }
 
+    public static bool IsRefused(Exception error) =>
+        error is HttpRequestException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } };
+
     public string Summary() =>
-        string.Join(", ", Answers.OrderBy(a => a.Key).Select(a => $"{a.Key}: {a.Value}")) + $", no answer: {NetworkErrors}";
+        string.Join(", ", Answers.OrderBy(a => a.Key).Select(a => $"{a.Key}: {a.Value}")) + $", no answer: {NetworkErrors} ({RefusedConnections} refused connections)";
 }
 
 /// <summary>
 /// Clients that trigger runs (with an <c>Idempotency-Key</c>), start them, append log lines and end them,
 /// against one or more hosts. A write that got no answer or a 503 is sent again (to the next host, if there
-/// are several) — except a log append that got no answer, which is not idempotent yet and is counted as
-/// ambiguous instead. When told to stop, each client ends the run it is on.
+/// are several) — except a log append whose connection dropped, which is not idempotent yet and is counted
+/// as ambiguous instead. When told to stop, each client ends the run it is on.
 /// </summary>
 public sealed class Load : IAsyncDisposable
 {
@@ -157,9 +169,13 @@ public sealed class Load : IAsyncDisposable
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
-                Ledger.NetworkError(DateTimeOffset.UtcNow);
-                record.AmbiguousLines += lines.Length;
-                return;
+                Ledger.NetworkError(e, DateTimeOffset.UtcNow);
+                // A refused connection reached nobody, so sending again is safe; a dropped one may have been stored.
+                if (!Ledger.IsRefused(e))
+                {
+                    record.AmbiguousLines += lines.Length;
+                    return;
+                }
             }
             await Task.Delay(100);
         }
@@ -206,7 +222,7 @@ public sealed class Load : IAsyncDisposable
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
-                Ledger.NetworkError(DateTimeOffset.UtcNow);
+                Ledger.NetworkError(e, DateTimeOffset.UtcNow);
             }
             await Task.Delay(100);
         }
