@@ -190,9 +190,10 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
         Say($"two hosts, one stopped (SIGTERM): it exited {Seconds((exited - stopped).TotalSeconds)} after the signal; " +
-            $"{handedBack} deliveries it owed arrived through the other {Seconds(handedFirst)}–{Seconds(handedLast)} after the signal");
+            $"{handedBack} deliveries it owed arrived through the other {Seconds(handedFirst)}–{Seconds(handedLast)} after the signal; " +
+            $"of those it had in flight, {Checks.SentAgain(receiver, held, stopped)} were sent again");
         Say($"two hosts, one killed: {owed} deliveries the killed host owed arrived through the survivor {Seconds(first)}–{Seconds(last)} after the kill; " +
-            $"the stopped host, started again, was ready {Seconds(toReady)} after its start");
+            $"{Checks.SentAgain(receiver, killHeld, killed)} it had in flight were sent again; the stopped host, started again, was ready {Seconds(toReady)} after its start");
         Say(figures);
     }
 }

@@ -104,6 +104,14 @@ public static class Checks
             .Select(r => r.Id)];
     }
 
+    /// <summary>Runs whose message reached the receiver in [<paramref name="from"/>, <paramref name="fault"/>) and reached it again after the fault.</summary>
+    public static int SentAgain(HookReceiver receiver, DateTimeOffset from, DateTimeOffset fault)
+    {
+        var hooks = receiver.Received.ToList();
+        var before = hooks.Where(h => h.At >= from && h.At < fault).Select(h => h.Run).ToHashSet();
+        return hooks.Where(h => h.At > fault && before.Contains(h.Run)).Select(h => h.Run).Distinct().Count();
+    }
+
     /// <summary>Waits (bounded) until every owed delivery has arrived after the fault; answers how long after it the first and the last did.</summary>
     public static async Task<(int Owed, double First, double Last)> FailoverAsync(HookReceiver receiver, IReadOnlyList<string> owed, DateTimeOffset fault, TimeSpan deadline)
     {
