@@ -100,3 +100,29 @@ public sealed class TracingTests(WebhooksHost fixture) : IAsyncLifetime
     private static bool IsDeliverWebhook(Activity activity) =>
         activity.GetTagItem("messaging.message_type") is string type && type.Contains("DeliverWebhook", StringComparison.OrdinalIgnoreCase);
 }
+
+/// <summary>With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, a write's trace is exported there.</summary>
+[Collection(TracingCollection.Name)]
+public sealed class OtlpExportTests(TracingHost fixture)
+{
+    [Fact]
+    public async Task A_write_is_exported_over_OTLP_under_the_trace_id_its_events_carry()
+    {
+        var token = await fixture.TokenAsync("tracer", [Scopes.RunsRead, Scopes.RunsWrite]);
+        const string traceId = "5bf92f3577b34da6a3ce929d0e0e4737";
+        await fixture.Host.Scenario(s =>
+        {
+            s.Post.Json(new { }).ToUrl("/v1/jobs/exported/runs");
+            s.WithRequestHeader("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
+            s.Bearer(token);
+            s.StatusCodeShouldBe(201);
+        });
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!fixture.Collector.HasTrace(traceId) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.True(fixture.Collector.HasTrace(traceId), "no span of the request's trace reached the OTLP endpoint");
+    }
+}
