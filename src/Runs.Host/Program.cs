@@ -68,6 +68,12 @@ builder.Host.UseWolverine(options =>
     options.Policies.UseDurableLocalQueues();
     options.PublishMessage<DeliverWebhook>().ToLocalQueue("webhooks");
     options.Policies.OnException<WebhookDeadLettered>().MoveToErrorQueue();
+    // A database that does not answer (restarting, failing over, out of connections) is an outage, not a bad
+    // message: a delivery waits it out — in memory first, then rescheduled — and never goes to the dead letters.
+    options.Policies.OnException(ClientFaults.IsUnavailable, "the database does not answer")
+        .RetryWithCooldown(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2),
+            TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15))
+        .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
     // Outside Development, pre-generated code when the build has it (docs/operations.md), compiled at start otherwise.
     options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Dynamic : TypeLoadMode.Auto;
 });

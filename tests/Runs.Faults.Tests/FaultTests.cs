@@ -132,6 +132,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         Phase("load stopped");
         await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
         Phase("deliveries in");
+        if (Environment.GetEnvironmentVariable("FAULTS_VERBOSE") == "1") { Say(host.Output); }
 
         var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
         var refusals = load.Ledger.Refusals.Skip(before).ToList();
