@@ -23,10 +23,27 @@ public sealed class FaultTests(ITestOutputHelper output)
 
     private readonly DateTimeOffset _began = DateTimeOffset.UtcNow;
 
-    private void Say(string line) => output.WriteLine(line);
+    /// <summary>A figure: into the test's output and, when ./test.sh names a file (<c>RUNS_FAULT_FIGURES</c>), there, for its summary.</summary>
+    private void Say(string line)
+    {
+        output.WriteLine(line);
+        if (Environment.GetEnvironmentVariable("RUNS_FAULT_FIGURES") is { Length: > 0 } figures)
+        {
+            File.AppendAllText(figures, line + Environment.NewLine);
+        }
+    }
 
     /// <summary>Where the scenario's time went, so a slow run can be told from a hung one.</summary>
     private void Phase(string name) => output.WriteLine($"  [{Seconds((DateTimeOffset.UtcNow - _began).TotalSeconds)}] {name}");
+
+    /// <summary>With <c>FAULTS_VERBOSE=1</c>, the host's log (Wolverine's at Information) goes into the output.</summary>
+    private void SayLog(HostProcess host)
+    {
+        if (HostProcess.Verbose)
+        {
+            Say($"--- log of host {host.Name}:\n{host.Output}");
+        }
+    }
 
     private static string Seconds(double value) => value.ToString("0.0", CultureInfo.InvariantCulture) + " s";
 
@@ -100,8 +117,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
         Say($"kill -9 and restart: restarted host ready {Seconds(toReady)} after its start ({Seconds((ready - killed).TotalSeconds)} after the kill); " +
             $"{owed} deliveries owed at the kill arrived {Seconds(first)}–{Seconds(last)} after it");
-        Say(figures);
-        if (Environment.GetEnvironmentVariable("FAULTS_VERBOSE") == "1") { Say($"killed {killed:HH:mm:ss.fff}"); Say(restarted.Output); }
+        Say("  " + figures);
+        SayLog(restarted);
     }
 
     [Fact]
@@ -132,7 +149,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         Phase("load stopped");
         await Checks.WaitForDeliveriesAsync(load.Ledger, receiver, Deliveries);
         Phase("deliveries in");
-        if (Environment.GetEnvironmentVariable("FAULTS_VERBOSE") == "1") { Say(host.Output); }
+        SayLog(host);
 
         var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
         var refusals = load.Ledger.Refusals.Skip(before).ToList();
@@ -141,7 +158,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         Say($"PostgreSQL restart: pg_ctlcluster took {Seconds((restarted - restart).TotalSeconds)}; {refusals.Count} requests refused (503 or dropped), " +
             $"the last {Seconds(outage)} after the restart began; /health/ready unready for {Seconds(unready.TotalSeconds)}, " +
             $"then ready again {Seconds((readiness.ReadyAgainAt - restart).TotalSeconds)} after the restart began");
-        Say(figures);
+        Say("  " + figures);
     }
 
     [Fact]
@@ -195,7 +212,7 @@ public sealed class FaultTests(ITestOutputHelper output)
             $"of those it had in flight, {Checks.SentAgain(receiver, held, stopped)} were sent again");
         Say($"two hosts, one killed: {owed} deliveries the killed host owed arrived through the survivor {Seconds(first)}–{Seconds(last)} after the kill; " +
             $"{Checks.SentAgain(receiver, killHeld, killed)} it had in flight were sent again; the stopped host, started again, was ready {Seconds(toReady)} after its start");
-        Say(figures);
+        Say("  " + figures);
     }
 }
 

@@ -16,6 +16,9 @@ public sealed class HostProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
+    /// <summary><c>FAULTS_VERBOSE=1</c>: hosts log Wolverine's node, leadership and recovery steps, for a failure's diagnosis.</summary>
+    public static bool Verbose => Environment.GetEnvironmentVariable("FAULTS_VERBOSE") == "1";
+
     public string Name { get; }
     public string Url { get; }
     public int Pid => _process.Id;
@@ -46,7 +49,7 @@ public sealed class HostProcess : IAsyncDisposable
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
         start.Environment["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
-        start.Environment["Logging__LogLevel__Wolverine"] = Environment.GetEnvironmentVariable("FAULTS_VERBOSE") == "1" ? "Information" : "Warning";
+        start.Environment["Logging__LogLevel__Wolverine"] = Verbose ? "Information" : "Warning";
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;
