@@ -126,3 +126,27 @@ public sealed class OtlpExportTests(TracingHost fixture)
         Assert.True(fixture.Collector.HasTrace(traceId), "no span of the request's trace reached the OTLP endpoint");
     }
 }
+
+public sealed class SamplingTests
+{
+    [Theory]
+    [InlineData(ActivityKind.Client, false)]
+    [InlineData(ActivityKind.Server, true)]
+    [InlineData(ActivityKind.Internal, true)]
+    [InlineData(ActivityKind.Consumer, true)]
+    public void A_trace_is_kept_unless_it_would_begin_with_a_bare_outgoing_call(ActivityKind kind, bool kept)
+    {
+        var root = new OpenTelemetry.Trace.ParentBasedSampler(new Operations.RequestsAndMessages());
+        var decision = root.ShouldSample(new OpenTelemetry.Trace.SamplingParameters(default, ActivityTraceId.CreateRandom(), "postgresql", kind)).Decision;
+        Assert.Equal(kept, decision == OpenTelemetry.Trace.SamplingDecision.RecordAndSample);
+    }
+
+    [Fact]
+    public void A_database_call_inside_a_sampled_request_is_kept()
+    {
+        var sampler = new OpenTelemetry.Trace.ParentBasedSampler(new Operations.RequestsAndMessages());
+        var parent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        var decision = sampler.ShouldSample(new OpenTelemetry.Trace.SamplingParameters(parent, parent.TraceId, "postgresql", ActivityKind.Client)).Decision;
+        Assert.Equal(OpenTelemetry.Trace.SamplingDecision.RecordAndSample, decision);
+    }
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
@@ -30,6 +31,7 @@ public static class Tracing
         return otel
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : DefaultServiceName))
             .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new RequestsAndMessages()))
                 // Probes and scrapes would be most of the traces and say nothing.
                 .AddAspNetCoreInstrumentation(http => http.Filter = context => !context.Request.Path.StartsWithSegments("/health")
                     && !context.Request.Path.StartsWithSegments("/metrics"))
@@ -38,4 +40,15 @@ public static class Tracing
                 .AddSource(Sources)
                 .AddOtlpExporter());
     }
+}
+
+/// <summary>
+/// Keeps the traces that begin with a request or a message and drops those that would begin with a bare
+/// database call: the heartbeats, recovery passes and change-feed reads every host makes each second would
+/// otherwise be a steady stream of one-span traces.
+/// </summary>
+public sealed class RequestsAndMessages : Sampler
+{
+    public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
+        new(samplingParameters.Kind == ActivityKind.Client ? SamplingDecision.Drop : SamplingDecision.RecordAndSample);
 }
