@@ -52,10 +52,19 @@ public sealed class FaultTests(ITestOutputHelper output)
         var deployment = await Deployment.CreateAsync(name);
         var receiver = await HookReceiver.StartAsync(Think);
         var host = HostProcess.Start("a", deployment.Settings);
-        await host.WaitUntilReadyAsync(Ready);
-        await deployment.IssueTokenAsync();
-        await Checks.SubscribeAsync(host.Url, deployment.Token, receiver.Url);
-        return (deployment, receiver, host);
+        try
+        {
+            await host.WaitUntilReadyAsync(Ready);
+            await deployment.IssueTokenAsync();
+            await Checks.SubscribeAsync(host.Url, deployment.Token, receiver.Url);
+            return (deployment, receiver, host);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            await receiver.DisposeAsync();
+            throw;
+        }
     }
 
     private static async Task UntilAsync(Func<bool> condition, TimeSpan deadline)
@@ -73,7 +82,8 @@ public sealed class FaultTests(ITestOutputHelper output)
 
     /// <summary>
     /// Holds the receiver until <paramref name="owed"/> more runs have ended (on <paramref name="host"/>, when
-    /// given), so that many deliveries wait in a host's inbox when it is killed; answers the kill's time.
+    /// given), so that many deliveries wait in a host's inbox when it is killed; answers when the receiver
+    /// stopped answering and when the host was killed.
     /// </summary>
     private static async Task<(DateTimeOffset Held, DateTimeOffset Killed)> KillWithDeliveriesOwedAsync(Ledger ledger, HookReceiver receiver, HostProcess victim, int owed, string? host = null)
     {
