@@ -17,6 +17,7 @@ using Runs.Projections;
 using OpenTelemetry.Metrics;
 using Scalar.AspNetCore;
 using Wolverine;
+using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -58,12 +59,21 @@ builder.Services.AddMarten(options =>
     .IntegrateWithWolverine()
     .ApplyAllDatabaseChangesOnStartup();
 
-// Wolverine: commands, messaging and the durable outbox, in the same PostgreSQL.
+// Wolverine: commands, messaging and the durable outbox, in the same PostgreSQL; several hosts share them.
+var durability = builder.Configuration.GetSection($"{RunsOptions.Section}:Durability").Get<DurabilityOptions>() ?? new DurabilityOptions();
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = durability.ShutdownTimeout);
 builder.Host.UseWolverine(options =>
 {
+    durability.ApplyTo(options.Durability);
     options.Policies.AutoApplyTransactions();
     options.Policies.UseDurableLocalQueues();
     options.UseWebhookQueues(builder.Configuration);
+    // A database that does not answer (restarting, failing over, out of connections) is an outage, not a bad
+    // message: a delivery waits it out — in memory first, then rescheduled — and never goes to the dead letters.
+    options.Policies.OnException(ClientFaults.IsUnavailable, "the database does not answer")
+        .RetryWithCooldown(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2),
+            TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15))
+        .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
     // Outside Development, pre-generated code when the build has it (docs/operations.md), compiled at start otherwise.
     options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Dynamic : TypeLoadMode.Auto;
 });
@@ -94,8 +104,11 @@ builder.Services.AddOpenApi(options =>
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")
-    .AddPrometheusExporter());
-builder.Services.AddHealthChecks().AddCheck<DatabaseHealth>("database", tags: ["ready"]);
+    .AddPrometheusExporter())
+    .WithRunsTracing(builder.Configuration);
+builder.Services.AddHealthChecks()
+    .AddCheck<DatabaseHealth>("database", tags: ["ready"])
+    .AddCheck<NodeHealth>("node", tags: ["ready"]);
 builder.Services.AddSingleton<JsonBody>();
 builder.Services.AddSingleton<RunSecrets>();
 builder.Services.AddSingleton<Idempotency>();

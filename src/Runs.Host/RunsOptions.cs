@@ -18,6 +18,7 @@ public sealed class RunsOptions
     public Webhooks.WebhooksOptions Webhooks { get; set; } = new();
     public Retention.RetentionOptions Retention { get; set; } = new();
     public Retention.OutputsOptions Outputs { get; set; } = new();
+    public Operations.DurabilityOptions Durability { get; set; } = new();
 }
 
 public sealed class SseOptions
@@ -276,6 +277,7 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         {
             failures.Add("Runs:Outputs:MaxBytesPerFile, MaxBytesPerRun and MaxFilesPerRun must be positive.");
         }
+        failures.AddRange(options.Durability.Problems());
         var secrets = options.Secrets;
         if (string.IsNullOrWhiteSpace(secrets.CurrentKeyId))
         {

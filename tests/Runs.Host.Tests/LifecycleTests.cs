@@ -500,22 +500,26 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Every_event_records_the_actor_the_correlation_id_and_the_causation_id()
+    public async Task Every_event_records_the_actor_the_trace_id_as_correlation_id_and_the_causation_id()
     {
         var result = await _host.Scenario(s =>
         {
             s.Post.Json(new { }).ToUrl("/v1/jobs/nightly/runs");
-            s.WithRequestHeader("X-Correlation-Id", "deploy-42");
+            s.WithRequestHeader("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
             s.Bearer(_token);
             s.StatusCodeShouldBe(201);
         });
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", result.Context.Response.Headers["X-Correlation-Id"].ToString());
         var run = await result.Json();
-        await _host.Scenario(s =>
+        // Without a traceparent the request's own new trace id is the correlation id, whatever else is sent.
+        var started = await _host.Scenario(s =>
         {
             s.Post.Url($"{run["uri"]}/start");
-            s.WithRequestHeader("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+            s.WithRequestHeader("X-Correlation-Id", "deploy-42");
             s.Bearer(_token);
         });
+        var startedCorrelation = started.Context.Response.Headers["X-Correlation-Id"].ToString();
+        Assert.Matches("^[0-9a-f]{32}$", startedCorrelation);
 
         await using var connection = new NpgsqlConnection(fixture.ConnectionString);
         await connection.OpenAsync();
@@ -527,9 +531,9 @@ public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         Assert.Equal("runner-7", reader.GetString(0));
-        Assert.Equal("deploy-42", reader.GetString(1));
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", reader.GetString(1));
         Assert.False(string.IsNullOrEmpty(reader.GetString(2)));
         Assert.True(await reader.ReadAsync());
-        Assert.Equal("0af7651916cd43dd8448eb211c80319c", reader.GetString(1));
+        Assert.Equal(startedCorrelation, reader.GetString(1));
     }
 }

@@ -14,7 +14,7 @@ public sealed class ClientFaults : IExceptionHandler
     /// restarting, refusing or dropping connections, or the pool has none free. Marten wraps what Npgsql
     /// throws, so the whole chain of inner exceptions is looked at.
     /// </summary>
-    private static bool IsUnavailable(Exception exception)
+    public static bool IsUnavailable(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {

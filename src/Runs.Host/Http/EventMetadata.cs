@@ -7,8 +7,9 @@ using Wolverine.Http;
 namespace Runs.Host.Http;
 
 /// <summary>
-/// Stamps every event a write appends with who caused it (the token's name), a correlation id
-/// (<c>X-Correlation-Id</c>, else the W3C trace id, else new) and a causation id (this request's id).
+/// Stamps every event a write appends with who caused it (the token's name), a correlation id — the request's
+/// W3C trace id (the caller's <c>traceparent</c>, else a new one), so an event leads to its trace and back —
+/// and a causation id (this request's id). The answer names the correlation id in <c>X-Correlation-Id</c>.
 /// </summary>
 public static class EventMetadata
 {
@@ -17,17 +18,11 @@ public static class EventMetadata
     public static void Before(HttpContext http, ClaimsPrincipal user, IDocumentSession session)
     {
         session.LastModifiedBy = user.Actor();
-        string? given = http.Request.Headers[CorrelationHeader];
-        session.CorrelationId = IsUsable(given)
-            ? given
-            : Activity.Current?.TraceId.ToHexString() ?? Guid.NewGuid().ToString("N");
+        session.CorrelationId = (Activity.Current?.TraceId ?? ActivityTraceId.CreateRandom()).ToHexString();
         session.CausationId = http.TraceIdentifier;
         http.Response.Headers[CorrelationHeader] = session.CorrelationId;
     }
 
     public static bool IsWrite(this HttpChain chain) =>
         chain.HttpMethods.Any(m => m is "POST" or "PUT" or "PATCH" or "DELETE");
-
-    private static bool IsUsable(string? value) =>
-        !string.IsNullOrWhiteSpace(value) && value.Length <= 128 && value.All(c => c is >= '!' and <= '~');
 }

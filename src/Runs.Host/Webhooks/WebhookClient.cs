@@ -27,6 +27,7 @@ public static class WebhookClient
         var options = Options(configuration);
         var allowPrivate = options.AllowPrivateNetworks ?? environment.IsDevelopment();
         services.AddSingleton(_ => new DeliveryTurns(options.MaxConcurrentDeliveriesPerToken));
+        services.AddHostedService<DeliveryWarmUp>();
         services.AddHttpClient(DeliverWebhookHandler.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {

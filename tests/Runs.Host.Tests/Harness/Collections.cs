@@ -213,3 +213,30 @@ public sealed class TransfersCollection : ICollectionFixture<TransfersHost>
 {
     public const string Name = "transfers";
 }
+
+/// <summary>A host exporting traces over OTLP (HTTP/protobuf) to a receiver in the test, flushed every 100 ms.</summary>
+public sealed class TracingHost : RunsHost
+{
+    public OtlpReceiver Collector { get; } = OtlpReceiver.Start();
+
+    protected override string DatabaseSuffix => "tracing";
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", Collector.Url);
+        builder.UseSetting("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+        builder.UseSetting("OTEL_BSP_SCHEDULE_DELAY", "100");
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Collector.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class TracingCollection : ICollectionFixture<TracingHost>
+{
+    public const string Name = "tracing";
+}

@@ -41,7 +41,7 @@ public abstract class RunsHost : IAsyncLifetime
     {
     }
 
-    public async Task DisposeAsync() => await Host.DisposeAsync();
+    public virtual async Task DisposeAsync() => await Host.DisposeAsync();
 
     /// <summary>Stores a token with the given scopes and job grants and returns its secret.</summary>
     public async Task<string> TokenAsync(string name = "tester", string[]? scopes = null, string[]? jobs = null) =>
