@@ -64,11 +64,11 @@ public static class LogBatch
         var id = run.LastLineId;
         foreach (var line in accepted)
         {
-            lines.Add(new LogLine(++id, line.At ?? now, line.Level, Cut(scrubber.Scrub(line.Message), limits.MaxLineLength), line.Internal));
+            lines.Add(new LogLine(++id, Microseconds(line.At ?? now), line.Level, Cut(scrubber.Scrub(line.Message), limits.MaxLineLength), line.Internal));
         }
         if (dropped > 0 && run.LogLinesDropped == 0)
         {
-            lines.Add(new LogLine(++id, now, LogLevel.Warn,
+            lines.Add(new LogLine(++id, Microseconds(now), LogLevel.Warn,
                 $"[runs] the log cap of {limits.MaxLinesPerRun} lines was reached; later lines are dropped and counted in log_lines_dropped.",
                 false));
         }
@@ -92,11 +92,18 @@ public static class LogBatch
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var line in lines)
         {
-            hash.AppendData(Encoding.UTF8.GetBytes(
-                $"{line.Id}\u001f{line.At.UtcDateTime:O}\u001f{line.Level.Name()}\u001f{(line.Internal ? 1 : 0)}\u001f{line.Message}\u001e"));
+            AppendToDigest(hash, line);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    /// <summary>One line's part of <see cref="Digest"/>: id, time, level, internal flag and text, separated by U+001F, ended by U+001E.</summary>
+    public static void AppendToDigest(IncrementalHash hash, LogLine line) =>
+        hash.AppendData(Encoding.UTF8.GetBytes(
+            $"{line.Id}\u001f{line.At.UtcDateTime:O}\u001f{line.Level.Name()}\u001f{(line.Internal ? 1 : 0)}\u001f{line.Message}\u001e"));
+
+    /// <summary>PostgreSQL keeps times to the microsecond; a digest over finer ticks could never be checked against what it stored.</summary>
+    public static DateTimeOffset Microseconds(DateTimeOffset time) => time.AddTicks(-(time.UtcTicks % 10));
 
     private static string Cut(string message, int max) =>
         message.Length <= max ? message : string.Concat(message.AsSpan(0, max), TruncationMarker);

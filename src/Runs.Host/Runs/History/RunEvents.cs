@@ -8,6 +8,7 @@ using Runs.Host.Http;
 using Runs.Host.Runs.Listing;
 using Runs.Host.Runs.Reading;
 using Runs.Projections;
+using Runs.Projections.Ledger;
 using Runs.Projections.Queries;
 using Wolverine.Http;
 
@@ -15,7 +16,8 @@ namespace Runs.Host.Runs.History;
 
 public sealed record EventMetadataView(string? User, string? CorrelationId, string? CausationId);
 
-public sealed record EventView(long Sequence, long Version, string Type, DateTimeOffset Timestamp, JsonElement Data, EventMetadataView Metadata);
+/// <summary>An event as stored, with its link in the run's chain (<c>hash</c>, <c>previous_hash</c>; null when it has none).</summary>
+public sealed record EventView(long Sequence, long Version, string Type, DateTimeOffset Timestamp, JsonElement Data, EventMetadataView Metadata, string? Hash, string? PreviousHash);
 
 public sealed record EventPage(IReadOnlyList<EventView> Events, string? NextPageToken);
 
@@ -74,8 +76,9 @@ public static class RunEventsEndpoint
         parameters.Add(pageSize + 1);
 
         await using var command = database.CreateCommand(
-            $"select e.seq_id, e.version, e.type, e.timestamp, e.data, e.user_name, e.correlation_id, e.causation_id " +
-            $"from {RunsStore.Schema}.mt_events e where e.stream_id = $1 and e.version > $2" +
+            $"select e.seq_id, e.version, e.type, e.timestamp, e.data, e.user_name, e.correlation_id, e.causation_id, l.hash, l.previous_hash " +
+            $"from {RunsStore.Schema}.mt_events e left join {RunsStore.Schema}.{LedgerTables.Links} l on l.run_id = e.stream_id and l.version = e.version " +
+            "where e.stream_id = $1 and e.version > $2" +
             (typeCondition is null ? "" : $" and {typeCondition}") +
             $" order by e.version limit ${parameters.Count}");
         foreach (var value in parameters)
@@ -97,7 +100,9 @@ public static class RunEventsEndpoint
                     new EventMetadataView(
                         reader.IsDBNull(5) ? null : reader.GetString(5),
                         reader.IsDBNull(6) ? null : reader.GetString(6),
-                        reader.IsDBNull(7) ? null : reader.GetString(7))));
+                        reader.IsDBNull(7) ? null : reader.GetString(7)),
+                    reader.IsDBNull(8) ? null : reader.GetString(8),
+                    reader.IsDBNull(9) ? null : reader.GetString(9)));
             }
         }
         var next = events.Count > pageSize ? $"v{events[pageSize - 1].Version}" : null;
