@@ -27,6 +27,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 DevelopmentKeys.EnsureSecretKey(builder);
+DevelopmentKeys.EnsureCheckpointKey(builder);
 
 // Validation messages name fields the way clients spell them.
 FluentValidation.ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
@@ -103,6 +104,9 @@ builder.Services.AddSingleton<Runs.Host.Retention.RetentionSweep>();
 builder.Services.AddHostedService<Runs.Host.Retention.RetentionSweeper>();
 builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(connectionString));
 builder.Services.AddHostedService<IdempotencyCleanup>();
+builder.Services.AddSingleton<Runs.Host.Ledger.CheckpointKeys>();
+builder.Services.AddSingleton<Runs.Host.Ledger.Checkpoints>();
+builder.Services.AddHostedService<Runs.Host.Ledger.CheckpointSchedule>();
 builder.Services.AddSingleton<RunChangeFeed>();
 builder.Services.AddWebhookDelivery(builder.Configuration, builder.Environment);
 builder.Services.AddHostedService(services => services.GetRequiredService<RunChangeFeed>());

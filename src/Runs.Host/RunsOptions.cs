@@ -16,6 +16,7 @@ public sealed class RunsOptions
     public Webhooks.WebhooksOptions Webhooks { get; set; } = new();
     public Retention.RetentionOptions Retention { get; set; } = new();
     public Retention.OutputsOptions Outputs { get; set; } = new();
+    public Ledger.LedgerOptions Ledger { get; set; } = new();
 }
 
 public sealed class SseOptions
@@ -208,6 +209,7 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         {
             failures.Add("Runs:Outputs:MaxBytesPerFile, MaxBytesPerRun and MaxFilesPerRun must be positive.");
         }
+        failures.AddRange(options.Ledger.Problems());
         var secrets = options.Secrets;
         if (string.IsNullOrWhiteSpace(secrets.CurrentKeyId))
         {

@@ -8,7 +8,7 @@ namespace Runs.Domain.Ledger;
 /// a problem in an event names its version, in a log line its line id (or the version of the batch that
 /// carried it), in a file its name.
 /// </summary>
-public sealed record LedgerProblem(string Kind, string Run, long? Version, long? LineId, string? File, string Detail);
+public sealed record LedgerProblem(string Kind, string? Run, long? Version, long? LineId, string? File, string Detail);
 
 public static class ProblemKinds
 {

@@ -25,7 +25,8 @@ public static class ApiReference
         ("Reading runs", "A run, its status and stats, its input files, and pages of runs per job or across jobs. Scope `runs:read` on the job."),
         ("Logs and telemetry", "Append and read log lines (plain text, JSON, or a live event stream) and telemetry summaries and samples."),
         ("Outputs", "The files a run produced: attach them (`runs:write`) and download them (`runs:read`)."),
-        ("Auditing", "A run's event history and the run as it stood at a version or a time. Scope `runs:read`."),
+        ("Auditing", "A run's event history (each event with its hash in the run's chain), the run as it stood at a version or a time, and a check of its chain and content. Scope `runs:read`."),
+        ("Ledger", "Signed checkpoints over every run's head, the public keys that check them, a check of the whole store against the newest checkpoint, and exports for import elsewhere. Scope `admin` (the keys: any token)."),
         ("Jobs and statistics", "Jobs visible to the token, per-job aggregates and history, daily statistics. Scope `runs:read`."),
         ("Webhooks", "Endpoints that receive signed Standard Webhooks messages when runs end, and their deliveries. Scope `webhooks:manage`."),
         ("Tokens", "API tokens, their scopes and job grants. Scope `admin`."),
@@ -102,7 +103,7 @@ public static class ApiReference
         - requests per token: {limits.RequestsPerSecond} a second, bursts of {limits.Burst} (429 with `Retry-After`);
         - bodies: JSON {Size(limits.MaxJsonBodyBytes)}, multipart trigger {Size(limits.MaxTriggerBodyBytes)}, log append {Size(limits.MaxLogBodyBytes)} (413);
         - query string: {limits.MaxQueryStringLength} characters (414); request headers: {Size(limits.MaxRequestHeaderBytes)} (431);
-        - handling time: {limits.RequestTimeout.TotalSeconds:0.#} s (503; live log streams are exempt).
+        - handling time: {limits.RequestTimeout.TotalSeconds:0.#} s (503; live log streams, exports and the ledger check are exempt).
         """;
 
     private static string Size(long bytes) => bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MiB" : $"{bytes / 1024.0:0.#} KiB";

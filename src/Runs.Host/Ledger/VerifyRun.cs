@@ -9,7 +9,7 @@ using Wolverine.Http;
 
 namespace Runs.Host.Ledger;
 
-public sealed record ProblemView(string Kind, string Run, long? Version, long? LineId, string? File, string Detail)
+public sealed record ProblemView(string Kind, string? Run, long? Version, long? LineId, string? File, string Detail)
 {
     public static ProblemView From(LedgerProblem p) => new(p.Kind, p.Run, p.Version, p.LineId, p.File, p.Detail);
 }

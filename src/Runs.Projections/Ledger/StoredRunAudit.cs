@@ -29,6 +29,11 @@ public static class StoredRunAudit
         await IdsAsync(database,
             $"select id from {Table("mt_streams")} union select distinct run_id from {Table(LedgerTables.Links)} order by 1", null, cancellation);
 
+    /// <summary>Whether the store knows the run, by its stream or by its chain.</summary>
+    public static async Task<bool> IsKnownAsync(NpgsqlDataSource database, string run, CancellationToken cancellation) =>
+        (await IdsAsync(database,
+            $"select id from {Table("mt_streams")} where id = $1 union select run_id from {Table(LedgerTables.Links)} where run_id = $1", run, cancellation)).Count > 0;
+
     public static async Task<List<string>> JobRunsAsync(NpgsqlDataSource database, string job, CancellationToken cancellation) =>
         await IdsAsync(database, $"select id from {Table("mt_doc_run")} where job = $1 order by id", job, cancellation);
 
