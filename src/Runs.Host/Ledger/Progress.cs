@@ -4,7 +4,8 @@ namespace Runs.Host.Ledger;
 
 /// <summary>
 /// A progress bar on standard error, so standard output keeps only what a command reports (problems, NDJSON).
-/// On a terminal it redraws in place; redirected, it prints plain progress lines now and then.
+/// On a terminal it redraws in place; redirected, it prints a plain line at each quarter of a long task and
+/// one when the task is done.
 /// </summary>
 public static class ProgressBar
 {
@@ -17,15 +18,20 @@ public static class ProgressBar
             Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Detect,
         });
         T result = default!;
+        var done = 0.0;
         await console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .StartAsync(async context =>
             {
                 var task = context.AddTask(title, maxValue: Math.Max(total, 1));
-                result = await work(value => task.Value = value);
+                result = await work(value => task.Value = done = value);
                 task.Value = task.MaxValue;
             });
+        if (Console.IsErrorRedirected)
+        {
+            Console.Error.WriteLine($"{title}: done ({done:0} of {total:0}).");
+        }
         return result;
     }
 }

@@ -149,7 +149,15 @@ public sealed class LedgerHost : RunsHost
         builder.UseSetting("Runs:Retention:SweepInterval", "01:00:00");
     }
 
-    public async Task<string> FreshImportDatabaseAsync() => ImportConnectionString = await TestDatabase.EnsureAsync("ledger_import");
+    /// <summary>Drops and makes the import database again; connections pooled to the old one go with it.</summary>
+    public async Task<string> FreshImportDatabaseAsync()
+    {
+        if (ImportConnectionString.Length > 0)
+        {
+            Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(ImportConnectionString));
+        }
+        return ImportConnectionString = await TestDatabase.EnsureAsync("ledger_import");
+    }
 }
 
 [CollectionDefinition(Name)]
