@@ -210,6 +210,32 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_verify_command_prints_one_line_per_problem_and_fails_when_there_is_any()
+    {
+        var good = await RunWithEverything();
+        var bad = await RunWithEverything();
+        await _host.TriggerAsync(_token, job: "elsewhere");
+        await Sql("update runs.log_lines set message = 'all is well' where run_id = $1 and line_id = 2", (string)bad["id"]!);
+
+        var all = await HostProcess.RunAsync(fixture.ConnectionString, null, "verify");
+        var job = await HostProcess.RunAsync(fixture.ConnectionString, null, "verify", "--job", "elsewhere");
+        var one = await HostProcess.RunAsync(fixture.ConnectionString, null, "verify", "--job", "audited", "--run", (string)good["id"]!);
+        var unknown = await HostProcess.RunAsync(fixture.ConnectionString, null, "verify", "--run", "20260101-000000-0000000000000000");
+
+        Assert.Equal(1, all.Exit);
+        var line = Assert.Single(all.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"{bad["id"]} log_line_changed version 3: ", line);
+        Assert.Contains("verifying runs", all.Errors);
+        Assert.Contains("3 runs checked: 1 problem.", all.Errors);
+        Assert.True(job.Exit == 0, job.Output + job.Errors);
+        Assert.Equal("", job.Output);
+        Assert.Contains("1 runs checked: every one verified", job.Errors);
+        Assert.True(one.Exit == 0, one.Output + one.Errors);
+        Assert.Equal(1, unknown.Exit);
+        Assert.Contains("no run", unknown.Errors);
+    }
+
+    [Fact]
     public async Task Verifying_needs_read_access_to_the_job()
     {
         var run = await RunWithEverything();

@@ -62,7 +62,7 @@ public sealed class VerifyCommand : JasperFxAsyncCommand<VerifyInput>
         {
             Console.WriteLine(LedgerCommands.Line(problem));
         }
-        Console.Error.WriteLine($"{runs.Count} runs checked: {(problems.Count == 0 ? "every one verified" : $"{problems.Count} problems")}.");
+        Console.Error.WriteLine($"{runs.Count} runs checked: {(problems.Count == 0 ? "every one verified" : $"{problems.Count} problem{(problems.Count == 1 ? "" : "s")}")}.");
         return problems.Count == 0;
     }
 }
