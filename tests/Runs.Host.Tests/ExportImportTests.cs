@@ -253,7 +253,8 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
         Assert.Equal(0, (await Cli(fixture.ConnectionString, "export", "--all", "--out", file)).Exit);
         var checkpoint = await (await _host.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(201); })).Json();
         var heads = await _host.Scenario(s => { s.Get.Url($"/v1/ledger/checkpoints/{checkpoint["id"]}/heads"); s.Bearer(_admin); });
-        var key = (await (await _host.Scenario(s => { s.Get.Url("/v1/ledger/keys"); s.Bearer(_token); })).Json())["keys"]![0]!;
+        var key = (await (await _host.Scenario(s => { s.Get.Url("/v1/ledger/keys"); s.Bearer(_token); })).Json())["keys"]!.AsArray()
+            .Single(k => (string)k!["id"]! == (string)checkpoint["key_id"]!)!;
         await File.WriteAllTextAsync(Path("checkpoint.json"), checkpoint.ToJsonString());
         await File.WriteAllTextAsync(Path("heads.json"), await heads.ReadAsTextAsync());
         await File.WriteAllTextAsync(Path("key.pem"), (string)key["public_key_pem"]!);

@@ -98,8 +98,8 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
         var tree = Merkle([.. heads.Select(h => SHA256.HashData([0x00, .. Encoding.UTF8.GetBytes($"{h!["run"]} {h["hash"]}")]))]);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData([0x02, .. tree])), (string)checkpoint["root"]!);
 
-        var key = Assert.Single(keys)!;
-        Assert.Equal((RunsHost.SigningKeyId, "ecdsa-p256-sha256"), ((string)key["id"]!, (string)key["algorithm"]!));
+        var key = keys.Single(k => (string)k!["id"]! == (string)checkpoint["key_id"]!)!;
+        Assert.Equal((RunsHost.SigningKeyId, "ecdsa-p256-sha256", true), ((string)key["id"]!, (string)key["algorithm"]!, (bool)key["current"]!));
         Assert.Equal(fixture.SigningKey.ExportSubjectPublicKeyInfoPem(), (string)key["public_key_pem"]!);
         Assert.DoesNotContain("PRIVATE", (string)key["public_key_pem"]!);
         using var verifier = ECDsa.Create();
@@ -204,6 +204,56 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
 
         var problems = (await Get("/v1/ledger/verify"))["problems"]!.AsArray();
         Assert.Contains(problems, p => (string)p!["kind"]! == "checkpoint_changed");
+    }
+
+    [Fact]
+    public async Task A_development_host_without_a_checkpoint_key_makes_one_and_keeps_it()
+    {
+        var secrets = Directory.CreateTempSubdirectory("runs-user-secrets-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["Runs__Ledger__CurrentSigningKeyId"] = null,
+                ["Runs__Ledger__SigningKeys__cli"] = null,
+                ["HOME"] = secrets,
+                ["APPDATA"] = secrets,
+            };
+
+            var first = await HostProcess.RunAsync(fixture.ConnectionString, settings, "ledger", "checkpoint");
+            var second = await HostProcess.RunAsync(fixture.ConnectionString, settings, "ledger", "checkpoint");
+
+            Assert.True(first.Exit == 0, first.Output + first.Errors);
+            Assert.Contains("no Runs:Ledger:CurrentSigningKeyId configured; made a local key", first.Errors);
+            Assert.True(second.Exit == 0, second.Output + second.Errors);
+            Assert.DoesNotContain("made a local key", second.Errors);
+            Assert.Contains("key_id local", second.Output);
+            // Both checkpoints were signed with the same kept key: the second one's check passes the first's signature.
+            var verify = await HostProcess.RunAsync(fixture.ConnectionString, settings, "ledger", "verify");
+            Assert.True(verify.Exit == 0, verify.Output + verify.Errors);
+        }
+        finally
+        {
+            Directory.Delete(secrets, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Outside_development_the_service_refuses_to_start_without_a_checkpoint_key()
+    {
+        var start = HostProcess.RunAsync(fixture.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Runs__Ledger__CurrentSigningKeyId"] = null,
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+        }, "run");
+        // A service that did start would run until stopped: give up on it rather than hang the suite.
+        var finished = await Task.WhenAny(start, Task.Delay(TimeSpan.FromMinutes(2)));
+        Assert.Same(start, finished);
+
+        var (exit, output, errors) = await start;
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Runs:Ledger:CurrentSigningKeyId is required", output + errors);
     }
 
     [Fact]

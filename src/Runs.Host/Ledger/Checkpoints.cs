@@ -199,8 +199,8 @@ public sealed class Checkpoints(NpgsqlDataSource database, CheckpointKeys keys, 
 
 /// <summary>
 /// Writes a checkpoint every <c>Runs:Ledger:CheckpointInterval</c>. Every host looks every tenth of the interval
-/// and writes only when the newest checkpoint is a whole interval old, under the writers' advisory lock — so
-/// across any number of hosts one checkpoint is written per interval.
+/// (at least every five minutes) and writes only when the newest checkpoint is a whole interval old, under the
+/// writers' advisory lock — so across any number of hosts one checkpoint is written per interval.
 /// </summary>
 public sealed class CheckpointSchedule(Checkpoints checkpoints, Microsoft.Extensions.Options.IOptions<RunsOptions> options, TimeProvider clock, ILogger<CheckpointSchedule> logger)
     : BackgroundService
@@ -210,7 +210,7 @@ public sealed class CheckpointSchedule(Checkpoints checkpoints, Microsoft.Extens
         var interval = options.Value.Ledger.CheckpointInterval;
         // A little under the interval, so a look that comes a moment early still writes.
         var due = interval - interval / 20;
-        using var timer = new PeriodicTimer(interval / 10, clock);
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Min(interval.Ticks / 10, TimeSpan.FromMinutes(5).Ticks)), clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
