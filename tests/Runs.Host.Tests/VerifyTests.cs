@@ -236,6 +236,29 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_from_before_the_chain_takes_appends_and_is_linked_by_ledger_chain()
+    {
+        var run = await _host.TriggerAsync(_token, job: "audited");
+        await _host.CommandAsync(_token, run, "start");
+        // As a run written by a version of the service without the ledger.
+        await Sql("delete from runs.ledger_events where run_id = $1", (string)run["id"]!);
+
+        await _host.Scenario(s => { s.Post.Json(new { lines = new[] { new { level = "info", message = "after the upgrade" } } }).ToUrl($"{run["uri"]}/log"); s.Bearer(_token); });
+        var before = Assert.Single((await Verify(run))["problems"]!.AsArray())!;
+        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, "ledger", "chain");
+        var again = await HostProcess.RunAsync(fixture.ConnectionString, null, "ledger", "chain");
+
+        Assert.Equal("chain_missing", (string)before["kind"]!);
+        Assert.True(exit == 0, output + errors);
+        Assert.Contains("1 runs chained (3 events linked)", output);
+        Assert.Contains("0 runs chained", again.Output);
+        var after = await Verify(run);
+        Assert.True((bool)after["verified"]!, after.ToJsonString());
+        await _host.CommandAsync(_token, run, "succeed");
+        Assert.True((bool)(await Verify(run))["verified"]!);
+    }
+
+    [Fact]
     public async Task Verifying_needs_read_access_to_the_job()
     {
         var run = await RunWithEverything();

@@ -173,10 +173,11 @@ public static class LedgerCommands
         var linked = await ProgressBar.RunAsync("chaining runs", runs.Count, async progress =>
         {
             long total = 0;
-            for (var i = 0; i < runs.Count; i++)
+            for (var start = 0; start < runs.Count; start += ChainMigration.BatchSize)
             {
-                total += await ChainMigration.ChainAsync(database, runs[i], CancellationToken.None);
-                progress(i + 1);
+                var batch = runs.Skip(start).Take(ChainMigration.BatchSize).ToList();
+                total += await ChainMigration.ChainAsync(database, batch, CancellationToken.None);
+                progress(start + batch.Count);
             }
             return total;
         });
