@@ -9,6 +9,7 @@ start_host() {
   connection="$(scripts/postgres.sh "$database")" || die "PostgreSQL is not available"
   export ConnectionStrings__Runs="$connection"
   load_dev_secret_key
+  load_dev_checkpoint_key
   # Benchmarks measure throughput, not the per-token limiter; Staging: no development logging.
   export ASPNETCORE_ENVIRONMENT=Staging Logging__LogLevel__Default=Warning \
     Runs__Limits__RequestsPerSecond=1000000 Runs__Limits__Burst=1000000

@@ -18,6 +18,21 @@ require_dotnet() {
 
 # Secret env values are encrypted with a key from configuration. For local runs a random key is
 # made once and kept in .runs/dev-secrets.env (ignored by git); production sets its own (docs/operations.md).
+# load_dev_checkpoint_key: a local ledger checkpoint key (ECDSA P-256) for hosts outside Development.
+load_dev_checkpoint_key() {
+  if [[ -z "${Runs__Ledger__CurrentSigningKeyId:-}" ]]; then
+    mkdir -p .runs
+    if [[ ! -f .runs/dev-checkpoint-key.pem ]]; then
+      say "making a local checkpoint signing key in .runs/dev-checkpoint-key.pem"
+      (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out .runs/dev-checkpoint-key.pem 2>/dev/null) \
+        || die "openssl could not make a checkpoint key"
+    fi
+    export Runs__Ledger__CurrentSigningKeyId=local
+    Runs__Ledger__SigningKeys__local="$(cat .runs/dev-checkpoint-key.pem)"
+    export Runs__Ledger__SigningKeys__local
+  fi
+}
+
 load_dev_secret_key() {
   if [[ -z "${Runs__Secrets__CurrentKeyId:-}" ]]; then
     mkdir -p .runs

@@ -66,11 +66,11 @@ public static class LogBatch
         var id = run.LastLineId;
         for (var i = 0; i < accepted.Count; i++)
         {
-            lines.Add(new LogLine(++id, accepted[i].At ?? now, accepted[i].Level, messages[i], accepted[i].Internal));
+            lines.Add(new LogLine(++id, Microseconds(accepted[i].At ?? now), accepted[i].Level, messages[i], accepted[i].Internal));
         }
         if (dropped > 0 && run.LogLinesDropped == 0)
         {
-            lines.Add(new LogLine(++id, now, LogLevel.Warn,
+            lines.Add(new LogLine(++id, Microseconds(now), LogLevel.Warn,
                 $"[runs] the log cap of {limits.MaxLinesPerRun} lines was reached; later lines are dropped and counted in log_lines_dropped.",
                 false));
         }
@@ -94,9 +94,16 @@ public static class LogBatch
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var line in lines)
         {
-            hash.AppendData(Encoding.UTF8.GetBytes(
-                $"{line.Id}\u001f{line.At.UtcDateTime:O}\u001f{line.Level.Name()}\u001f{(line.Internal ? 1 : 0)}\u001f{line.Message}\u001e"));
+            AppendToDigest(hash, line);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    /// <summary>One line's part of <see cref="Digest"/>: id, time, level, internal flag and text, separated by U+001F, ended by U+001E.</summary>
+    public static void AppendToDigest(IncrementalHash hash, LogLine line) =>
+        hash.AppendData(Encoding.UTF8.GetBytes(
+            $"{line.Id}\u001f{line.At.UtcDateTime:O}\u001f{line.Level.Name()}\u001f{(line.Internal ? 1 : 0)}\u001f{line.Message}\u001e"));
+
+    /// <summary>PostgreSQL keeps times to the microsecond; a digest over finer ticks could never be checked against what it stored.</summary>
+    public static DateTimeOffset Microseconds(DateTimeOffset time) => time.AddTicks(-(time.UtcTicks % 10));
 }

@@ -28,6 +28,10 @@ public sealed class SecretCipher
 
     public static bool IsCipherText(string value) => value.StartsWith(Prefix, StringComparison.Ordinal);
 
+    /// <summary>The id of the key that sealed <paramref name="cipherText"/>; null when it is not cipher text.</summary>
+    public static string? KeyIdOf(string cipherText) =>
+        IsCipherText(cipherText) && cipherText.IndexOf(':', Prefix.Length) is var colon and > 0 ? cipherText[Prefix.Length..colon] : null;
+
     public string Encrypt(string plainText)
     {
         var plain = Encoding.UTF8.GetBytes(plainText);

@@ -28,6 +28,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 DevelopmentKeys.EnsureSecretKey(builder);
+DevelopmentKeys.EnsureCheckpointKey(builder);
 
 // Validation messages name fields the way clients spell them.
 FluentValidation.ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
@@ -120,6 +121,9 @@ builder.Services.AddSingleton(TokenDatabase.Create(connectionString,
     builder.Configuration.GetValue($"{RunsOptions.Section}:Database:TokenPoolSize", new DatabaseOptions().TokenPoolSize)));
 builder.Services.AddSingleton<TokenLookup>();
 builder.Services.AddHostedService<IdempotencyCleanup>();
+builder.Services.AddSingleton<Runs.Host.Ledger.CheckpointKeys>();
+builder.Services.AddSingleton<Runs.Host.Ledger.Checkpoints>();
+builder.Services.AddHostedService<Runs.Host.Ledger.CheckpointSchedule>();
 builder.Services.AddSingleton<RunChangeFeed>();
 builder.Services.AddWebhookDelivery(builder.Configuration, builder.Environment);
 builder.Services.AddHostedService(services => services.GetRequiredService<RunChangeFeed>());

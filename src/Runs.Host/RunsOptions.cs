@@ -19,6 +19,7 @@ public sealed class RunsOptions
     public Retention.RetentionOptions Retention { get; set; } = new();
     public Retention.OutputsOptions Outputs { get; set; } = new();
     public Operations.DurabilityOptions Durability { get; set; } = new();
+    public Ledger.LedgerOptions Ledger { get; set; } = new();
 }
 
 public sealed class SseOptions
@@ -278,6 +279,7 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
             failures.Add("Runs:Outputs:MaxBytesPerFile, MaxBytesPerRun and MaxFilesPerRun must be positive.");
         }
         failures.AddRange(options.Durability.Problems());
+        failures.AddRange(options.Ledger.Problems());
         var secrets = options.Secrets;
         if (string.IsNullOrWhiteSpace(secrets.CurrentKeyId))
         {

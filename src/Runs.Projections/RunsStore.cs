@@ -6,6 +6,7 @@ using Marten.Services.Json;
 using Weasel.Core;
 using JasperFx.Events.Projections;
 using Runs.Domain;
+using Runs.Projections.Ledger;
 
 namespace Runs.Projections;
 
@@ -31,8 +32,10 @@ public static class RunsStore
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase);
 
         options.Events.StreamIdentity = StreamIdentity.AsString;
-        // Quick appends: one round trip per stream. The run counts its own version (see Run.Fold).
-        options.Events.AppendMode = EventAppendMode.Quick;
+        // Quick appends: one round trip per stream. The run counts its own version (see Run.Fold). Timestamps
+        // are given by this process, to the millisecond, so the ledger chains exactly what is stored (Ledger/).
+        options.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+        options.Events.TimeProvider = new MillisecondClock(TimeProvider.System);
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.MetadataConfig.CausationIdEnabled = true;
         options.Events.MetadataConfig.UserNameEnabled = true;
@@ -47,6 +50,8 @@ public static class RunsStore
         options.Storage.ExtendedSchemaObjects.Add(LogLineStore.Table(options.DatabaseSchemaName));
         options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Files(options.DatabaseSchemaName));
         options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Chunks(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.AddRange(LedgerTables.All(options.DatabaseSchemaName));
+        options.Listeners.Add(new LedgerChain());
         // Listings, filters and stats read real columns, kept in step with the document by Marten (and
         // so rebuilt with it). Each duplicated field also gets an index, which every write pays for, so
         // only the fields that order, partition or aggregate are columns; other filters read the JSON.

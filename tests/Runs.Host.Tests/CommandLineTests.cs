@@ -9,7 +9,7 @@ public sealed class CommandLineTests(AccessHost fixture)
     // The framework's discovery chatter, unrendered Spectre markup and terminal escapes.
     private static readonly string[] Noise = ["Searching '", "for commands", "Cannot override", "[/]", "[purple]", "[gray]", "\u001b["];
 
-    public static TheoryData<string> Documented => ["tokens", "retention", "db-apply", "db-assert", "db-dump", "projections", "codegen", "describe", "resources"];
+    public static TheoryData<string> Documented => ["tokens", "retention", "verify", "ledger", "ledger-checkpoint", "export", "import", "db-apply", "db-assert", "db-dump", "projections", "codegen", "describe", "resources"];
 
     [Fact]
     public async Task Help_lists_every_documented_command_cleanly()

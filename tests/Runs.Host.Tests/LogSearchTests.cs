@@ -154,7 +154,9 @@ public sealed class LogSearchTests(ReadingHost fixture) : IAsyncLifetime
         // Expired by its event alone, its lines still stored: the search follows the run, not the table.
         await using (var session = fixture.Store.LightweightSession())
         {
-            session.Events.Append((string)expired["id"]!, new RetentionExpired((string)expired["id"]!, "test", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+            // Fetched for writing, as every writer does: the ledger chains versioned appends only.
+            var stream = await session.Events.FetchForWriting<Run>((string)expired["id"]!);
+            stream.AppendOne(new RetentionExpired((string)expired["id"]!, "test", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
             await session.SaveChangesAsync();
         }
         await _host.Scenario(s => { s.Get.Url($"{expired["uri"]}/log"); s.Bearer(_token); s.StatusCodeShouldBe(410); });

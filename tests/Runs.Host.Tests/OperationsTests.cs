@@ -158,7 +158,7 @@ public sealed class OperationsTests(AccessHost fixture)
         var document = await DocumentAsync();
         var tags = document["tags"]!.AsArray().Select(t => t!.AsObject()).ToList();
         Assert.Equal(
-            ["Writing runs", "Reading runs", "Logs and telemetry", "Outputs", "Auditing", "Jobs and statistics", "Webhooks", "Tokens", "Operations"],
+            ["Writing runs", "Reading runs", "Logs and telemetry", "Outputs", "Auditing", "Ledger", "Jobs and statistics", "Webhooks", "Tokens", "Operations"],
             tags.Select(t => (string)t["name"]!));
         Assert.All(tags, t => Assert.False(string.IsNullOrWhiteSpace((string?)t["description"]), $"tag {t["name"]} has no description"));
         var declared = tags.Select(t => (string)t["name"]!).ToHashSet();

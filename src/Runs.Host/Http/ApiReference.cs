@@ -25,7 +25,8 @@ public static class ApiReference
         ("Reading runs", "A run, its status and stats, its input files, and pages of runs per job or across jobs. Scope `runs:read` on the job."),
         ("Logs and telemetry", "Append and read log lines (plain text, JSON, or a live event stream) and telemetry summaries and samples."),
         ("Outputs", "The files a run produced: attach them (`runs:write`) and download them (`runs:read`)."),
-        ("Auditing", "A run's event history and the run as it stood at a version or a time. Scope `runs:read`."),
+        ("Auditing", "A run's event history (each event with its hash in the run's chain), the run as it stood at a version or a time, and a check of its chain and content. Scope `runs:read`."),
+        ("Ledger", "Signed checkpoints over every run's head, the public keys that check them, a check of the whole store against the newest checkpoint, and exports for import elsewhere. Scope `admin` (the keys: any token)."),
         ("Jobs and statistics", "Jobs visible to the token, per-job aggregates and history, daily statistics. Scope `runs:read`."),
         ("Webhooks", "Endpoints that receive signed Standard Webhooks messages when runs end, and their deliveries. Scope `webhooks:manage`."),
         ("Tokens", "API tokens, their scopes and job grants. Scope `admin`."),
@@ -105,7 +106,7 @@ public static class ApiReference
         - requests per token: {limits.RequestsPerSecond} a second, bursts of {limits.Burst} (429 with `Retry-After`);
         - bodies: JSON {Size(limits.MaxJsonBodyBytes)}, multipart trigger {Size(limits.MaxTriggerBodyBytes)}, log append {Size(limits.MaxLogBodyBytes)} (413);
         - query string: {limits.MaxQueryStringLength} characters (414); request headers: {Size(limits.MaxRequestHeaderBytes)} (431);
-        - handling time: {limits.RequestTimeout.TotalSeconds:0.#} s (503). Transfers are exempt (output and input files up and down, multipart triggers, whole logs, job history, live log streams); a client that sends a body slower than {limits.MinRequestBodyBytesPerSecond:0} bytes/s or reads an answer slower than {limits.MinResponseBytesPerSecond:0} bytes/s is disconnected after a 5 s grace;
+        - handling time: {limits.RequestTimeout.TotalSeconds:0.#} s (503). Transfers, exports and the ledger check are exempt (output and input files up and down, multipart triggers, whole logs, job history, live log streams); a client that sends a body slower than {limits.MinRequestBodyBytesPerSecond:0} bytes/s or reads an answer slower than {limits.MinResponseBytesPerSecond:0} bytes/s is disconnected after a 5 s grace;
         - live log streams: {sse.MaxStreamsPerToken} open at once per token and {sse.MaxStreams} on this server (429 with `Retry-After`); each ends after {sse.MaxLifetime} with `event: reconnect` (resume with its id as `Last-Event-ID`), and with `event: error` within {sse.TokenCheckInterval.TotalSeconds:0.#} s of its token being revoked or expiring;
         - a page of a run's events: at most about {Size(options.Events.MaxPageBytes)} of JSON (the page ends with the event that reaches it; `next_page_token` continues).
         """;

@@ -19,6 +19,8 @@ public static class CommandLine
         "Cannot override host configuration when the IHost is already constructed",
         "Cannot override app configuration when the IHost is already constructed",
     ];
+    // JasperFx also ends its command discovery with an empty line, before the command has said anything;
+    // a command whose output is data (export's NDJSON) must begin with that data.
 
     /// <summary>Runs the command <paramref name="args"/> names (the service itself when none).</summary>
     public static async Task<int> RunAsync(WebApplication app, string[] args)
@@ -52,6 +54,7 @@ public static class CommandLine
     private sealed class ChatterFilter(TextWriter inner) : TextWriter
     {
         private readonly System.Text.StringBuilder _line = new();
+        private bool _started;
 
         public override System.Text.Encoding Encoding => inner.Encoding;
 
@@ -81,8 +84,13 @@ public static class CommandLine
                 return;
             }
             _line.Clear();
+            if (!_started && line.Trim().Length == 0)
+            {
+                return;
+            }
             if (!Chatter.Any(c => line.Contains(c, StringComparison.Ordinal)))
             {
+                _started |= line.Length > 0;
                 inner.Write(line);
             }
             inner.Flush();

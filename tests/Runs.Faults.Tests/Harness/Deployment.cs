@@ -25,6 +25,9 @@ public sealed class Deployment
             ["ConnectionStrings__Runs"] = connectionString,
             ["Runs__Secrets__CurrentKeyId"] = "faults",
             ["Runs__Secrets__Keys__faults"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            // Production refuses to start without a checkpoint signing key.
+            ["Runs__Ledger__CurrentSigningKeyId"] = "faults",
+            ["Runs__Ledger__SigningKeys__faults"] = ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem(),
             // The receiver is on loopback.
             ["Runs__Webhooks__AllowPrivateNetworks"] = "true",
             // Quick retries, so a delivery an outage made fail is retried within the test.

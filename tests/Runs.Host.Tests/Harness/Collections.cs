@@ -240,3 +240,36 @@ public sealed class TracingCollection : ICollectionFixture<TracingHost>
 {
     public const string Name = "tracing";
 }
+
+/// <summary>
+/// A host for the ledger's tests: runs expire a second after they end (swept only when a test sweeps), and
+/// a second, empty database beside the host's to import into.
+/// </summary>
+public sealed class LedgerHost : RunsHost
+{
+    protected override string DatabaseSuffix => "ledger";
+
+    public string ImportConnectionString { get; private set; } = "";
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Runs:Retention:Default", "00:00:01");
+        builder.UseSetting("Runs:Retention:SweepInterval", "01:00:00");
+    }
+
+    /// <summary>Drops and makes the import database again; connections pooled to the old one go with it.</summary>
+    public async Task<string> FreshImportDatabaseAsync()
+    {
+        if (ImportConnectionString.Length > 0)
+        {
+            Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(ImportConnectionString));
+        }
+        return ImportConnectionString = await TestDatabase.EnsureAsync("ledger_import");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LedgerCollection : ICollectionFixture<LedgerHost>
+{
+    public const string Name = "ledger";
+}

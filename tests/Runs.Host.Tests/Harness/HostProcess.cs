@@ -5,6 +5,9 @@ namespace Runs.Host.Tests.Harness;
 /// <summary>The host's command line as a user runs it: <c>dotnet Runs.Host.dll &lt;command&gt;</c>, in a process of its own.</summary>
 public static class HostProcess
 {
+    /// <summary>The checkpoint key every command-line run is given.</summary>
+    public static readonly string SigningKeyPem = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem();
+
     public static async Task<(int Exit, string Output, string Errors)> RunAsync(
         string connectionString, IDictionary<string, string?>? settings, params string[] args)
     {
@@ -17,6 +20,8 @@ public static class HostProcess
                 ["ConnectionStrings__Runs"] = connectionString,
                 ["Runs__Secrets__CurrentKeyId"] = "cli",
                 ["Runs__Secrets__Keys__cli"] = Convert.ToBase64String(new byte[32]),
+                ["Runs__Ledger__CurrentSigningKeyId"] = "cli",
+                ["Runs__Ledger__SigningKeys__cli"] = SigningKeyPem,
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
             },
         };

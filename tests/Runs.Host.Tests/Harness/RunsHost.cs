@@ -23,6 +23,11 @@ public abstract class RunsHost : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    public const string SigningKeyId = "test-key";
+
+    /// <summary>The host's checkpoint signing key.</summary>
+    public ECDsa SigningKey { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
     public async Task InitializeAsync()
     {
         ConnectionString = await TestDatabase.EnsureAsync(DatabaseSuffix);
@@ -32,6 +37,10 @@ public abstract class RunsHost : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:Runs", ConnectionString);
             builder.UseSetting("Runs:Secrets:CurrentKeyId", "test");
             builder.UseSetting("Runs:Secrets:Keys:test", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            builder.UseSetting("Runs:Ledger:CurrentSigningKeyId", SigningKeyId);
+            builder.UseSetting($"Runs:Ledger:SigningKeys:{SigningKeyId}", SigningKey.ExportPkcs8PrivateKeyPem());
+            // Checkpoints only when a test asks for one.
+            builder.UseSetting("Runs:Ledger:CheckpointInterval", "30.00:00:00");
             Configure(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
         });
@@ -53,7 +62,7 @@ public abstract class RunsHost : IAsyncLifetime
         await Host.ResetAllMartenDataAsync();
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var truncate = new NpgsqlCommand("truncate runs.log_lines, runs.run_files, runs.run_file_chunks", connection);
+        await using var truncate = new NpgsqlCommand("truncate runs.log_lines, runs.run_files, runs.run_file_chunks, runs.ledger_events, runs.ledger_checkpoints, runs.ledger_checkpoint_heads", connection);
         await truncate.ExecuteNonQueryAsync();
     }
 }

@@ -9,6 +9,7 @@ using Runs.Host.Http;
 using Runs.Host.Runs.Listing;
 using Runs.Host.Runs.Reading;
 using Runs.Projections;
+using Runs.Projections.Ledger;
 using Runs.Projections.Queries;
 using Wolverine.Http;
 
@@ -16,7 +17,8 @@ namespace Runs.Host.Runs.History;
 
 public sealed record EventMetadataView(string? User, string? CorrelationId, string? CausationId);
 
-public sealed record EventView(long Sequence, long Version, string Type, DateTimeOffset Timestamp, JsonElement Data, EventMetadataView Metadata);
+/// <summary>An event as stored, with its link in the run's chain (<c>hash</c>, <c>previous_hash</c>; null when it has none).</summary>
+public sealed record EventView(long Sequence, long Version, string Type, DateTimeOffset Timestamp, JsonElement Data, EventMetadataView Metadata, string? Hash, string? PreviousHash);
 
 public sealed record EventPage(IReadOnlyList<EventView> Events, string? NextPageToken);
 
@@ -103,8 +105,9 @@ public static class RunEventsEndpoint
             var wanted = Math.Min(batch, pageSize - written);
             var read = 0;
             await using (var command = database.CreateCommand(
-                "select e.seq_id, e.version, e.type, e.timestamp, e.data, e.user_name, e.correlation_id, e.causation_id " +
-                $"from {RunsStore.Schema}.mt_events e where {filter} order by e.version limit {wanted}"))
+                "select e.seq_id, e.version, e.type, e.timestamp, e.data, e.user_name, e.correlation_id, e.causation_id, l.hash, l.previous_hash " +
+                $"from {RunsStore.Schema}.mt_events e left join {RunsStore.Schema}.{LedgerTables.Links} l on l.run_id = e.stream_id and l.version = e.version " +
+                $"where {filter} order by e.version limit {wanted}"))
             {
                 Bind(command, parameters);
                 await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
@@ -151,6 +154,8 @@ public static class RunEventsEndpoint
         writer.WriteString("correlation_id", reader.IsDBNull(6) ? null : reader.GetString(6));
         writer.WriteString("causation_id", reader.IsDBNull(7) ? null : reader.GetString(7));
         writer.WriteEndObject();
+        writer.WriteString("hash", reader.IsDBNull(8) ? null : reader.GetString(8));
+        writer.WriteString("previous_hash", reader.IsDBNull(9) ? null : reader.GetString(9));
         writer.WriteEndObject();
         return version;
     }

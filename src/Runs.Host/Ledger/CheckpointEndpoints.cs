@@ -1,0 +1,113 @@
+using System.Globalization;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Wolverine.Http;
+
+namespace Runs.Host.Ledger;
+
+public sealed record CheckpointPage(IReadOnlyList<CheckpointView> Checkpoints, string? NextPageToken);
+
+public sealed record SigningKeys(IReadOnlyList<SigningKeyView> Keys);
+
+public static class CheckpointEndpoints
+{
+    public const int DefaultPageSize = 30;
+    public const int MaxPageSize = 1000;
+
+    [WolverineGet("/v1/ledger/checkpoints", OperationId = "listCheckpoints", Summary = "List ledger checkpoints, newest first")]
+    [Tags("Ledger")]
+    [ProducesResponseType<CheckpointPage>(StatusCodes.Status200OK)]
+    public static async Task<IResult> List(HttpContext http, Checkpoints checkpoints)
+    {
+        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
+        {
+            return refused;
+        }
+        var (size, sizeProblem) = PageSize.Parse(http.Request, DefaultPageSize, MaxPageSize);
+        if (sizeProblem is not null)
+        {
+            return sizeProblem;
+        }
+        long? before = null;
+        if (http.Request.Query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            var text = token.ToString();
+            if (!text.StartsWith('c') || !long.TryParse(text[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                return Problems.Invalid("page_token", "'page_token' is not one this service handed out.");
+            }
+            before = id;
+        }
+        var page = await checkpoints.ListAsync(before, size + 1, http.RequestAborted);
+        return Results.Ok(new CheckpointPage([.. page.Take(size)], page.Count > size ? $"c{page[size - 1].Id}" : null));
+    }
+
+    [WolverineGet("/v1/ledger/checkpoints/{id}", OperationId = "getCheckpoint", Summary = "Get a ledger checkpoint")]
+    [Tags("Ledger")]
+    [ProducesResponseType<CheckpointView>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Get(string id, HttpContext http, Checkpoints checkpoints)
+    {
+        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
+        {
+            return refused;
+        }
+        return long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+            && await checkpoints.FindAsync(number, http.RequestAborted) is { } checkpoint
+            ? Results.Ok(checkpoint)
+            : Problems.NotFound($"No checkpoint '{id}'.");
+    }
+
+    [WolverinePost("/v1/ledger/checkpoints", OperationId = "writeCheckpoint", Summary = "Write a ledger checkpoint now")]
+    [Tags("Ledger")]
+    [ProducesResponseType<CheckpointView>(StatusCodes.Status201Created)]
+    public static async Task<IResult> Post(HttpContext http, Checkpoints checkpoints)
+    {
+        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
+        {
+            return refused;
+        }
+        var (written, refusal) = await checkpoints.WriteAsync(null, http.RequestAborted);
+        if (written is null)
+        {
+            return Results.Problem(
+                detail: $"The store no longer extends the newest checkpoint, so no checkpoint was written: {string.Join(" ", refusal.Select(p => p.Detail))}",
+                statusCode: StatusCodes.Status409Conflict,
+                title: "The ledger does not verify.",
+                extensions: new Dictionary<string, object?> { ["problems"] = refusal.Select(ProblemView.From).ToList() });
+        }
+        return Results.Created($"/v1/ledger/checkpoints/{written.Id}", written);
+    }
+
+    [WolverineGet("/v1/ledger/keys", OperationId = "listSigningKeys", Summary = "List the public keys that sign checkpoints")]
+    [Tags("Ledger")]
+    [ProducesResponseType<SigningKeys>(StatusCodes.Status200OK)]
+    public static IResult Keys(CheckpointKeys keys) => Results.Ok(new SigningKeys(keys.Describe()));
+}
+
+/// <summary>
+/// <c>GET /v1/ledger/checkpoints/{id}/heads</c>: every <c>(run, version, hash)</c> a checkpoint committed to, in
+/// the order its Merkle tree takes them, so anyone holding the checkpoint can recompute its root.
+/// </summary>
+public static class CheckpointHeadsEndpoint
+{
+    public sealed record HeadView(string Run, long Version, string Hash);
+
+    public sealed record HeadList(long Checkpoint, IReadOnlyList<HeadView> Heads);
+
+    [WolverineGet("/v1/ledger/checkpoints/{id}/heads", OperationId = "listCheckpointHeads", Summary = "List the run heads a checkpoint committed to")]
+    [Tags("Ledger")]
+    [ProducesResponseType<HeadList>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Get(string id, HttpContext http, Checkpoints checkpoints)
+    {
+        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
+        {
+            return refused;
+        }
+        if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || await checkpoints.FindAsync(number, http.RequestAborted) is null)
+        {
+            return Problems.NotFound($"No checkpoint '{id}'.");
+        }
+        var heads = await checkpoints.HeadsAsync(number, http.RequestAborted);
+        return Results.Ok(new HeadList(number, [.. heads.Select(h => new HeadView(h.Run, h.Version, h.Hash))]));
+    }
+}

@@ -1,0 +1,47 @@
+using Marten;
+using Npgsql;
+using Runs.Domain.Ledger;
+using Runs.Host.Access;
+using Runs.Host.Http;
+using Runs.Host.Runs.Reading;
+using Runs.Projections.Ledger;
+using Wolverine.Http;
+
+namespace Runs.Host.Ledger;
+
+public sealed record ProblemView(string Kind, string? Run, long? Version, long? LineId, string? File, string Detail)
+{
+    public static ProblemView From(LedgerProblem p) => new(p.Kind, p.Run, p.Version, p.LineId, p.File, p.Detail);
+}
+
+public sealed record RunVerification(
+    string Run, bool Verified, string? Head, long Events, long LogLines, long Files, DateTimeOffset CheckedOn, IReadOnlyList<ProblemView> Problems)
+{
+    public static RunVerification From(RunVerdict verdict, DateTimeOffset now) => new(
+        verdict.Run, verdict.Verified, verdict.Head, verdict.Events, verdict.LogLines, verdict.Files, now,
+        [.. verdict.Problems.Select(ProblemView.From)]);
+}
+
+/// <summary><c>GET .../runs/{run}/verify</c>: the run's chain, and its log lines and files against the digests its events recorded.</summary>
+public static class VerifyRunEndpoint
+{
+    [WolverineGet("/v1/jobs/{job}/runs/{run}/verify", OperationId = "verifyRun", Summary = "Verify a run's history and content")]
+    [Tags("Auditing")]
+    [ProducesResponseType<RunVerification>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, TimeProvider clock)
+    {
+        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
+        {
+            return refused;
+        }
+        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
+        {
+            return Problems.NotFound($"No run '{run}' in job '{job}'.");
+        }
+        await foreach (var verdict in StoredRunAudit.VerifyAsync(database, [run], cancellation: http.RequestAborted))
+        {
+            return Results.Ok(RunVerification.From(verdict, clock.GetUtcNow()));
+        }
+        throw new InvalidOperationException("A verification of one run answers one verdict.");
+    }
+}
