@@ -13,7 +13,7 @@ start_host() {
   # Benchmarks measure throughput, not the per-token limiter; Staging: no development logging.
   export ASPNETCORE_ENVIRONMENT=Staging Logging__LogLevel__Default=Warning \
     Runs__Limits__RequestsPerSecond=1000000 Runs__Limits__Burst=1000000
-  command -v wrk >/dev/null || { say "installing wrk (the load generator)"; as_root apt-get install -y -qq wrk >&2; }
+  command -v wrk >/dev/null || { say "installing wrk (the load generator)"; as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2; }
   say "building host and load generator (Release)"
   dotnet build src/Runs.Host -c Release -v quiet -nologo >&2
   dotnet build bench/Runs.Bench -c Release -v quiet -nologo >&2

@@ -56,7 +56,7 @@ public sealed class AbuseLimitTests(LimitsHost fixture)
     public async Task Without_private_networks_a_delivery_never_connects_to_a_loopback_address()
     {
         await using var receiver = await Receiver.StartAsync();
-        var (owner, token) = Access.ApiToken.Issue("integrator", Access.Scopes.All, ["*"], DateTimeOffset.UtcNow);
+        var (owner, token) = global::Runs.Host.Tokens.ApiToken.Issue("integrator", global::Runs.Host.Tokens.Scopes.All, ["*"], DateTimeOffset.UtcNow);
         await using (var session = fixture.Store.LightweightSession())
         {
             session.Store(owner);

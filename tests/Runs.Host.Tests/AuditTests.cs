@@ -3,7 +3,8 @@ using Alba;
 using JasperFx.Events.Daemon;
 using Marten;
 using Runs.Domain;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Tests.Harness;
 using Runs.Projections;
 

@@ -5,7 +5,8 @@ using System.Text.Json.Nodes;
 using Alba;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Tests.Harness;
 using Wolverine;
 

@@ -5,7 +5,8 @@ using System.Text.Json.Nodes;
 using Alba;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Retention;
 using Runs.Host.Tests.Harness;
 

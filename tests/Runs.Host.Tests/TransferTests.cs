@@ -8,7 +8,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Xunit.Abstractions;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;

@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 
 namespace Runs.Host.Http;
 

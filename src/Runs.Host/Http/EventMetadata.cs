@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Security.Claims;
 using Marten;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Wolverine.Http;
 
 namespace Runs.Host.Http;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Runs.Host.Runs.Listing;
 using Runs.Projections.Queries;

@@ -1,6 +1,7 @@
 using Npgsql;
 using Runs.Domain;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Runs.Projections.Queries;
 using Wolverine.Http;

@@ -1,5 +1,6 @@
 using System.Globalization;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Wolverine.Http;
 

@@ -1,6 +1,7 @@
 using Npgsql;
 using Runs.Domain.Ledger;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Projections.Ledger;
 using Wolverine.Http;
 

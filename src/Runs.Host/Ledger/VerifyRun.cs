@@ -1,7 +1,8 @@
 using Marten;
 using Npgsql;
 using Runs.Domain.Ledger;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Runs.Host.Runs.Reading;
 using Runs.Projections.Ledger;

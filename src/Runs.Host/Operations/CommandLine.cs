@@ -2,6 +2,9 @@ using JasperFx;
 using JasperFx.CommandLine;
 using Spectre.Console;
 
+// Commands (tokens, retention, ledger, export) are discovered in this assembly.
+[assembly: JasperFx.JasperFxAssembly]
+
 namespace Runs.Host.Operations;
 
 /// <summary>

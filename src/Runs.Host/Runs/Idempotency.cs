@@ -3,7 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Marten;
 using Microsoft.Extensions.Options;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 
 namespace Runs.Host.Runs;

@@ -1,4 +1,5 @@
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 
 namespace Runs.Host.Tokens;
 

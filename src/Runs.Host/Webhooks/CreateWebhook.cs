@@ -1,6 +1,7 @@
 using Marten;
 using Microsoft.Extensions.Options;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Runs.Projections;
 using Wolverine.Http;

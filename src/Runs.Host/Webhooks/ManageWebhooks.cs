@@ -1,7 +1,8 @@
 using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Wolverine.Http;
 

@@ -1,5 +1,6 @@
 using Marten;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Wolverine;
 using Wolverine.ErrorHandling;
 using Wolverine.Runtime.Handlers;

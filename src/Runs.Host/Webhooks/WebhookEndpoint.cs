@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 
 namespace Runs.Host.Webhooks;
 

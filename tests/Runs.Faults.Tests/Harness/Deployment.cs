@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Marten;
 using Npgsql;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Projections;
 
 namespace Runs.Faults.Tests.Harness;

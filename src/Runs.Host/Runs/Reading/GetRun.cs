@@ -1,7 +1,8 @@
 using System.Security.Claims;
 using Marten;
 using Runs.Domain;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Runs.Host.Retention;
 using Wolverine.Http;

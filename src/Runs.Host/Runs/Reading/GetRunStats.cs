@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Text;
 using Marten;
 using Runs.Domain;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Wolverine.Http;
 

@@ -1,6 +1,7 @@
 using Marten;
 using Runs.Domain;
-using Runs.Host.Access;
+using Runs.Host.Auth;
+using Runs.Host.Tokens;
 using Runs.Host.Http;
 using Wolverine.Http;
 

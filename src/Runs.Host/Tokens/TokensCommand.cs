@@ -1,10 +1,9 @@
 using JasperFx;
 using JasperFx.CommandLine;
 using Marten;
+using Runs.Host.Auth;
 
-[assembly: JasperFxAssembly]
-
-namespace Runs.Host.Access;
+namespace Runs.Host.Tokens;
 
 // Lower-case so the command line reads `tokens create`.
 #pragma warning disable IDE1006

@@ -2,7 +2,9 @@ using Marten;
 using Npgsql;
 using Runs.Projections;
 
-namespace Runs.Host.Access;
+using Runs.Host.Tokens;
+
+namespace Runs.Host.Auth;
 
 /// <summary>
 /// The connection pool that only token lookups use. Every request authenticates first, so if the pool

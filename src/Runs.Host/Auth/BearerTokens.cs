@@ -3,7 +3,9 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
-namespace Runs.Host.Access;
+using Runs.Host.Tokens;
+
+namespace Runs.Host.Auth;
 
 /// <summary>Authenticates <c>Authorization: Bearer &lt;token&gt;</c> against the stored token hashes.</summary>
 public sealed class BearerTokens(

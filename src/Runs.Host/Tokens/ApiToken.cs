@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Runs.Host.Access;
+using Runs.Host.Auth;
+
+namespace Runs.Host.Tokens;
 
 /// <summary>A bearer token's record. Only the SHA-256 of the secret is kept; the secret is shown once.</summary>
 public sealed class ApiToken

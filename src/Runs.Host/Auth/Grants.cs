@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Runs.Host.Http;
 
-namespace Runs.Host.Access;
+using Runs.Host.Tokens;
+
+namespace Runs.Host.Auth;
 
 /// <summary>What the calling token may do: its scopes, and the jobs (names, <c>*</c> or globs) it covers.</summary>
 public static class Grants

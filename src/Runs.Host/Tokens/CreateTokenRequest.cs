@@ -1,6 +1,8 @@
 using Runs.Domain;
 
-namespace Runs.Host.Access;
+using Runs.Host.Auth;
+
+namespace Runs.Host.Tokens;
 
 /// <summary>What a new token asks for; shared by <c>POST /v1/tokens</c> and <c>tokens create</c>.</summary>
 public sealed record CreateTokenRequest(string? Name, string[]? Scopes, string[]? Jobs, DateTimeOffset? ExpiresAt)
@@ -13,9 +15,9 @@ public sealed record CreateTokenRequest(string? Name, string[]? Scopes, string[]
         {
             problems["name"] = ["'name' is required: at most 100 characters, no control characters."];
         }
-        if (Scopes is null || Scopes.Length == 0 || Scopes.Any(s => !Access.Scopes.All.Contains(s)))
+        if (Scopes is null || Scopes.Length == 0 || Scopes.Any(s => !Tokens.Scopes.All.Contains(s)))
         {
-            problems["scopes"] = [$"'scopes' must be a non-empty subset of {string.Join(", ", Access.Scopes.All)}."];
+            problems["scopes"] = [$"'scopes' must be a non-empty subset of {string.Join(", ", Tokens.Scopes.All)}."];
         }
         if (Jobs is null || Jobs.Length == 0 || Jobs.Length > 100 || Jobs.Any(j => j is null || (j != "*" && !JobName.IsValid(j.Replace("*", "x")))))
         {
