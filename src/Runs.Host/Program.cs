@@ -133,7 +133,8 @@ builder.Services.AddHostedService(services => services.GetRequiredService<RunCha
 builder.Services.AddAuthentication(BearerTokens.SchemeName)
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokens>(BearerTokens.SchemeName, null);
 builder.Services.AddAuthorizationBuilder()
-    .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+    .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+    .AddScopePolicies();
 builder.AddAbuseLimits();
 
 var app = builder.Build();

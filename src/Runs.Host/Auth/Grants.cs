@@ -37,17 +37,6 @@ public static class Grants
 
     public static string Actor(this ClaimsPrincipal user) => user.Identity?.Name ?? "anonymous";
 
-    /// <summary>
-    /// 403 without the scope; 404 for a job outside the token's grants, so its existence is not revealed.
-    /// Null when the request may go on.
-    /// </summary>
-    public static IResult? Refuse(this ClaimsPrincipal user, string scope, string job) =>
-        RefuseUnlessScope(user, scope) ?? (user.CoversJob(job) ? null : Problems.NotFound($"No job '{job}'."));
-
-    /// <summary>403 unless the token has the scope (an <c>admin</c> token has every scope).</summary>
-    public static IResult? RefuseUnlessScope(this ClaimsPrincipal user, string scope) =>
-        user.HasScope(scope) ? null : Problems.Forbidden($"The token lacks the '{scope}' scope.");
-
     /// <summary><c>*</c> matches every job; a trailing or inner <c>*</c> matches any run of characters.</summary>
     public static bool Matches(string grant, string job)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using Npgsql;
 using Runs.Host.Auth;
@@ -17,15 +18,12 @@ public static class DailyStatsEndpoint
     private static readonly DateOnly Earliest = new(1970, 1, 1);
     private static readonly DateOnly Latest = new(9000, 12, 31);
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/stats/daily", OperationId = "getDailyStats", Summary = "Get statistics per day")]
     [Tags("Jobs and statistics")]
     [ProducesResponseType<DailyStats>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource database, TimeProvider clock)
     {
-        if (http.User.RefuseUnlessScope(Scopes.RunsRead) is { } refused)
-        {
-            return refused;
-        }
         var query = http.Request.Query;
         string? zoneName = query["time_zone"];
         if (string.IsNullOrWhiteSpace(zoneName))

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -19,6 +20,7 @@ public static class JobHistoryEndpoint
 {
     private const string Row = "{0,-24}  {1,-33}  {2,-8}  {3,10}  {4}\n";
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/stats/runs", OperationId = "getJobHistory", Summary = "Get a job's run history")]
     [Tags("Jobs and statistics")]
     [Produces("text/plain", "application/json")]
@@ -26,10 +28,6 @@ public static class JobHistoryEndpoint
     [DisableRequestTimeout]
     public static async Task<IResult> Get(string job, HttpContext http, NpgsqlDataSource database, JsonBody json)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (!JobName.IsValid(job))
         {
             return Problems.NotFound($"No job '{job}'.");

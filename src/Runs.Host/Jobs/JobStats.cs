@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Npgsql;
 using Runs.Domain;
 using Runs.Host.Auth;
@@ -12,30 +13,24 @@ public sealed record JobList(IReadOnlyList<JobAggregate> Jobs);
 
 public static class JobStatsEndpoint
 {
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/stats", OperationId = "getJobStats", Summary = "Get a job's aggregate")]
     [Tags("Jobs and statistics")]
     [ProducesResponseType<JobAggregate>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, HttpContext http, NpgsqlDataSource database)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         var found = JobName.IsValid(job)
             ? await JobStatistics.JobsAsync(database, job, JobScope.From(["*"]), http.RequestAborted)
             : [];
         return found.Count == 0 ? Problems.NotFound($"No job '{job}': a job exists once it has a run.") : Results.Ok(found[0]);
     }
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs", OperationId = "listJobs", Summary = "List jobs")]
     [Tags("Jobs and statistics")]
     [ProducesResponseType<JobList>(StatusCodes.Status200OK)]
     public static async Task<IResult> List(HttpContext http, NpgsqlDataSource database)
     {
-        if (http.User.RefuseUnlessScope(Scopes.RunsRead) is { } refused)
-        {
-            return refused;
-        }
         var scope = JobScope.From(http.User.FindAll(BearerTokens.JobClaim).Select(c => c.Value));
         return Results.Ok(new JobList(await JobStatistics.JobsAsync(database, null, scope, http.RequestAborted)));
     }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using Runs.Host.Auth;
 using Runs.Host.Tokens;
@@ -15,15 +16,12 @@ public static class CheckpointEndpoints
     public const int DefaultPageSize = 30;
     public const int MaxPageSize = 1000;
 
+    [Authorize(Scopes.Admin)]
     [WolverineGet("/v1/ledger/checkpoints", OperationId = "listCheckpoints", Summary = "List ledger checkpoints, newest first")]
     [Tags("Ledger")]
     [ProducesResponseType<CheckpointPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> List(HttpContext http, Checkpoints checkpoints)
     {
-        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
-        {
-            return refused;
-        }
         var (size, sizeProblem) = PageSize.Parse(http.Request, DefaultPageSize, MaxPageSize);
         if (sizeProblem is not null)
         {
@@ -43,30 +41,24 @@ public static class CheckpointEndpoints
         return Results.Ok(new CheckpointPage([.. page.Take(size)], page.Count > size ? $"c{page[size - 1].Id}" : null));
     }
 
+    [Authorize(Scopes.Admin)]
     [WolverineGet("/v1/ledger/checkpoints/{id}", OperationId = "getCheckpoint", Summary = "Get a ledger checkpoint")]
     [Tags("Ledger")]
     [ProducesResponseType<CheckpointView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string id, HttpContext http, Checkpoints checkpoints)
     {
-        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
-        {
-            return refused;
-        }
         return long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
             && await checkpoints.FindAsync(number, http.RequestAborted) is { } checkpoint
             ? Results.Ok(checkpoint)
             : Problems.NotFound($"No checkpoint '{id}'.");
     }
 
+    [Authorize(Scopes.Admin)]
     [WolverinePost("/v1/ledger/checkpoints", OperationId = "writeCheckpoint", Summary = "Write a ledger checkpoint now")]
     [Tags("Ledger")]
     [ProducesResponseType<CheckpointView>(StatusCodes.Status201Created)]
     public static async Task<IResult> Post(HttpContext http, Checkpoints checkpoints)
     {
-        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
-        {
-            return refused;
-        }
         var (written, refusal) = await checkpoints.WriteAsync(null, http.RequestAborted);
         if (written is null)
         {
@@ -95,15 +87,12 @@ public static class CheckpointHeadsEndpoint
 
     public sealed record HeadList(long Checkpoint, IReadOnlyList<HeadView> Heads);
 
+    [Authorize(Scopes.Admin)]
     [WolverineGet("/v1/ledger/checkpoints/{id}/heads", OperationId = "listCheckpointHeads", Summary = "List the run heads a checkpoint committed to")]
     [Tags("Ledger")]
     [ProducesResponseType<HeadList>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string id, HttpContext http, Checkpoints checkpoints)
     {
-        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
-        {
-            return refused;
-        }
         if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || await checkpoints.FindAsync(number, http.RequestAborted) is null)
         {
             return Problems.NotFound($"No checkpoint '{id}'.");

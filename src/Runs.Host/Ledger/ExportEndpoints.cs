@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Npgsql;
@@ -17,16 +18,13 @@ namespace Runs.Host.Ledger;
 /// </summary>
 public static class ExportEndpoints
 {
+    [Authorize(Scopes.Admin)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/export", OperationId = "exportRun", Summary = "Export a run (runs-export/1 NDJSON)")]
     [Tags("Ledger")]
     [DisableRequestTimeout]
     [Produces(RunExport.MediaType)]
     public static async Task<IResult> Run(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, TimeProvider clock)
     {
-        if (http.User.Refuse(Scopes.Admin, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");
@@ -34,16 +32,13 @@ public static class ExportEndpoints
         return await StreamAsync(http, database, [run], $"{run}.ndjson", clock);
     }
 
+    [Authorize(Scopes.Admin)]
     [WolverineGet("/v1/jobs/{job}/export", OperationId = "exportJob", Summary = "Export a job's runs (runs-export/1 NDJSON)")]
     [Tags("Ledger")]
     [DisableRequestTimeout]
     [Produces(RunExport.MediaType)]
     public static async Task<IResult> Job(string job, HttpContext http, NpgsqlDataSource database, TimeProvider clock)
     {
-        if (http.User.Refuse(Scopes.Admin, job) is { } refused)
-        {
-            return refused;
-        }
         var runs = JobName.IsValid(job) ? await StoredRunAudit.JobRunsAsync(database, job, http.RequestAborted) : [];
         if (runs.Count == 0)
         {
@@ -52,16 +47,13 @@ public static class ExportEndpoints
         return await StreamAsync(http, database, runs, $"{job}.ndjson", clock);
     }
 
+    [Authorize(Scopes.Admin)]
     [WolverineGet("/v1/export", OperationId = "exportAll", Summary = "Export every run (runs-export/1 NDJSON)")]
     [Tags("Ledger")]
     [DisableRequestTimeout]
     [Produces(RunExport.MediaType)]
     public static async Task<IResult> All(HttpContext http, NpgsqlDataSource database, TimeProvider clock)
     {
-        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
-        {
-            return refused;
-        }
         return await StreamAsync(http, database, await StoredRunAudit.AllRunsAsync(database, http.RequestAborted), "runs.ndjson", clock);
     }
 

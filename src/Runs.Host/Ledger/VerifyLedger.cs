@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Npgsql;
 using Runs.Domain.Ledger;
 using Runs.Host.Auth;
@@ -52,16 +53,13 @@ public static class LedgerCheck
 
 public static class VerifyLedgerEndpoint
 {
+    [Authorize(Scopes.Admin)]
     [WolverineGet("/v1/ledger/verify", OperationId = "verifyLedger", Summary = "Verify the store against the newest checkpoint")]
     [Tags("Ledger")]
     [Microsoft.AspNetCore.Http.Timeouts.DisableRequestTimeout]
     [ProducesResponseType<LedgerVerification>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(HttpContext http, Checkpoints checkpoints, CheckpointKeys keys, NpgsqlDataSource database, TimeProvider clock)
     {
-        if (http.User.RefuseUnlessScope(Scopes.Admin) is { } refused)
-        {
-            return refused;
-        }
         return Results.Ok(await LedgerCheck.RunAsync(checkpoints, keys, database, clock.GetUtcNow(), null, http.RequestAborted));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Npgsql;
 using Runs.Domain.Ledger;
@@ -26,15 +27,12 @@ public sealed record RunVerification(
 /// <summary><c>GET .../runs/{run}/verify</c>: the run's chain, and its log lines and files against the digests its events recorded.</summary>
 public static class VerifyRunEndpoint
 {
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/verify", OperationId = "verifyRun", Summary = "Verify a run's history and content")]
     [Tags("Auditing")]
     [ProducesResponseType<RunVerification>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, TimeProvider clock)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

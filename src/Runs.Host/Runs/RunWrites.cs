@@ -34,10 +34,6 @@ public static class RunWrites
         Func<Run, Decision.Append, Task<object>>? answer = null)
         where TBody : class
     {
-        if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
-        {
-            return refused;
-        }
         var (body, problem) = await json.ReadAsync<TBody>(http.Request, bodyRequired);
         if (problem is not null)
         {

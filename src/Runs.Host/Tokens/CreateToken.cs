@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Runs.Host.Auth;
 using Runs.Host.Tokens;
@@ -11,16 +12,13 @@ public sealed record CreateToken(string? Name = null, string[]? Scopes = null, s
 
 public static class CreateTokenEndpoint
 {
+    [Authorize(Scopes.Admin)]
     [WolverinePost("/v1/tokens", OperationId = "createToken", Summary = "Create a token")]
     [Tags("Tokens")]
     [Consumes(typeof(CreateToken), "application/json")]
     [ProducesResponseType<IssuedToken>(StatusCodes.Status201Created)]
     public static async Task<IResult> Post(HttpContext http, JsonBody json, IDocumentSession session, TimeProvider clock)
     {
-        if (Grants.RefuseUnlessScope(http.User, Scopes.Admin) is { } refused)
-        {
-            return refused;
-        }
         var (body, problem) = await json.ReadAsync<CreateToken>(http.Request, required: true);
         if (problem is not null)
         {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Microsoft.Extensions.Options;
 using Runs.Host.Auth;
@@ -53,19 +54,7 @@ public static class CreateWebhookEndpoint
 {
     public const string OperationId = "createWebhook";
 
-    /// <summary>
-    /// 403 unless the token may also read runs: an endpoint receives the run summaries, error lines and
-    /// telemetry of the jobs it subscribes to, so managing one is reading them.
-    /// </summary>
-    public static IResult? RefuseUnlessReader(System.Security.Claims.ClaimsPrincipal user) =>
-        user.RefuseUnlessScope(Scopes.WebhooksManage)
-        ?? (user.HasScope(Scopes.RunsRead)
-            ? null
-            : Results.Problem(
-                detail: $"The token lacks the '{Scopes.RunsRead}' scope: a webhook endpoint receives the runs it subscribes to, so it needs a token that may read them.",
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Forbidden."));
-
+    [Authorize(ScopePolicies.WebhookOwner)]
     [WolverinePost("/v1/webhooks", OperationId = OperationId, Summary = "Register a webhook endpoint")]
     [Tags("Webhooks")]
     [Consumes(typeof(WebhookRequest), "application/json")]
@@ -74,10 +63,6 @@ public static class CreateWebhookEndpoint
         HttpContext http, JsonBody json, IDocumentSession session, Runs.RunSecrets secrets, IOptions<RunsOptions> options,
         IHostEnvironment environment, TimeProvider clock)
     {
-        if (RefuseUnlessReader(http.User) is { } refused)
-        {
-            return refused;
-        }
         var (body, problem) = await json.ReadAsync<WebhookRequest>(http.Request, required: true);
         if (problem is not null)
         {

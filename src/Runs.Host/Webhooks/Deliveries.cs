@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using Marten;
 using Marten.Patching;
@@ -16,6 +18,7 @@ public sealed record Recovered(int Requeued);
 
 public static class DeliveriesEndpoints
 {
+    [Authorize(Scopes.WebhooksManage)]
     [WolverineGet("/v1/webhooks/{id}/deliveries", OperationId = "listWebhookDeliveries", Summary = "List an endpoint's deliveries")]
     [Tags("Webhooks")]
     [ProducesResponseType<DeliveryPage>(StatusCodes.Status200OK)]
@@ -57,6 +60,7 @@ public static class DeliveriesEndpoints
     /// Queues the same message again — same <c>webhook-id</c>, the retry schedule from the start, the body
     /// built from the run as it stands (without log text once the run's retention expired).
     /// </summary>
+    [Authorize(Scopes.WebhooksManage)]
     [WolverinePost("/v1/webhooks/{id}/deliveries/{delivery}/redeliver", OperationId = "redeliverWebhook", Summary = "Deliver a message again")]
     [Tags("Webhooks")]
     [ProducesResponseType<DeliveryView>(StatusCodes.Status202Accepted)]
@@ -76,6 +80,7 @@ public static class DeliveriesEndpoints
         return Results.Accepted(value: DeliveryView.From(found));
     }
 
+    [Authorize(Scopes.WebhooksManage)]
     [WolverinePost("/v1/webhooks/{id}/recover", OperationId = "recoverWebhookDeliveries", Summary = "Deliver again what failed since a time")]
     [Tags("Webhooks")]
     [Consumes(typeof(RecoverRequest), "application/json")]

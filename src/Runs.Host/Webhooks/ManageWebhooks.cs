@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
@@ -22,25 +23,18 @@ public static class ManageWebhooksEndpoints
     /// <summary>The endpoint, when it exists and the token may manage it; otherwise the answer to give.</summary>
     public static async Task<(WebhookEndpoint? Endpoint, IResult? Problem)> FindAsync(HttpContext http, IQuerySession session, string id)
     {
-        if (http.User.RefuseUnlessScope(Scopes.WebhooksManage) is { } refused)
-        {
-            return (null, refused);
-        }
         var endpoint = id.Length <= 100 ? await session.LoadAsync<WebhookEndpoint>(id, http.RequestAborted) : null;
         return endpoint is not null && endpoint.ManageableBy(http.User)
             ? (endpoint, null)
             : (null, Problems.NotFound($"No webhook endpoint '{id}'."));
     }
 
+    [Authorize(Scopes.WebhooksManage)]
     [WolverineGet("/v1/webhooks", OperationId = "listWebhooks", Summary = "List webhook endpoints")]
     [Tags("Webhooks")]
     [ProducesResponseType<WebhookList>(StatusCodes.Status200OK)]
     public static async Task<IResult> List(HttpContext http, IQuerySession session)
     {
-        if (http.User.RefuseUnlessScope(Scopes.WebhooksManage) is { } refused)
-        {
-            return refused;
-        }
         IQueryable<WebhookEndpoint> endpoints = session.Query<WebhookEndpoint>();
         if (!WebhookEndpoint.SeesAll(http.User))
         {
@@ -51,6 +45,7 @@ public static class ManageWebhooksEndpoints
         return Results.Ok(new WebhookList([.. page.Select(e => WebhookView.From(e))]));
     }
 
+    [Authorize(Scopes.WebhooksManage)]
     [WolverineGet("/v1/webhooks/{id}", OperationId = "getWebhook", Summary = "Get a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
@@ -60,6 +55,7 @@ public static class ManageWebhooksEndpoints
         return problem ?? Results.Ok(WebhookView.From(endpoint!));
     }
 
+    [Authorize(ScopePolicies.WebhookOwner)]
     [WolverinePatch("/v1/webhooks/{id}", OperationId = "updateWebhook", Summary = "Change a webhook endpoint")]
     [Tags("Webhooks")]
     [Consumes(typeof(WebhookRequest), "application/json")]
@@ -68,10 +64,6 @@ public static class ManageWebhooksEndpoints
         string id, HttpContext http, JsonBody json, IDocumentSession session, IOptions<RunsOptions> options, IHostEnvironment environment,
         TimeProvider clock)
     {
-        if (CreateWebhookEndpoint.RefuseUnlessReader(http.User) is { } refused)
-        {
-            return refused;
-        }
         var (endpoint, problem) = await FindAsync(http, session, id);
         if (problem is not null)
         {
@@ -107,6 +99,7 @@ public static class ManageWebhooksEndpoints
         }, http.RequestAborted);
     }
 
+    [Authorize(Scopes.WebhooksManage)]
     [WolverineDelete("/v1/webhooks/{id}", OperationId = "deleteWebhook", Summary = "Delete a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
@@ -122,6 +115,7 @@ public static class ManageWebhooksEndpoints
     }
 
     /// <summary>A new secret signs from now on; the previous one keeps signing too for 24 hours.</summary>
+    [Authorize(Scopes.WebhooksManage)]
     [WolverinePost("/v1/webhooks/{id}/rotate-secret", OperationId = "rotateWebhookSecret", Summary = "Rotate a webhook endpoint's secret")]
     [Tags("Webhooks")]
     [ProducesResponseType<RotatedSecret>(StatusCodes.Status200OK)]

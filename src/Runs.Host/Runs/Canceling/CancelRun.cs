@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using FluentValidation;
 using Marten;
 using Runs.Domain;
@@ -19,6 +21,7 @@ public sealed record CancelRunRequest(string? Reason = null, DateTimeOffset? At 
 
 public static class CancelRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/cancel", OperationId = "cancelRun", Summary = "Cancel a run")]
     [Tags("Writing runs")]
     [Consumes(typeof(CancelRunRequest), "application/json", IsOptional = true)]

@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using FluentValidation;
 using Marten;
 using Runs.Domain;
@@ -21,6 +23,7 @@ public sealed record FailRunRequest(string? ErrorSummary = null, int? ExitCode =
 
 public static class FailRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/fail", OperationId = "failRun", Summary = "Mark a run failed")]
     [Tags("Writing runs")]
     [Consumes(typeof(FailRunRequest), "application/json")]

@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using FluentValidation;
 using Marten;
@@ -21,6 +23,7 @@ public sealed record SucceedRunRequest(int? ExitCode = null, DateTimeOffset? At 
 
 public static class SucceedRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/succeed", OperationId = "succeedRun", Summary = "Mark a run succeeded")]
     [Tags("Writing runs")]
     [Consumes(typeof(SucceedRunRequest), "application/json", IsOptional = true)]

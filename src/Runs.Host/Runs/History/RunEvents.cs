@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text.Json;
 using Marten;
@@ -35,16 +36,13 @@ public static class RunEventsEndpoint
 
     private static readonly Dictionary<string, string> ClientNames = StoredNames.ToDictionary(p => p.Value, p => p.Key);
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/events", OperationId = "listRunEvents", Summary = "List a run's events")]
     [Tags("Auditing")]
     [ProducesResponseType<EventPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(
         string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, IOptions<RunsOptions> options)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using Marten;
 using Runs.Domain;
@@ -13,15 +14,12 @@ namespace Runs.Host.Runs.History;
 public static class RunStateEndpoint
 {
     /// <summary>The run as it stood after event <c>version</c>, or at time <c>at</c>, folded live from its stream.</summary>
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/state", OperationId = "getRunState", Summary = "Get a run as it stood at a version or time")]
     [Tags("Auditing")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, RetentionPolicy retention)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } current)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

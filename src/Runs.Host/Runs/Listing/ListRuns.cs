@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using Marten;
 using Npgsql;
@@ -33,15 +34,12 @@ public static class ListRunsEndpoint
     public const int DefaultPageSize = 30;
     public const int MaxPageSize = 1000;
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs", OperationId = "listJobRuns", Summary = "List a job's runs")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> ForJob(string job, HttpContext http, NpgsqlDataSource database, IDocumentStore store)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (!JobName.IsValid(job))
         {
             return Problems.NotFound($"No job '{job}'.");
@@ -49,11 +47,12 @@ public static class ListRunsEndpoint
         return await ListAsync(http, database, store, job);
     }
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/runs", OperationId = "listRuns", Summary = "List runs across jobs")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> Everywhere(HttpContext http, NpgsqlDataSource database, IDocumentStore store) =>
-        http.User.RefuseUnlessScope(Scopes.RunsRead) ?? await ListAsync(http, database, store, null);
+        await ListAsync(http, database, store, null);
 
     private static async Task<IResult> ListAsync(HttpContext http, NpgsqlDataSource database, IDocumentStore store, string? job)
     {

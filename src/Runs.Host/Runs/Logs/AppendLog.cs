@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Text;
 using FluentValidation;
 using Marten;
@@ -37,6 +38,7 @@ public sealed record LogAppendResult(int Appended, int Dropped, long? FirstId, l
 
 public static class AppendLogEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/log", OperationId = "appendLog", Summary = "Append log lines")]
     [Tags("Logs and telemetry")]
     [Consumes(typeof(AppendLogRequest), "application/json", "text/plain")]
@@ -45,10 +47,6 @@ public static class AppendLogEndpoint
         string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
         RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock)
     {
-        if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
-        {
-            return refused;
-        }
         var (lines, problem) = await ReadLinesAsync(http.Request, json, options.Value);
         if (problem is not null)
         {

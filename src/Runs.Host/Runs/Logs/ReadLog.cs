@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -20,6 +21,7 @@ public static class ReadLogEndpoint
 {
     public const int MaxLimit = 100_000;
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/log", OperationId = "readLog", Summary = "Read a run's log")]
     [Tags("Logs and telemetry")]
     [Produces("text/plain", "application/json")]
@@ -28,10 +30,6 @@ public static class ReadLogEndpoint
     public static async Task<IResult> Get(
         string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json, IOptions<RunsOptions> options)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");
@@ -39,6 +37,7 @@ public static class ReadLogEndpoint
         return await WriteAsync(http, found, database, json, options.Value.Logs);
     }
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/log", OperationId = "readJobLog", Summary = "Read the log of a job's latest run")]
     [Tags("Logs and telemetry")]
     [Produces("text/plain", "application/json")]
@@ -47,10 +46,6 @@ public static class ReadLogEndpoint
     public static async Task<IResult> GetLatest(
         string job, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json, IOptions<RunsOptions> options)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         var latest = JobName.IsValid(job)
             ? await session.Query<Run>().Where(r => r.Job == job)
                 .OrderByDescending(r => r.CreatedOn).ThenByDescending(r => r.Id).FirstOrDefaultAsync(http.RequestAborted)

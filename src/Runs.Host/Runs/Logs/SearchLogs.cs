@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Npgsql;
@@ -26,21 +27,19 @@ public static class SearchLogsEndpoint
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 1000;
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/logs/search", OperationId = "searchLogs", Summary = "Search the logs of every run")]
     [Tags("Logs and telemetry")]
     [ProducesResponseType<LogSearchPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> Everywhere(HttpContext http, NpgsqlDataSource database) =>
-        http.User.RefuseUnlessScope(Scopes.RunsRead) ?? await SearchAsync(http, database, null);
+        await SearchAsync(http, database, null);
 
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/logs/search", OperationId = "searchJobLogs", Summary = "Search the logs of a job's runs")]
     [Tags("Logs and telemetry")]
     [ProducesResponseType<LogSearchPage>(StatusCodes.Status200OK)]
     public static async Task<IResult> ForJob(string job, HttpContext http, NpgsqlDataSource database)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (!JobName.IsValid(job))
         {
             return Problems.NotFound($"No job '{job}'.");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
@@ -29,6 +30,7 @@ public sealed record StreamError(int Status, string Title, string Detail);
 
 public static class StreamLogEndpoint
 {
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/log/stream", OperationId = "streamLog", Summary = "Follow a run's log live")]
     [Tags("Logs and telemetry")]
     [Produces("text/event-stream")]
@@ -40,10 +42,6 @@ public static class StreamLogEndpoint
         RunChangeFeed feed, JsonBody json, IOptions<RunsOptions> options, TokenLookup tokens, TimeProvider clock,
         IHostApplicationLifetime lifetime)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         await using (var session = store.QuerySession())
         {
             if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.WebUtilities;
@@ -25,6 +26,7 @@ public sealed record OutputFiles(IReadOnlyList<StoredFile> Files);
 /// </summary>
 public static class AttachOutputEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePut("/v1/jobs/{job}/runs/{run}/output", OperationId = "attachOutput", Summary = "Attach a run's output")]
     [Tags("Outputs")]
     [ProducesResponseType<OutputFiles>(StatusCodes.Status200OK)]
@@ -33,10 +35,6 @@ public static class AttachOutputEndpoint
         string job, string run, HttpContext http, IDocumentSession session, IMessageBus bus, JsonBody json,
         NpgsqlDataSource database, IOptions<RunsOptions> options, TimeProvider clock)
     {
-        if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

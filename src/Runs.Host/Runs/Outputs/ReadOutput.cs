@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.IO.Compression;
 using Marten;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -19,16 +20,13 @@ public static class ReadOutputEndpoint
     /// time-out (Kestrel's minimum data rate bounds a slow reader instead). Length, ETag and bytes all come from
     /// the file rows read once, so a replacement or purge meanwhile cannot mix one file's headers with another's bytes.
     /// </summary>
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/output", OperationId = "readOutput", Summary = "Download a run's output")]
     [Tags("Outputs")]
     [Produces("application/octet-stream", "application/zip")]
     [DisableRequestTimeout]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using FluentValidation;
 using Marten;
@@ -48,6 +50,7 @@ public sealed record PatchRunRequest(
 
 public static class PatchRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePatch("/v1/jobs/{job}/runs/{run}", OperationId = "patchRun", Summary = "Change a run in one call")]
     [Tags("Writing runs")]
     [Consumes(typeof(PatchRunRequest), "application/json")]

@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
@@ -12,6 +14,7 @@ public sealed record ContinueRunRequest(DateTimeOffset? At = null);
 
 public static class ContinueRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/continue", OperationId = "continueRun", Summary = "Continue a paused run")]
     [Tags("Writing runs")]
     [Consumes(typeof(ContinueRunRequest), "application/json", IsOptional = true)]

@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using FluentValidation;
 using Marten;
 using Runs.Domain;
@@ -19,6 +21,7 @@ public sealed record PauseRunRequest(string? Reason = null, DateTimeOffset? At =
 
 public static class PauseRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/pause", OperationId = "pauseRun", Summary = "Pause a running run")]
     [Tags("Writing runs")]
     [Consumes(typeof(PauseRunRequest), "application/json")]

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Net.Http.Headers;
@@ -13,16 +14,13 @@ namespace Runs.Host.Runs.Reading;
 public static class GetInputFileEndpoint
 {
     /// <summary>A transfer: exempt from the request time-out; Kestrel's minimum data rate bounds a slow reader instead.</summary>
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/input/{name}", OperationId = "getInputFile", Summary = "Download an input file")]
     [Tags("Reading runs")]
     [Produces("application/octet-stream")]
     [DisableRequestTimeout]
     public static async Task<IResult> Get(string job, string run, string name, HttpContext http, IQuerySession session, NpgsqlDataSource database)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Security.Claims;
 using Marten;
 using Runs.Domain;
@@ -11,15 +12,12 @@ namespace Runs.Host.Runs.Reading;
 
 public static class GetRunEndpoint
 {
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}", OperationId = "getRun", Summary = "Get a run")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, string run, HttpContext http, ClaimsPrincipal user, IQuerySession session, RetentionPolicy retention)
     {
-        if (user.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         var found = await RunLookup.FindAsync(session, job, run, http.RequestAborted);
         if (found is null)
         {

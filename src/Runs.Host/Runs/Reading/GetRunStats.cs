@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text;
 using Marten;
@@ -49,16 +50,13 @@ public sealed record RunStats(
 
 public static class GetRunStatsEndpoint
 {
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/stats", OperationId = "getRunStats", Summary = "Get a run's stats")]
     [Tags("Reading runs")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<RunStats>(StatusCodes.Status200OK, "application/json")]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

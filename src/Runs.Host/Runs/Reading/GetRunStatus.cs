@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Runs.Domain;
 using Runs.Host.Auth;
@@ -9,15 +10,12 @@ namespace Runs.Host.Runs.Reading;
 
 public static class GetRunStatusEndpoint
 {
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/status", OperationId = "getRunStatus", Summary = "Get a run's status word")]
     [Tags("Reading runs")]
     [Produces("text/plain")]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

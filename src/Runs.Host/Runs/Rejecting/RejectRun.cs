@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using FluentValidation;
 using Marten;
 using Runs.Domain;
@@ -19,6 +21,7 @@ public sealed record RejectRunRequest(string? Reason = null, DateTimeOffset? At 
 
 public static class RejectRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/reject", OperationId = "rejectRun", Summary = "Reject a pending run")]
     [Tags("Writing runs")]
     [Consumes(typeof(RejectRunRequest), "application/json")]

@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using FluentValidation;
 using Marten;
 using Runs.Domain;
@@ -19,6 +21,7 @@ public sealed record StartRunRequest(string? Runner = null, DateTimeOffset? At =
 
 public static class StartRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/start", OperationId = "startRun", Summary = "Start a run")]
     [Tags("Writing runs")]
     [Consumes(typeof(StartRunRequest), "application/json", IsOptional = true)]

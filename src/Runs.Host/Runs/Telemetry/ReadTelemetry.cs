@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Marten;
 using Runs.Domain;
 using Runs.Host.Auth;
@@ -10,15 +11,12 @@ namespace Runs.Host.Runs.Telemetry;
 
 public static class ReadTelemetryEndpoint
 {
+    [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "readTelemetry", Summary = "Read a run's telemetry")]
     [Tags("Logs and telemetry")]
     [ProducesResponseType<TelemetryView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)
     {
-        if (http.User.Refuse(Scopes.RunsRead, job) is { } refused)
-        {
-            return refused;
-        }
         if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");

@@ -1,3 +1,5 @@
+using Runs.Host.Tokens;
+using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using FluentValidation;
 using Marten;
@@ -36,6 +38,7 @@ public sealed record TelemetryView(IReadOnlyDictionary<string, JsonElement> Summ
 
 public static class RecordTelemetryEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "recordTelemetry", Summary = "Record telemetry")]
     [Tags("Logs and telemetry")]
     [Consumes(typeof(RecordTelemetryRequest), "application/json")]

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using FluentValidation;
 using Marten;
@@ -73,6 +74,7 @@ public sealed record TriggerRun(
 
 public static class TriggerRunEndpoint
 {
+    [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs", OperationId = "triggerRun", Summary = "Trigger a run")]
     [Tags("Writing runs")]
     [Consumes(typeof(TriggerRun), "application/json", "multipart/form-data")]
@@ -89,17 +91,9 @@ public static class TriggerRunEndpoint
         Idempotency idempotency,
         TimeProvider clock)
     {
-        if (http.User.RefuseUnlessScope(Scopes.RunsWrite) is { } forbidden)
-        {
-            return forbidden;
-        }
         if (!JobName.IsValid(job))
         {
             return Problems.Invalid("job", $"'{job}' is not a job name; use {JobName.Rule}.");
-        }
-        if (http.User.Refuse(Scopes.RunsWrite, job) is { } refused)
-        {
-            return refused;
         }
         var (key, badKey) = Idempotency.KeyOf(http.Request);
         if (badKey is not null)
