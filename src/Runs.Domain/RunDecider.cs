@@ -69,6 +69,15 @@ public static class RunDecider
         return null;
     }
 
+    /// <summary>
+    /// Output replaces the run's output, in any state, until its retention expires; it never moves the run's
+    /// clock backwards.
+    /// </summary>
+    public static Decision AttachOutput(Run run, IReadOnlyList<StoredFile> files, DateTimeOffset now) =>
+        run.ExpiredOn is null
+            ? new Decision.Append([new OutputAttached(run.Id, files, now > run.LastModified ? now : run.LastModified)])
+            : new Decision.Conflict(run.Status, "attach output to", "Cannot attach output to a run whose retention has expired.");
+
     /// <summary>Telemetry is accepted while the run is not terminal, and only while the run stays within <paramref name="limits"/>.</summary>
     public static Decision RecordTelemetry(Run run, RecordTelemetry command, TelemetryLimits limits, DateTimeOffset now)
     {

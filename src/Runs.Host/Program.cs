@@ -11,6 +11,8 @@ using Runs.Host.Dashboard;
 using Runs.Host.Http;
 using Runs.Host.Operations;
 using Runs.Host.Runs;
+using Runs.Host.Runs.Writing;
+using FluentValidation;
 using Runs.Host.Runs.Logs;
 using Runs.Host.Runs.Triggering;
 using Runs.Host.Webhooks;
@@ -112,6 +114,9 @@ builder.Services.AddHealthChecks()
     .AddCheck<DatabaseHealth>("database", tags: ["ready"])
     .AddCheck<NodeHealth>("node", tags: ["ready"]);
 builder.Services.AddSingleton<JsonBody>();
+// Request validators are stateless: built once, run by the one body reader (RunWrites.ReadBodyAsync).
+builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton,
+    filter: v => v.ValidatorType.GetConstructor(Type.EmptyTypes) is not null, includeInternalTypes: true);
 builder.Services.AddSingleton<RunSecrets>();
 builder.Services.AddSingleton<Idempotency>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionPolicy>();
@@ -152,7 +157,11 @@ app.MapHealthEndpoints();
 app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
 app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference("/docs", ApiReference.Page).AllowAnonymous();
-app.MapWolverineEndpoints(http => http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite()));
+app.MapWolverineEndpoints(http =>
+{
+    http.AddParameterHandlingStrategy<RunWritePipeline>();
+    http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite());
+});
 // The browser dashboard: pages need no token, the /v1 calls they make do.
 app.MapDashboard();
 

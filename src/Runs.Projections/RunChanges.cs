@@ -25,3 +25,20 @@ public static class RunChanges
         session.QueueSqlCommand($"notify {Channel}, '{runId}'");
     }
 }
+
+/// <summary>
+/// The change notice follows the events: whatever appends to a run — an endpoint, the retention sweep, an
+/// import — notifies in the same transaction, without having to remember to.
+/// </summary>
+public sealed class RunChangeNotices : DocumentSessionListenerBase
+{
+    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+    {
+        foreach (var stream in session.PendingChanges.Streams().Where(s => s.Events.Count > 0 && s.Key is not null))
+        {
+            RunChanges.Queue(session, stream.Key!);
+        }
+        return Task.CompletedTask;
+    }
+}
+

@@ -398,7 +398,6 @@ public sealed class RunImport(IDocumentStore store, NpgsqlDataSource database, M
                     var e = stream.Events[i];
                     (e.Id, e.Timestamp, e.UserName, e.CorrelationId, e.CausationId) = (id, stored.Timestamp, stored.User, stored.CorrelationId, stored.CausationId);
                 }
-                RunChanges.Queue(session, _run);
                 await session.SaveChangesAsync(cancellation);
             }
 

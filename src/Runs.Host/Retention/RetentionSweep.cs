@@ -84,7 +84,6 @@ public sealed class RetentionSweep(IDocumentStore store, NpgsqlDataSource databa
         session.QueueSqlCommand(
             $"update {schema}.mt_doc_webhookdelivery set data = data - 'payload' where data ->> 'run' = ? and data -> 'payload' is not null", due.Id);
         stream.AppendOne(new RetentionExpired(due.Id, due.Policy, due.ExpiresOn, now > run.LastModified ? now : run.LastModified));
-        RunChanges.Queue(session, due.Id);
         await session.SaveChangesAsync(cancellation);
         return true;
     }

@@ -4,6 +4,7 @@ using FluentValidation;
 using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Runs.Host.Runs.Reading;
 using Wolverine;
 using Wolverine.Http;
@@ -24,9 +25,7 @@ public static class CancelRunEndpoint
     [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/cancel", OperationId = "cancelRun", Summary = "Cancel a run")]
     [Tags("Writing runs")]
-    [Consumes(typeof(CancelRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, RunSecrets secrets, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new CancelRunRequest.Validator(),
-            (body, current) => RunDecider.Decide(current, new CancelRun(body?.Reason is { } reason ? secrets.ScrubberFor(current).Scrub(reason) : null, body?.At), clock.GetUtcNow()));
+    public static RunAnswer Post(CancelRunRequest? body, Run run, RunSecrets secrets, TimeProvider clock) =>
+        RunDecider.Decide(run, new CancelRun(body?.Reason is { } reason ? secrets.ScrubberFor(run).Scrub(reason) : null, body?.At), clock.GetUtcNow());
 }

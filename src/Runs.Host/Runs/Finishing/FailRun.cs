@@ -4,6 +4,7 @@ using FluentValidation;
 using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Runs.Host.Runs.Reading;
 using Wolverine;
 using Wolverine.Http;
@@ -26,14 +27,7 @@ public static class FailRunEndpoint
     [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/fail", OperationId = "failRun", Summary = "Mark a run failed")]
     [Tags("Writing runs")]
-    [Consumes(typeof(FailRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, RunSecrets secrets, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new FailRunRequest.Validator(),
-            (body, current) => RunDecider.Decide(
-                current,
-                new FailRun(secrets.ScrubberFor(current).Scrub(body!.ErrorSummary!), body.ExitCode, body.At),
-                clock.GetUtcNow()),
-            bodyRequired: true);
+    public static RunAnswer Post(FailRunRequest body, Run run, RunSecrets secrets, TimeProvider clock) =>
+        RunDecider.Decide(run, new FailRun(secrets.ScrubberFor(run).Scrub(body.ErrorSummary!), body.ExitCode, body.At), clock.GetUtcNow());
 }

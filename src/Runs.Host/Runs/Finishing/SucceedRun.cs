@@ -6,6 +6,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Runs.Domain;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Runs.Host.Runs.Reading;
 using Wolverine;
 using Wolverine.Http;
@@ -26,13 +27,9 @@ public static class SucceedRunEndpoint
     [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/succeed", OperationId = "succeedRun", Summary = "Mark a run succeeded")]
     [Tags("Writing runs")]
-    [Consumes(typeof(SucceedRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
-        IOptions<RunsOptions> options, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new SucceedRunRequest.Validator(),
-            (body, current) => Decide(current, body ?? new SucceedRunRequest(), options.Value.Telemetry.Limits, clock.GetUtcNow()));
+    public static RunAnswer Post(SucceedRunRequest? body, Run run, IOptions<RunsOptions> options, TimeProvider clock) =>
+        Decide(run, body ?? new SucceedRunRequest(), options.Value.Telemetry.Limits, clock.GetUtcNow());
 
     /// <summary>A final telemetry summary is recorded first, then the run succeeds; both or neither.</summary>
     public static Decision Decide(Run run, SucceedRunRequest body, TelemetryLimits limits, DateTimeOffset now) =>

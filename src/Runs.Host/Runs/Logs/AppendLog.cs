@@ -8,6 +8,7 @@ using LogLevel = Runs.Domain.LogLevel;
 using Runs.Host.Auth;
 using Runs.Host.Tokens;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Wolverine;
 using Wolverine.Http;
 
@@ -43,26 +44,23 @@ public static class AppendLogEndpoint
     [Tags("Logs and telemetry")]
     [Consumes(typeof(AppendLogRequest), "application/json", "text/plain")]
     [ProducesResponseType<LogAppendResult>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Post(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
-        RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock)
-    {
-        var (lines, problem) = await ReadLinesAsync(http.Request, json, options.Value);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var limits = options.Value.Logs.Limits;
-        return await RunWrites.AppendAsync(job, run, http, session, bus, json, lines,
-            current => RunDecider.AppendLog(current, lines, limits, secrets.ScrubberFor(current), clock.GetUtcNow()),
+    public static RunAnswer Post(AppendLogRequest body, Run run, RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
+        new(RunDecider.AppendLog(run, [.. body.Lines!.Select(Line)], options.Value.Logs.Limits, secrets.ScrubberFor(run), clock.GetUtcNow()),
             (_, append) => Task.FromResult<object>(Answer((LogAppended)append.Events[0])));
-    }
 
     public static LogAppendResult Answer(LogAppended e) => new(e.Appended, e.Dropped, e.FirstLineId, e.LastLineId);
 
-    private static async Task<(IReadOnlyList<LogLineInput> Lines, IResult? Problem)> ReadLinesAsync(
-        HttpRequest request, JsonBody json, RunsOptions options)
+    private static LogLineInput Line(LogLineRequest? line)
     {
+        LogLevels.TryParse(line!.Level ?? "info", out var level);
+        return new LogLineInput(level, line.Message!, line.At, line.Internal);
+    }
+
+    /// <summary>The lines to append: JSON, or <c>text/plain</c> with one info line per line.</summary>
+    public static async Task<(AppendLogRequest? Body, IResult? Problem)> ReadBodyAsync(HttpContext http)
+    {
+        var request = http.Request;
+        var options = http.RequestServices.GetRequiredService<IOptions<RunsOptions>>().Value;
         var maxLines = options.Logs.MaxLinesPerRequest;
         var maxBytes = options.Limits.MaxLogBodyBytes;
         if (request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true)
@@ -70,45 +68,33 @@ public static class AppendLogEndpoint
             var charset = Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(request.ContentType).Charset.Value;
             if (charset is not null && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase))
             {
-                return ([], Problems.UnsupportedMediaType(request.ContentType, "text/plain; charset=utf-8", "application/json"));
+                return (null, Problems.UnsupportedMediaType(request.ContentType, "text/plain; charset=utf-8", "application/json"));
             }
             var (bytes, tooLarge) = await JsonBody.ReadLimitedAsync(request, maxBytes);
             if (tooLarge)
             {
-                return ([], Problems.TooLarge(maxBytes));
+                return (null, Problems.TooLarge(maxBytes));
             }
             var text = Encoding.UTF8.GetString(bytes);
-            if (text.Length == 0)
-            {
-                return ([], null);
-            }
-            var split = text.Split('\n');
+            var split = text.Length == 0 ? [] : text.Split('\n');
             var count = text.EndsWith('\n') ? split.Length - 1 : split.Length;
             if (count > maxLines)
             {
-                return ([], TooManyLines(maxLines));
+                return (null, TooManyLines(maxLines));
             }
-            return ([.. split.Take(count).Select(l => new LogLineInput(LogLevel.Info, l.TrimEnd('\r')))], null);
+            return (new AppendLogRequest([.. split.Take(count).Select(l => new LogLineRequest(Message: l.TrimEnd('\r')))]), null);
         }
 
-        var (body, problem) = await json.ReadAsync<AppendLogRequest>(request, required: true, limit: maxBytes);
+        var (body, problem) = await http.RequestServices.GetRequiredService<JsonBody>().ReadAsync<AppendLogRequest>(request, required: true, limit: maxBytes);
         if (problem is not null)
         {
-            return ([], problem);
+            return (null, problem);
         }
-        if (new AppendLogRequest.Validator().Validate(body!) is { IsValid: false } validation)
+        if (RunWrites.Validate(body, http.RequestServices) is (_, { } invalid))
         {
-            return ([], Problems.Invalid(validation));
+            return (null, invalid);
         }
-        if (body!.Lines!.Count > maxLines)
-        {
-            return ([], TooManyLines(maxLines));
-        }
-        return ([.. body.Lines.Select(l =>
-        {
-            LogLevels.TryParse(l!.Level ?? "info", out var level);
-            return new LogLineInput(level, l.Message!, l.At, l.Internal);
-        })], null);
+        return body!.Lines!.Count > maxLines ? (null, TooManyLines(maxLines)) : (body, null);
     }
 
     private static IResult TooManyLines(int max) =>

@@ -9,6 +9,7 @@ using Runs.Domain;
 using Runs.Host.Auth;
 using Runs.Host.Tokens;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Runs.Host.Runs.Reading;
 using Runs.Projections;
 using Wolverine;
@@ -24,6 +25,13 @@ public sealed record OutputFiles(IReadOnlyList<StoredFile> Files);
 /// streamed to storage as they arrive; the files become the output when the <see cref="OutputAttached"/> commits.
 /// A transfer: exempt from the request time-out, bounded by the size caps and Kestrel's minimum data rate instead.
 /// </summary>
+/// <summary>What <c>PUT .../output</c> carries: the files, streamed to storage as they arrived.</summary>
+public sealed record OutputUpload([property: System.Text.Json.Serialization.JsonIgnore] IReadOnlyList<UploadedFile> Files)
+{
+    /// <summary>What a retry with the same <c>Idempotency-Key</c> must repeat: the files by name, type and content.</summary>
+    public IReadOnlyList<StoredFile> Described => [.. Files.Select(f => f.Describe())];
+}
+
 public static class AttachOutputEndpoint
 {
     [Authorize(Scopes.RunsWrite)]
@@ -31,56 +39,54 @@ public static class AttachOutputEndpoint
     [Tags("Outputs")]
     [ProducesResponseType<OutputFiles>(StatusCodes.Status200OK)]
     [DisableRequestTimeout]
-    public static async Task<IResult> Put(
-        string job, string run, HttpContext http, IDocumentSession session, IMessageBus bus, JsonBody json,
-        NpgsqlDataSource database, IOptions<RunsOptions> options, TimeProvider clock)
+    public static RunAnswer Put(OutputUpload body, Run run, IDocumentSession session, TimeProvider clock)
     {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
+        var files = body.Described;
+        return new(RunDecider.AttachOutput(run, files, clock.GetUtcNow()), (_, _) =>
         {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        if (Retention.Expiry.Gone(found) is { } gone)
+            RunFileStore.QueueReplace(session, run.Id, RunFileStore.Output, body.Files);
+            return Task.FromResult<object>(new OutputFiles(files));
+        });
+    }
+
+    /// <summary>The files as uploaded, in storage already; a run whose retention expired takes none (410).</summary>
+    public static async Task<(OutputUpload? Body, IResult? Problem)> ReadBodyAsync(HttpContext http)
+    {
+        var (job, run) = ((string)http.Request.RouteValues["job"]!, (string)http.Request.RouteValues["run"]!);
+        await using (var query = http.RequestServices.GetRequiredService<IDocumentStore>().QuerySession())
         {
-            return gone;
+            if (await RunLookup.FindAsync(query, job, run, http.RequestAborted) is not { } found)
+            {
+                return (null, Problems.NotFound($"No run '{run}' in job '{job}'."));
+            }
+            if (Retention.Expiry.Gone(found) is { } gone)
+            {
+                return (null, gone);
+            }
         }
 
-        var limits = options.Value.Outputs;
+        var limits = http.RequestServices.GetRequiredService<IOptions<RunsOptions>>().Value.Outputs;
         if (http.Request.ContentLength > limits.MaxBytesPerRun + 64 * 1024)
         {
-            return Problems.TooLarge(limits.MaxBytesPerRun);
+            return (null, Problems.TooLarge(limits.MaxBytesPerRun));
         }
         if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
             size.MaxRequestBodySize = limits.MaxBytesPerRun + 64 * 1024;
         }
 
-        List<UploadedFile> files;
+        var database = http.RequestServices.GetRequiredService<NpgsqlDataSource>();
         try
         {
-            var (read, problem) = Uploads.IsMultipart(http.Request)
+            var (files, problem) = Uploads.IsMultipart(http.Request)
                 ? await ReadMultipartAsync(http.Request, database, limits)
                 : await ReadSingleAsync(http.Request, database, limits);
-            if (problem is not null)
-            {
-                return problem;
-            }
-            files = read;
+            return problem is null ? (new OutputUpload(files), null) : (null, problem);
         }
         catch (RunFileStore.TooLarge tooLarge)
         {
-            return Problems.TooLarge(tooLarge.Limit);
+            return (null, Problems.TooLarge(tooLarge.Limit));
         }
-
-        var attached = files.Select(f => f.Describe()).ToList();
-        return await RunWrites.AppendAsync(job, run, http, session, bus, json, attached,
-            current => current.ExpiredOn is null
-                ? new Decision.Append([new OutputAttached(run, attached, clock.GetUtcNow() > current.LastModified ? clock.GetUtcNow() : current.LastModified)])
-                : new Decision.Conflict(current.Status, "attach output to", "Cannot attach output to a run whose retention has expired."),
-            (_, _) =>
-            {
-                RunFileStore.QueueReplace(session, run, RunFileStore.Output, files);
-                return Task.FromResult<object>(new OutputFiles(attached));
-            });
     }
 
     private static async Task<(List<UploadedFile>, IResult?)> ReadSingleAsync(HttpRequest request, NpgsqlDataSource database, Retention.OutputsOptions limits)

@@ -6,6 +6,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Runs.Domain;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Runs.Host.Runs.Reading;
 using Wolverine;
 using Wolverine.Http;
@@ -53,14 +54,9 @@ public static class PatchRunEndpoint
     [Authorize(Scopes.RunsWrite)]
     [WolverinePatch("/v1/jobs/{job}/runs/{run}", OperationId = "patchRun", Summary = "Change a run in one call")]
     [Tags("Writing runs")]
-    [Consumes(typeof(PatchRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Patch(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
-        RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new PatchRunRequest.Validator(),
-            (body, current) => Decide(current, body!, secrets.ScrubberFor(current), options.Value.Logs.Limits, options.Value.Telemetry.Limits, clock.GetUtcNow()),
-            bodyRequired: true);
+    public static RunAnswer Patch(PatchRunRequest body, Run run, RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
+        Decide(run, body, secrets.ScrubberFor(run), options.Value.Logs.Limits, options.Value.Telemetry.Limits, clock.GetUtcNow());
 
     public static Decision Decide(
         Run run, PatchRunRequest body, Scrubber scrubber, LogLimits limits, TelemetryLimits telemetryLimits, DateTimeOffset now)

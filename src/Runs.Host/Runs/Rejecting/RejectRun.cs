@@ -4,6 +4,7 @@ using FluentValidation;
 using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Runs.Host.Runs.Reading;
 using Wolverine;
 using Wolverine.Http;
@@ -24,10 +25,7 @@ public static class RejectRunEndpoint
     [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/reject", OperationId = "rejectRun", Summary = "Reject a pending run")]
     [Tags("Writing runs")]
-    [Consumes(typeof(RejectRunRequest), "application/json")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, RunSecrets secrets, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new RejectRunRequest.Validator(),
-            (body, current) => RunDecider.Decide(current, new RejectRun(secrets.ScrubberFor(current).Scrub(body!.Reason!), body.At), clock.GetUtcNow()),
-            bodyRequired: true);
+    public static RunAnswer Post(RejectRunRequest body, Run run, RunSecrets secrets, TimeProvider clock) =>
+        RunDecider.Decide(run, new RejectRun(secrets.ScrubberFor(run).Scrub(body.Reason!), body.At), clock.GetUtcNow());
 }

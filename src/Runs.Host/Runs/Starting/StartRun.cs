@@ -4,6 +4,7 @@ using FluentValidation;
 using Marten;
 using Runs.Domain;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Runs.Host.Runs.Reading;
 using Wolverine;
 using Wolverine.Http;
@@ -24,9 +25,7 @@ public static class StartRunEndpoint
     [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/start", OperationId = "startRun", Summary = "Start a run")]
     [Tags("Writing runs")]
-    [Consumes(typeof(StartRunRequest), "application/json", IsOptional = true)]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock) =>
-        RunWrites.ExecuteAsync(job, run, http, json, session, bus, new StartRunRequest.Validator(),
-            (body, current) => RunDecider.Decide(current, new StartRun(body?.Runner, body?.At), clock.GetUtcNow()));
+    public static RunAnswer Post(StartRunRequest? body, Run run, TimeProvider clock) =>
+        RunDecider.Decide(run, new StartRun(body?.Runner, body?.At), clock.GetUtcNow());
 }

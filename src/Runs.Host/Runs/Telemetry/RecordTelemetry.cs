@@ -6,6 +6,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Runs.Domain;
 using Runs.Host.Http;
+using Runs.Host.Runs.Writing;
 using Wolverine;
 using Wolverine.Http;
 
@@ -41,24 +42,18 @@ public static class RecordTelemetryEndpoint
     [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "recordTelemetry", Summary = "Record telemetry")]
     [Tags("Logs and telemetry")]
-    [Consumes(typeof(RecordTelemetryRequest), "application/json")]
     [ProducesResponseType<TelemetryView>(StatusCodes.Status200OK)]
-    public static Task<IResult> Post(
-        string job, string run, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus,
-        IOptions<RunsOptions> options, TimeProvider clock)
+    public static RunAnswer Post(RecordTelemetryRequest body, Run run, IDocumentSession session, IOptions<RunsOptions> options, TimeProvider clock)
     {
         var now = clock.GetUtcNow();
-        return RunWrites.ExecuteAsync(job, run, http, json, session, bus, new RecordTelemetryRequest.Validator(),
-            (body, current) => RunDecider.RecordTelemetry(current,
-                new RecordTelemetry(body!.Summary, [.. (body.Samples ?? []).Select(s => TelemetrySamples.Stamp(s, now))]),
-                options.Value.Telemetry.Limits, now),
-            bodyRequired: true,
-            answer: async (after, append) =>
-            {
-                var series = await session.LoadAsync<TelemetrySeries>(run, http.RequestAborted) ?? new TelemetrySeries { Id = run };
-                var sampled = (TelemetrySampled)append.Events[0];
-                series = series.With(sampled.Samples, options.Value.Telemetry.MaxSamplesPerRun);
-                return new TelemetryView(after.TelemetrySummary, series.Samples);
-            });
+        var telemetry = options.Value.Telemetry;
+        var decision = RunDecider.RecordTelemetry(run,
+            new RecordTelemetry(body.Summary, [.. (body.Samples ?? []).Select(s => TelemetrySamples.Stamp(s, now))]), telemetry.Limits, now);
+        return new RunAnswer(decision, async (after, append) =>
+        {
+            var series = await session.LoadAsync<TelemetrySeries>(run.Id) ?? new TelemetrySeries { Id = run.Id };
+            series = series.With(((TelemetrySampled)append.Events[0]).Samples, telemetry.MaxSamplesPerRun);
+            return new TelemetryView(after.TelemetrySummary, series.Samples);
+        });
     }
 }

@@ -1,0 +1,161 @@
+using System.Reflection;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.CodeGeneration.Frames;
+using JasperFx.CodeGeneration.Model;
+using JasperFx.Core.Reflection;
+using JasperFx.Events;
+using Marten;
+using Runs.Domain;
+using Wolverine;
+using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http.CodeGen;
+
+namespace Runs.Host.Runs.Writing;
+
+/// <summary>
+/// Makes a write endpoint a pure function — <c>(body, Run run, …) → RunAnswer</c> — by wrapping every chain
+/// that takes a <see cref="Run"/> in the same generated steps: read and validate the body
+/// (<see cref="RunWrites.ReadBodyAsync{T}"/>, or the endpoint's own <c>ReadBodyAsync(HttpContext)</c> for
+/// bodies that are not JSON), load the run for writing (<see cref="RunWrites.LoadAsync"/>: If-Match, the job in
+/// the route, Idempotency-Key), and after the endpoint append what it decided
+/// (<see cref="RunWrites.CompleteAsync"/>). Wolverine's transaction commits; the answer is written after it.
+/// This is what <c>WolverineFx.Http.Marten</c>'s <c>[WriteAggregate]</c> would do, which does not restore here.
+/// </summary>
+public sealed class RunWritePipeline : IParameterStrategy
+{
+    public const string BodyParameter = "body";
+
+    /// <summary>Wolverine asks for every parameter as it builds a chain; this answers for <c>body</c> and <see cref="Run"/>.</summary>
+    public bool TryMatch(HttpChain chain, IServiceContainer container, ParameterInfo parameter, out Variable? variable)
+    {
+        variable = null;
+        if (parameter.Name == BodyParameter && chain.HttpMethods.Any(m => m != "GET"))
+        {
+            var read = new ReadBody(chain.Method.HandlerType, parameter);
+            chain.Middleware.Insert(0, read);
+            if (read.Described)
+            {
+                Describe(chain, read.Body, parameter);
+            }
+            variable = read.Body;
+        }
+        else if (parameter.ParameterType == typeof(Run))
+        {
+            var load = new LoadRunForWriting(chain);
+            chain.Middleware.Add(load);
+            chain.Postprocessors.Insert(0, new CompleteRunWrite(chain.Method.ReturnVariable!, load.Stream));
+            variable = load.Run;
+        }
+        return variable is not null;
+    }
+
+    /// <summary>
+    /// So that the OpenAPI document describes the body from the code. Wolverine keeps these setters internal
+    /// (its own JSON reader sets them); ours answers 400/413/415 as the contract says, so it sets them itself.
+    /// </summary>
+    private static void Describe(HttpChain chain, Variable body, ParameterInfo parameter)
+    {
+        Set(chain, nameof(HttpChain.RequestType), parameter.ParameterType);
+        Set(chain, "RequestBodyVariable", body);
+        Set(chain, "RequestBodyIsOptional", new NullabilityInfoContext().Create(parameter).WriteState == NullabilityState.Nullable);
+    }
+
+    private static void Set(HttpChain chain, string property, object value) =>
+        typeof(HttpChain).GetProperty(property, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)!
+            .SetValue(chain, value);
+
+    /// <summary>
+    /// Reads the body: JSON through <see cref="RunWrites.ReadBodyAsync{T}"/>, or the endpoint's own
+    /// <c>ReadBodyAsync(HttpContext)</c> for bodies that are not only JSON; answers a refusal and stops.
+    /// </summary>
+    private sealed class ReadBody : AsyncFrame
+    {
+        private readonly string _reader;
+
+        public ReadBody(Type endpoint, ParameterInfo body)
+        {
+            Body = new Variable(body.ParameterType, BodyParameter, this);
+            var optional = new NullabilityInfoContext().Create(body).WriteState == NullabilityState.Nullable;
+            var own = endpoint.GetMethod(nameof(RunWrites.ReadBodyAsync), BindingFlags.Public | BindingFlags.Static);
+            _reader = own is not null
+                ? $"{endpoint.FullNameInCode()}.{own.Name}(httpContext)"
+                : $"{typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.ReadBodyAsync)}<{body.ParameterType.FullNameInCode()}>(httpContext, {(optional ? "true" : "false")})";
+            // A body the endpoint reads itself is described by its [Consumes], when that names the body's type.
+            Described = own is null || body.Member.GetCustomAttributes<ConsumesAttribute>().Any(c => ((Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata)c).RequestType == body.ParameterType);
+        }
+
+        public Variable Body { get; }
+
+        public bool Described { get; }
+
+        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
+        {
+            writer.Write($"var ({Body.Usage}, bodyRefusal) = await {_reader};");
+            writer.Write("if (bodyRefusal != null) { await bodyRefusal.ExecuteAsync(httpContext); return; }");
+            Next?.GenerateCode(method, writer);
+        }
+    }
+
+    /// <summary>Loads the run for writing; answers a refusal and stops.</summary>
+    private sealed class LoadRunForWriting : AsyncFrame
+    {
+        private readonly HttpChain _chain;
+        private Variable? _body;
+        private Variable? _session;
+
+        public LoadRunForWriting(HttpChain chain)
+        {
+            _chain = chain;
+            Stream = new Variable(typeof(IEventStream<Run>), "runStream", this);
+            Run = new Variable(typeof(Run), "run", this);
+        }
+
+        public Variable Stream { get; }
+        public Variable Run { get; }
+
+        public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
+        {
+            _session = chain.FindVariable(typeof(IDocumentSession));
+            yield return _session;
+            // The body, when there is one, is read first: an Idempotency-Key retry is matched by it.
+            _body = _chain.Middleware.OfType<ReadBody>().FirstOrDefault()?.Body;
+            if (_body is not null)
+            {
+                yield return _body;
+            }
+        }
+
+        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
+        {
+            writer.Write($"var ({Stream.Usage}, runRefusal) = await {typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.LoadAsync)}(httpContext, {_session!.Usage}, {(_body is null ? "null" : _body.Usage)});");
+            writer.Write("if (runRefusal != null) { await runRefusal.ExecuteAsync(httpContext); return; }");
+            writer.Write($"var {Run.Usage} = {Stream.Usage}.Aggregate!;");
+            Next?.GenerateCode(method, writer);
+        }
+    }
+
+    /// <summary>Appends what the endpoint decided, before Wolverine's commit.</summary>
+    private sealed class CompleteRunWrite(Variable answer, Variable stream) : AsyncFrame
+    {
+        private Variable? _session;
+        private Variable? _bus;
+
+        public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
+        {
+            _session = chain.FindVariable(typeof(IDocumentSession));
+            _bus = chain.FindVariable(typeof(IMessageBus));
+            yield return answer;
+            yield return stream;
+            yield return _session;
+            yield return _bus;
+        }
+
+        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
+        {
+            writer.Write($"await {typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.CompleteAsync)}(httpContext, {answer.Usage}, {stream.Usage}, {_session!.Usage}, {_bus!.Usage});");
+            Next?.GenerateCode(method, writer);
+        }
+    }
+}
