@@ -1,8 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 
 /// <summary>
 /// logs: N writers append 100-line batches to N runs, durably, as fast as they can.

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 
 // lifecycle (default): drives full run lifecycles (trigger → start → succeed) over HTTP with N concurrent clients and
 // reports commands/s and latency percentiles. Run by bench/lifecycle.sh, which also measures pgbench.

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Npgsql;
 
 /// <summary>

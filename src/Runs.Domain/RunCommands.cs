@@ -1,4 +1,3 @@
-using System.Text.Json;
 
 namespace Runs.Domain;
 
@@ -61,3 +60,39 @@ public sealed record ReportResult(string? ErrorSummary, int? ExitCode, DateTimeO
 {
     public override string Action => "report";
 }
+
+/// <summary>
+/// <c>PATCH</c>'s several changes in one: log and telemetry appends, then the result
+/// (<c>error_summary</c>/<c>exit_code</c>), then the status; all at <paramref name="FinishedAt"/> when given.
+/// The sample comes stamped with its time.
+/// </summary>
+public sealed record PatchRun(
+    string? Status,
+    LogLineInput? AppendLog,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? TelemetrySummary,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? TelemetrySample,
+    string? ErrorSummary,
+    int? ExitCode,
+    DateTimeOffset? FinishedAt)
+{
+    /// <summary>The statuses a PATCH may ask for.</summary>
+    public static readonly string[] Statuses = ["running", "succeeded", "failed", "canceled"];
+}
+
+/// <summary>
+/// A new run, as the client asked for it: env values in the clear (secret ones are sealed by the decision),
+/// input files already stored.
+/// </summary>
+public sealed record Trigger(
+    string Job,
+    string? Kind,
+    string? Source,
+    System.Text.Json.JsonElement? Input,
+    IReadOnlyList<string>? Argv,
+    string? Command,
+    string? Entrypoint,
+    IReadOnlyList<EnvVar> Env,
+    IReadOnlyDictionary<string, string>? Labels,
+    string? PreviousRun,
+    IReadOnlyList<StoredFile> InputFiles);
+

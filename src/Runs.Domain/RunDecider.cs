@@ -97,6 +97,86 @@ public static class RunDecider
     private static DateTimeOffset When(Run run, RunCommand command, DateTimeOffset now) =>
         command.At ?? (now > run.LastModified ? now : run.LastModified);
 
+    /// <summary>
+    /// The run as triggered, its id from the trigger time. Argv and command are scrubbed like log lines, since
+    /// they are shown to every reader: a credential the runner needs belongs in a secret env entry, not on its
+    /// command line. Secret env values are kept only sealed.
+    /// </summary>
+    public static Triggered Trigger(Trigger command, string actor, DateTimeOffset now, Func<IEnumerable<string>, Scrubber> scrubberOf, Func<string, string> seal)
+    {
+        var scrubber = scrubberOf(command.Env.Where(e => e.Secret).Select(e => e.Value));
+        return new(
+            RunId: RunId.New(now),
+            Job: command.Job,
+            Trigger: command.Kind ?? "api",
+            Source: command.Source,
+            Input: command.Input,
+            Argv: command.Argv is null ? null : [.. command.Argv.Select(scrubber.Scrub)],
+            Command: command.Command is null ? null : scrubber.Scrub(command.Command),
+            Entrypoint: command.Entrypoint,
+            Env: [.. command.Env.Select(e => e.Secret ? e with { Value = seal(e.Value) } : e)],
+            Labels: command.Labels ?? new Dictionary<string, string>(),
+            PreviousRun: command.PreviousRun,
+            InputFiles: command.InputFiles,
+            CreatedBy: actor,
+            At: now);
+    }
+
+    /// <summary>A final telemetry summary, when given, is recorded first, then the run succeeds; both or neither.</summary>
+    public static Decision Succeed(
+        Run run, SucceedRun command, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? summary, TelemetryLimits limits, DateTimeOffset now) =>
+        DecideAll(run, [
+            .. summary is null
+                ? Array.Empty<Func<Run, Decision>>()
+                : [r => RecordTelemetry(r, new RecordTelemetry(summary, [], command.At), limits, now)],
+            r => Decide(r, command, now),
+        ]);
+
+    /// <summary>
+    /// One PATCH is one change: every event it appends takes the call's time, <c>finished_at</c> when given;
+    /// all its steps are decided together, so it applies whole or not at all.
+    /// </summary>
+    public static Decision Patch(Run run, PatchRun command, LogLimits logLimits, TelemetryLimits telemetryLimits, Scrubber scrubber, DateTimeOffset now)
+    {
+        var at = command.FinishedAt;
+        if (Untimely(run, at, now, "finished_at") is { } untimely)
+        {
+            return untimely;
+        }
+        var when = at ?? now;
+        var steps = new List<Func<Run, Decision>>();
+        if (command.AppendLog is { } line)
+        {
+            steps.Add(r => AppendLog(r, [line], logLimits, scrubber, when));
+        }
+        if (command.TelemetrySummary is not null || command.TelemetrySample is not null)
+        {
+            IReadOnlyList<IReadOnlyDictionary<string, System.Text.Json.JsonElement>> samples = command.TelemetrySample is { } sample ? [sample] : [];
+            steps.Add(r => RecordTelemetry(r, new RecordTelemetry(command.TelemetrySummary, samples, at), telemetryLimits, now));
+        }
+        if (command.ErrorSummary is not null || command.ExitCode is not null)
+        {
+            var summary = command.ErrorSummary is null ? null : scrubber.Scrub(command.ErrorSummary);
+            steps.Add(r => Decide(r, new ReportResult(summary, command.ExitCode, at), now));
+        }
+        if (command.Status is { } status)
+        {
+            steps.Add(r => ChangeStatus(r, status, at, now));
+        }
+        return DecideAll(run, steps);
+    }
+
+    private static Decision ChangeStatus(Run run, string status, DateTimeOffset? at, DateTimeOffset now) => status switch
+    {
+        "running" when run.Status == RunStatus.Paused => Decide(run, new ContinueRun(at), now),
+        "running" => Decide(run, new StartRun(null, at), now),
+        "succeeded" => Decide(run, new SucceedRun(null, at), now),
+        "failed" when run.ErrorSummary is null && run.Status is RunStatus.Running or RunStatus.Paused =>
+            new Decision.Invalid("error_summary", "'status: failed' needs an 'error_summary', in this call or earlier."),
+        "failed" => Decide(run, new FailRun(run.ErrorSummary ?? "", null, at), now),
+        _ => Decide(run, new CancelRun(null, at), now),
+    };
+
     /// <summary>Decides steps in order, each against the run the earlier ones left; all or nothing.</summary>
     public static Decision DecideAll(Run run, IEnumerable<Func<Run, Decision>> steps)
     {

@@ -1,7 +1,5 @@
 using System.Net;
-using System.Text;
 using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace Runs.Domain;
 

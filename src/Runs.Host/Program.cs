@@ -1,27 +1,8 @@
-using JasperFx;
-using JasperFx.CodeGeneration;
 using JasperFx.Resources;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.Extensions.Options;
 using Runs.Host;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
 using Runs.Host.Dashboard;
-using Runs.Host.Http;
-using Runs.Host.Operations;
-using Runs.Host.Runs;
-using Runs.Host.Runs.Writing;
-using FluentValidation;
 using Runs.Host.Runs.Logs;
-using Runs.Host.Runs.Triggering;
-using Runs.Host.Webhooks;
-using Runs.Projections;
 using OpenTelemetry.Metrics;
-using Scalar.AspNetCore;
-using Wolverine;
-using Wolverine.ErrorHandling;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -60,7 +41,7 @@ builder.Services.AddMarten(options =>
         options.Schema.For<WebhookDelivery>().UseOptimisticConcurrency(true).Index(d => d.EndpointId).Index(d => d.Run);
     })
     .UseLightweightSessions()
-    .IntegrateWithWolverine()
+    .IntegrateWithWolverine(TerminalNotices.Forward)
     .ApplyAllDatabaseChangesOnStartup();
 
 // Wolverine: commands, messaging and the durable outbox, in the same PostgreSQL; several hosts share them.

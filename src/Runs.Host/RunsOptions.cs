@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 
 namespace Runs.Host;
 

@@ -1,7 +1,4 @@
 using System.Runtime.CompilerServices;
-using Marten;
-using Npgsql;
-using Runs.Domain;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 

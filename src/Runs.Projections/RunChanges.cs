@@ -1,5 +1,3 @@
-using Marten;
-using Runs.Domain;
 
 namespace Runs.Projections;
 

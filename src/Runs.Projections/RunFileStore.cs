@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using Marten;
-using Npgsql;
 using Weasel.Postgresql.Tables;
 
 namespace Runs.Projections;

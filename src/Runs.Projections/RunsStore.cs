@@ -1,11 +1,9 @@
 using JasperFx;
 using JasperFx.Events;
-using Marten;
 using Marten.Events;
 using Marten.Services.Json;
 using Weasel.Core;
 using JasperFx.Events.Projections;
-using Runs.Domain;
 using Runs.Projections.Ledger;
 
 namespace Runs.Projections;

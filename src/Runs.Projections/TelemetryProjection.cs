@@ -1,6 +1,5 @@
 using JasperFx.Events;
 using Marten.Events.Aggregation;
-using Runs.Domain;
 
 namespace Runs.Projections;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
 using Runs.Browser.Tests.Harness;
 using static Microsoft.Playwright.Assertions;
 

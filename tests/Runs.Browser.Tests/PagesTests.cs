@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Playwright;
 using Runs.Browser.Tests.Harness;
 using static Microsoft.Playwright.Assertions;
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Runs.Domain.Ledger;
 
 namespace Runs.Domain.Tests;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Runs.Domain;
 
 namespace Runs.Domain.Tests;
 

@@ -1,4 +1,3 @@
-using Runs.Domain;
 
 namespace Runs.Domain.Tests;
 

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Runs.Domain;
 
 namespace Runs.Domain.Tests;
 

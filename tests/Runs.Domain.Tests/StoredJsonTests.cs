@@ -1,6 +1,4 @@
 using System.Text;
-using System.Text.Json;
-using Runs.Domain;
 
 namespace Runs.Domain.Tests;
 

@@ -1,8 +1,3 @@
-using System.Net;
-using Alba;
-using Marten;
-using Microsoft.Extensions.DependencyInjection;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

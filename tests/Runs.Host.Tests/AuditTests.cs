@@ -1,12 +1,3 @@
-using System.Text.Json.Nodes;
-using Alba;
-using JasperFx.Events.Daemon;
-using Marten;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
-using Runs.Projections;
 
 namespace Runs.Host.Tests;
 

@@ -1,9 +1,3 @@
-using System.Net;
-using System.Text;
-using Alba;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

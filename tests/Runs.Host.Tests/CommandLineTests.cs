@@ -1,4 +1,3 @@
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

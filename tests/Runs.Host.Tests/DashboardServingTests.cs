@@ -1,5 +1,3 @@
-using Alba;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

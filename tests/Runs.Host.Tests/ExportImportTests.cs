@@ -1,14 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json.Nodes;
-using Alba;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Retention;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

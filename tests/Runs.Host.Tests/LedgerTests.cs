@@ -1,12 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using Alba;
-using Npgsql;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using Alba;
-using Npgsql;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

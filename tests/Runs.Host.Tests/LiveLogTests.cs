@@ -1,14 +1,3 @@
-using System.Net;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using Alba;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
-using Wolverine;
 
 namespace Runs.Host.Tests;
 

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using Alba;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

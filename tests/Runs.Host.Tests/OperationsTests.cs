@@ -1,7 +1,4 @@
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Alba;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

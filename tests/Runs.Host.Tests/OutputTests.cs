@@ -1,13 +1,3 @@
-using System.IO.Compression;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using Alba;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using Alba;
-using Npgsql;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

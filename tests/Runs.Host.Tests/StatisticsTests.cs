@@ -1,9 +1,3 @@
-using System.Text.Json.Nodes;
-using Alba;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

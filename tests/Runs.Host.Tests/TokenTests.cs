@@ -1,9 +1,3 @@
-using System.Net;
-using Alba;
-using Npgsql;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

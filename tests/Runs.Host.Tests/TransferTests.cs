@@ -1,16 +1,4 @@
-using System.IO.Compression;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Npgsql;
-using Xunit.Abstractions;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

@@ -1,6 +1,3 @@
-using System.Text;
-using Alba;
-using Runs.Host.Tests.Harness;
 
 namespace Runs.Host.Tests;
 

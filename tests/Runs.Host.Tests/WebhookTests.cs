@@ -1,17 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Alba;
-using Microsoft.AspNetCore.Hosting;
-using Npgsql;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Tests.Harness;
-using Marten;
-using Microsoft.Extensions.DependencyInjection;
 using Runs.Host.Webhooks;
-using Wolverine;
 using Wolverine.Tracking;
 
 namespace Runs.Host.Tests;

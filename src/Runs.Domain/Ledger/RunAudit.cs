@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 
 namespace Runs.Domain.Ledger;
 

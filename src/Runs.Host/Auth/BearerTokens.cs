@@ -1,9 +1,6 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Options;
 
-using Runs.Host.Tokens;
 
 namespace Runs.Host.Auth;
 

@@ -1,7 +1,4 @@
-using System.Security.Claims;
-using Runs.Host.Http;
 
-using Runs.Host.Tokens;
 
 namespace Runs.Host.Auth;
 

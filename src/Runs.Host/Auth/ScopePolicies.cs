@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Runs.Host.Http;
-using Runs.Host.Tokens;
 
 namespace Runs.Host.Auth;
 

@@ -1,8 +1,4 @@
-using Marten;
-using Npgsql;
-using Runs.Projections;
 
-using Runs.Host.Tokens;
 
 namespace Runs.Host.Auth;
 

@@ -1,11 +1,4 @@
-using System.Globalization;
-using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Http.Timeouts;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
 
 namespace Runs.Host.Http;
 

@@ -1,11 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.Extensions.Options;
-using Microsoft.OpenApi;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Operations;
-using Scalar.AspNetCore;
 
 namespace Runs.Host.Http;
 

@@ -1,4 +1,3 @@
-using JasperFx;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Runs.Host.Http;

@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using System.Security.Claims;
-using Marten;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Wolverine.Http;
 
 namespace Runs.Host.Http;
 

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Runs.Host.Http;
 

@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.OpenApi;
 
 namespace Runs.Host.Http;
 

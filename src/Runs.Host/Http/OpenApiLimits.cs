@@ -1,10 +1,6 @@
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.Extensions.Options;
-using Runs.Domain;
 using Runs.Host.Runs.Finishing;
 using Runs.Host.Runs.Patching;
 using Runs.Host.Runs.Telemetry;
-using Runs.Host.Runs.Triggering;
 
 namespace Runs.Host.Http;
 

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Runs.Host.Http;
 

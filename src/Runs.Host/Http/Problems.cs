@@ -1,6 +1,4 @@
-using System.Text.Json;
 using FluentValidation.Results;
-using Runs.Domain;
 
 namespace Runs.Host.Http;
 

@@ -1,12 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using System.Globalization;
-using Npgsql;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Listing;
-using Runs.Projections.Queries;
-using Wolverine.Http;
 
 namespace Runs.Host.Jobs;
 

@@ -1,11 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Npgsql;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Projections.Queries;
-using Wolverine.Http;
 
 namespace Runs.Host.Jobs;
 

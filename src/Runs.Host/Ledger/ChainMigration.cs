@@ -1,8 +1,3 @@
-using System.Text.Json;
-using Npgsql;
-using Runs.Domain.Ledger;
-using Runs.Projections;
-using Runs.Projections.Ledger;
 
 namespace Runs.Host.Ledger;
 

@@ -1,7 +1,3 @@
-using Npgsql;
-using Runs.Domain.Ledger;
-using Runs.Projections;
-using Runs.Projections.Ledger;
 
 namespace Runs.Host.Ledger;
 

@@ -1,8 +1,3 @@
-using JasperFx.CommandLine;
-using Marten;
-using Npgsql;
-using Runs.Domain;
-using Runs.Projections.Ledger;
 
 namespace Runs.Host.Ledger;
 

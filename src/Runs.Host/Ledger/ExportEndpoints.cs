@@ -1,14 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Marten;
-using Microsoft.AspNetCore.Http.Timeouts;
-using Npgsql;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Reading;
-using Runs.Projections.Ledger;
-using Wolverine.Http;
 
 namespace Runs.Host.Ledger;
 

@@ -1,10 +1,3 @@
-using JasperFx.CommandLine;
-using Marten;
-using Microsoft.Extensions.Options;
-using Npgsql;
-using Runs.Domain;
-using Runs.Domain.Ledger;
-using Runs.Projections.Ledger;
 
 namespace Runs.Host.Ledger;
 

@@ -1,10 +1,4 @@
 using System.Buffers;
-using System.Globalization;
-using System.Text.Json;
-using Npgsql;
-using Runs.Domain;
-using Runs.Projections;
-using Runs.Projections.Ledger;
 
 namespace Runs.Host.Ledger;
 

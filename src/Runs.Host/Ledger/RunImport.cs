@@ -1,13 +1,4 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
-using Marten;
-using Npgsql;
 using NpgsqlTypes;
-using Runs.Domain;
-using Runs.Domain.Ledger;
-using Runs.Projections;
-using Runs.Projections.Ledger;
 
 namespace Runs.Host.Ledger;
 

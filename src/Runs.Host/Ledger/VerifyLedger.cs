@@ -1,10 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Npgsql;
-using Runs.Domain.Ledger;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Projections.Ledger;
-using Wolverine.Http;
 
 namespace Runs.Host.Ledger;
 

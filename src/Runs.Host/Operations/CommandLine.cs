@@ -1,5 +1,3 @@
-using JasperFx;
-using JasperFx.CommandLine;
 using Spectre.Console;
 
 // Commands (tokens, retention, ledger, export) are discovered in this assembly.

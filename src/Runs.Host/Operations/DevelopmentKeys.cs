@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration.UserSecrets;
 
 namespace Runs.Host.Operations;

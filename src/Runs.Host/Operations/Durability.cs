@@ -1,4 +1,3 @@
-using Wolverine;
 
 namespace Runs.Host.Operations;
 

@@ -1,8 +1,4 @@
-using Marten;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
-using Wolverine;
-using Wolverine.Runtime;
 
 namespace Runs.Host.Operations;
 

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using Microsoft.OpenApi;
 
 namespace Runs.Host.Operations;
 

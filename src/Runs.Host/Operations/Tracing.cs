@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;

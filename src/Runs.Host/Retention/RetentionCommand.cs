@@ -1,7 +1,3 @@
-using JasperFx.CommandLine;
-using Marten;
-using Runs.Domain;
-using Runs.Host.Http;
 
 namespace Runs.Host.Retention;
 

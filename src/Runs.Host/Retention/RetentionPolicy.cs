@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-using Runs.Domain;
 
 namespace Runs.Host.Retention;
 

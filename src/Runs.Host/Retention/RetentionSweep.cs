@@ -1,7 +1,3 @@
-using Marten;
-using Npgsql;
-using Runs.Domain;
-using Runs.Projections;
 
 namespace Runs.Host.Retention;
 

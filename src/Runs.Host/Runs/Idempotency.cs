@@ -1,11 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Marten;
-using Microsoft.Extensions.Options;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
 
 namespace Runs.Host.Runs;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Runs.Host.Http;
 
 namespace Runs.Host.Runs;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using FluentValidation;
 
 namespace Runs.Host.Runs;
 

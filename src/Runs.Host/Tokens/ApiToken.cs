@@ -1,7 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 
-using Runs.Host.Auth;
 
 namespace Runs.Host.Tokens;
 

@@ -1,6 +1,4 @@
-using Runs.Domain;
 
-using Runs.Host.Auth;
 
 namespace Runs.Host.Tokens;
 

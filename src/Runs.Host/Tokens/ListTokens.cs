@@ -1,8 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Marten;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Wolverine.Http;
 
 namespace Runs.Host.Tokens;
 

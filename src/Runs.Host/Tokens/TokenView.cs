@@ -1,5 +1,3 @@
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
 
 namespace Runs.Host.Tokens;
 

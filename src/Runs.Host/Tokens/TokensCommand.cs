@@ -1,7 +1,3 @@
-using JasperFx;
-using JasperFx.CommandLine;
-using Marten;
-using Runs.Host.Auth;
 
 namespace Runs.Host.Tokens;
 

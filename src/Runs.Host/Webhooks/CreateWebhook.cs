@@ -1,11 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Marten;
-using Microsoft.Extensions.Options;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Projections;
-using Wolverine.Http;
 
 namespace Runs.Host.Webhooks;
 

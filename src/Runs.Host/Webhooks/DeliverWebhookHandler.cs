@@ -1,14 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using JasperFx;
-using Marten;
-using Microsoft.Extensions.Options;
-using Runs.Domain;
-using Wolverine;
-using Wolverine.ErrorHandling;
-using Wolverine.Runtime.Handlers;
 
 namespace Runs.Host.Webhooks;
 

@@ -1,12 +1,4 @@
-using Runs.Host.Tokens;
-using Microsoft.AspNetCore.Authorization;
-using System.Globalization;
-using Marten;
 using Marten.Patching;
-using Runs.Host.Http;
-using Runs.Projections.Queries;
-using Wolverine;
-using Wolverine.Http;
 
 namespace Runs.Host.Webhooks;
 

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 
 namespace Runs.Host.Webhooks;
 

@@ -1,5 +1,3 @@
-using Marten;
-using Wolverine.Runtime;
 
 namespace Runs.Host.Webhooks;
 

@@ -1,11 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using JasperFx;
-using Marten;
-using Microsoft.Extensions.Options;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Wolverine.Http;
 
 namespace Runs.Host.Webhooks;
 

@@ -1,14 +1,12 @@
-using Marten;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Wolverine;
-using Wolverine.ErrorHandling;
-using Wolverine.Runtime.Handlers;
 
 namespace Runs.Host.Webhooks;
 
-/// <summary>A run ended; published in the transaction of its terminal event.</summary>
-public sealed record RunEnded(string Run, string Job, string EventType);
+/// <summary>
+/// A run ended: its terminal event, forwarded by Marten to Wolverine's outbox in the event's own transaction
+/// (<see cref="TerminalNotices"/>). <paramref name="Job"/> is given by messages queued before forwarding; it is
+/// looked up otherwise.
+/// </summary>
+public sealed record RunEnded(string Run, string EventType, string? Job = null);
 
 /// <summary>
 /// Fans a run's end out to the endpoints that subscribe to it: one <see cref="WebhookDelivery"/> and one
@@ -35,7 +33,11 @@ public static class RunEndedHandler
 
     public static async Task Handle(RunEnded message, IDocumentSession session, IMessageContext bus, TimeProvider clock, CancellationToken cancellation)
     {
-        var endpoints = await session.QueryAsync<WebhookEndpoint>(Subscribed, cancellation, message.EventType, message.Job);
+        if ((message.Job ?? (await session.LoadAsync<Run>(message.Run, cancellation))?.Job) is not { } job)
+        {
+            return;
+        }
+        var endpoints = await session.QueryAsync<WebhookEndpoint>(Subscribed, cancellation, message.EventType, job);
         if (endpoints.Count == 0)
         {
             return;
@@ -50,7 +52,7 @@ public static class RunEndedHandler
         foreach (var endpoint in endpoints)
         {
             var owner = endpoint.OwnerTokenId is { } ownerId ? owners.GetValueOrDefault(ownerId) : null;
-            if (endpoint.OwnerRefusal(owner, now, message.Job) is { } refusal)
+            if (endpoint.OwnerRefusal(owner, now, job) is { } refusal)
             {
                 endpoint.Enabled = false;
                 endpoint.DisabledReason = refusal;
@@ -67,7 +69,7 @@ public static class RunEndedHandler
                 EndpointId = endpoint.Id,
                 EventType = message.EventType,
                 Run = message.Run,
-                Job = message.Job,
+                Job = job,
                 CreatedOn = now,
                 LastChangedOn = now,
                 NextAttemptOn = now,

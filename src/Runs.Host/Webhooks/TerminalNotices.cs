@@ -1,35 +1,23 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Runs.Domain;
-using Runs.Host.Runs.Listing;
-using Wolverine;
+using Wolverine.Marten;
 
 namespace Runs.Host.Webhooks;
 
 /// <summary>
-/// When a run ends, one <see cref="RunEnded"/> message is enqueued through Wolverine's outbox in the same
-/// transaction as the terminal event: a rolled-back event sends nothing, a committed one is never lost,
-/// and the write costs the same however many endpoints subscribe. <see cref="RunEndedHandler"/> fans it
+/// When a run ends, Marten forwards its terminal event to Wolverine as one <see cref="RunEnded"/> message,
+/// through the outbox in the same transaction as the event — whoever appends it: a rolled-back event sends
+/// nothing, a committed one is never lost, and the write costs the same however many endpoints subscribe. <see cref="RunEndedHandler"/> fans it
 /// out to them; each attempt builds its body with <see cref="Payload"/>, so building it never fails a
 /// terminal write.
 /// </summary>
 public static class TerminalNotices
 {
-    public static string? EventTypeOf(object @event) => @event switch
+    public static void Forward(MartenIntegration marten)
     {
-        Succeeded => "run.succeeded",
-        Failed => "run.failed",
-        Canceled => "run.canceled",
-        Rejected => "run.rejected",
-        _ => null,
-    };
-
-    public static async Task EnqueueAsync(IMessageBus bus, Run run, IEnumerable<object> events)
-    {
-        if (events.Select(EventTypeOf).FirstOrDefault(type => type is not null) is { } type)
-        {
-            await bus.PublishAsync(new RunEnded(run.Id, run.Job, type));
-        }
+        marten.UseFastEventForwarding = true;
+        marten.SubscribeToEvent<Succeeded>().TransformedTo(e => new RunEnded(e.StreamKey!, "run.succeeded"));
+        marten.SubscribeToEvent<Failed>().TransformedTo(e => new RunEnded(e.StreamKey!, "run.failed"));
+        marten.SubscribeToEvent<Canceled>().TransformedTo(e => new RunEnded(e.StreamKey!, "run.canceled"));
+        marten.SubscribeToEvent<Rejected>().TransformedTo(e => new RunEnded(e.StreamKey!, "run.rejected"));
     }
 
     /// <summary><c>{type, timestamp, data}</c>: the run summary with the error summary, telemetry summary and, for failures, the last error lines.</summary>

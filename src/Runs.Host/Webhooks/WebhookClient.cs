@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Wolverine;
-using Wolverine.ErrorHandling;
 
 namespace Runs.Host.Webhooks;
 

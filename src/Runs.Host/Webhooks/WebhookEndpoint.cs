@@ -1,7 +1,3 @@
-using System.Security.Claims;
-using System.Security.Cryptography;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
 
 namespace Runs.Host.Webhooks;
 

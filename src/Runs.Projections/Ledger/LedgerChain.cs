@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Marten;
 using Runs.Domain.Ledger;
 
 namespace Runs.Projections.Ledger;

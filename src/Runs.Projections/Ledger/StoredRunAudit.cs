@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Npgsql;
-using Runs.Domain;
 using Runs.Domain.Ledger;
 
 namespace Runs.Projections.Ledger;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Runs.Domain;
 
 namespace Runs.Projections.Queries;
 

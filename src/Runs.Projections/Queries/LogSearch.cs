@@ -1,5 +1,3 @@
-using Npgsql;
-using Runs.Domain;
 
 namespace Runs.Projections.Queries;
 

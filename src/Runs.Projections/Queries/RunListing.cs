@@ -1,7 +1,4 @@
 using System.Text;
-using Marten;
-using Npgsql;
-using Runs.Domain;
 
 namespace Runs.Projections.Queries;
 

@@ -1,4 +1,3 @@
-using Microsoft.Playwright;
 
 namespace Runs.Browser.Tests.Harness;
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
 
 namespace Runs.Host.Tests.Harness;
 

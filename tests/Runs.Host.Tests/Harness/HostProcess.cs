@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace Runs.Host.Tests.Harness;
 

@@ -1,6 +1,4 @@
-using Alba;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Runs.Host.Tests.Harness;
 

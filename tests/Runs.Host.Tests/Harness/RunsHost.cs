@@ -1,12 +1,3 @@
-using System.Security.Cryptography;
-using Alba;
-using Marten;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Wolverine;
 
 namespace Runs.Host.Tests.Harness;
 

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using Alba;
 
 namespace Runs.Host.Tests.Harness;
 

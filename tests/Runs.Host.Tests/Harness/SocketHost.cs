@@ -1,14 +1,4 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text.Json.Nodes;
-using Marten;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
-using Wolverine;
 
 namespace Runs.Host.Tests.Harness;
 

@@ -1,13 +1,3 @@
-using Runs.Host.Tokens;
-using Microsoft.AspNetCore.Authorization;
-using FluentValidation;
-using Marten;
-using Runs.Domain;
-using Runs.Host.Http;
-using Runs.Host.Runs.Writing;
-using Runs.Host.Runs.Reading;
-using Wolverine;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Canceling;
 

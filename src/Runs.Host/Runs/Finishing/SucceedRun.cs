@@ -1,15 +1,3 @@
-using Runs.Host.Tokens;
-using Microsoft.AspNetCore.Authorization;
-using System.Text.Json;
-using FluentValidation;
-using Marten;
-using Microsoft.Extensions.Options;
-using Runs.Domain;
-using Runs.Host.Http;
-using Runs.Host.Runs.Writing;
-using Runs.Host.Runs.Reading;
-using Wolverine;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Finishing;
 
@@ -29,14 +17,5 @@ public static class SucceedRunEndpoint
     [Tags("Writing runs")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
     public static RunAnswer Post(SucceedRunRequest? body, Run run, IOptions<RunsOptions> options, TimeProvider clock) =>
-        Decide(run, body ?? new SucceedRunRequest(), options.Value.Telemetry.Limits, clock.GetUtcNow());
-
-    /// <summary>A final telemetry summary is recorded first, then the run succeeds; both or neither.</summary>
-    public static Decision Decide(Run run, SucceedRunRequest body, TelemetryLimits limits, DateTimeOffset now) =>
-        RunDecider.DecideAll(run, [
-            .. body.TelemetrySummary is { } summary
-                ? new Func<Run, Decision>[] { r => RunDecider.RecordTelemetry(r, new RecordTelemetry(summary, [], body.At), limits, now) }
-                : [],
-            r => RunDecider.Decide(r, new SucceedRun(body.ExitCode, body.At), now),
-        ]);
+        RunDecider.Succeed(run, new SucceedRun(body?.ExitCode, body?.At), body?.TelemetrySummary, options.Value.Telemetry.Limits, clock.GetUtcNow());
 }

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Runs.Host.Http;
 
 namespace Runs.Host.Runs.History;
 

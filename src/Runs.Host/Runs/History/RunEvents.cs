@@ -1,19 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using System.Globalization;
-using System.Text.Json;
-using Marten;
-using Microsoft.Extensions.Options;
-using Npgsql;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Listing;
-using Runs.Host.Runs.Reading;
-using Runs.Projections;
-using Runs.Projections.Ledger;
-using Runs.Projections.Queries;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.History;
 

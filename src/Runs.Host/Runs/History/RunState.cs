@@ -1,13 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using System.Globalization;
-using Marten;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Retention;
-using Runs.Host.Runs.Reading;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.History;
 

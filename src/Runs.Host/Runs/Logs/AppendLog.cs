@@ -1,16 +1,4 @@
-using Microsoft.AspNetCore.Authorization;
-using System.Text;
-using FluentValidation;
-using Marten;
-using Microsoft.Extensions.Options;
-using Runs.Domain;
 using LogLevel = Runs.Domain.LogLevel;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Writing;
-using Wolverine;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Logs;
 

@@ -1,5 +1,3 @@
-using Runs.Domain;
-using Runs.Host.Http;
 
 namespace Runs.Host.Runs.Logs;
 

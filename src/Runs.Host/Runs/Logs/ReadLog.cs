@@ -1,19 +1,4 @@
-using Microsoft.AspNetCore.Authorization;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using Marten;
-using Microsoft.AspNetCore.Http.Timeouts;
-using Microsoft.Extensions.Options;
-using Npgsql;
-using Runs.Domain;
 using LogLevel = Runs.Domain.LogLevel;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Reading;
-using Runs.Projections;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Logs;
 

@@ -1,11 +1,5 @@
 using System.Collections.Concurrent;
-using System.Text;
 using System.Threading.Channels;
-using Marten;
-using Microsoft.Extensions.Options;
-using Npgsql;
-using Runs.Domain;
-using Runs.Projections;
 
 namespace Runs.Host.Runs.Logs;
 

@@ -1,15 +1,4 @@
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.OpenApi;
-using Npgsql;
-using Runs.Domain;
 using LogLevel = Runs.Domain.LogLevel;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Listing;
-using Runs.Projections.Queries;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Logs;
 

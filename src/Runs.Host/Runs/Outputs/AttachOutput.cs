@@ -1,19 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Marten;
-using Microsoft.AspNetCore.Http.Timeouts;
-using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
-using Npgsql;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Writing;
-using Runs.Host.Runs.Reading;
-using Runs.Projections;
-using Wolverine;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Outputs;
 

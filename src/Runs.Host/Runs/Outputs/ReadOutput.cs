@@ -1,15 +1,4 @@
-using Microsoft.AspNetCore.Authorization;
 using System.IO.Compression;
-using Marten;
-using Microsoft.AspNetCore.Http.Timeouts;
-using Microsoft.Net.Http.Headers;
-using Npgsql;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Reading;
-using Runs.Projections;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Outputs;
 

@@ -1,15 +1,3 @@
-using Runs.Host.Tokens;
-using Microsoft.AspNetCore.Authorization;
-using System.Text.Json;
-using FluentValidation;
-using Marten;
-using Microsoft.Extensions.Options;
-using Runs.Domain;
-using Runs.Host.Http;
-using Runs.Host.Runs.Writing;
-using Runs.Host.Runs.Reading;
-using Wolverine;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Patching;
 
@@ -28,14 +16,12 @@ public sealed record PatchRunRequest(
     int? ExitCode = null,
     DateTimeOffset? FinishedAt = null)
 {
-    public static readonly string[] Statuses = ["running", "succeeded", "failed", "canceled"];
-
     public sealed class Validator : AbstractValidator<PatchRunRequest>
     {
         public Validator()
         {
-            RuleFor(x => x.Status).Must(s => s is null || Statuses.Contains(s))
-                .WithMessage($"'status' must be one of {string.Join(", ", Statuses)}.");
+            RuleFor(x => x.Status).Must(s => s is null || PatchRun.Statuses.Contains(s))
+                .WithMessage($"'status' must be one of {string.Join(", ", PatchRun.Statuses)}.");
             RuleFor(x => x.AppendLog!.Level).Must(l => l is null || LogLevels.TryParse(l, out _))
                 .When(x => x.AppendLog is not null)
                 .WithMessage("'append_log.level' must be debug, info, warn or error.");
@@ -55,51 +41,17 @@ public static class PatchRunEndpoint
     [WolverinePatch("/v1/jobs/{job}/runs/{run}", OperationId = "patchRun", Summary = "Change a run in one call")]
     [Tags("Writing runs")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static RunAnswer Patch(PatchRunRequest body, Run run, RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
-        Decide(run, body, secrets.ScrubberFor(run), options.Value.Logs.Limits, options.Value.Telemetry.Limits, clock.GetUtcNow());
-
-    public static Decision Decide(
-        Run run, PatchRunRequest body, Scrubber scrubber, LogLimits limits, TelemetryLimits telemetryLimits, DateTimeOffset now)
+    public static RunAnswer Patch(PatchRunRequest body, Run run, RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock)
     {
-        // One PATCH is one change: every event it appends takes the call's time, `finished_at` when given.
-        var at = body.FinishedAt;
-        if (RunDecider.Untimely(run, at, now, "finished_at") is { } untimely)
-        {
-            return untimely;
-        }
-        var when = at ?? now;
-        var steps = new List<Func<Run, Decision>>();
+        var now = clock.GetUtcNow();
+        LogLineInput? line = null;
         if (body.AppendLog is { } log)
         {
             LogLevels.TryParse(log.Level ?? "info", out var level);
-            steps.Add(r => RunDecider.AppendLog(r, [new LogLineInput(level, log.Message!)], limits, scrubber, when));
+            line = new LogLineInput(level, log.Message!);
         }
-        if (body.TelemetrySummary is not null || body.AppendTelemetrySample is not null)
-        {
-            IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> samples =
-                body.AppendTelemetrySample is { } sample ? [TelemetrySamples.Stamp(sample, when)] : [];
-            steps.Add(r => RunDecider.RecordTelemetry(r, new RecordTelemetry(body.TelemetrySummary, samples, at), telemetryLimits, now));
-        }
-        if (body.ErrorSummary is not null || body.ExitCode is not null)
-        {
-            var summary = body.ErrorSummary is null ? null : scrubber.Scrub(body.ErrorSummary);
-            steps.Add(r => RunDecider.Decide(r, new ReportResult(summary, body.ExitCode, at), now));
-        }
-        if (body.Status is { } status)
-        {
-            steps.Add(r => ChangeStatus(r, status, at, now));
-        }
-        return RunDecider.DecideAll(run, steps);
+        var sample = body.AppendTelemetrySample is { } given ? TelemetrySamples.Stamp(given, body.FinishedAt ?? now) : null;
+        var command = new PatchRun(body.Status, line, body.TelemetrySummary, sample, body.ErrorSummary, body.ExitCode, body.FinishedAt);
+        return RunDecider.Patch(run, command, options.Value.Logs.Limits, options.Value.Telemetry.Limits, secrets.ScrubberFor(run), now);
     }
-
-    private static Decision ChangeStatus(Run run, string status, DateTimeOffset? at, DateTimeOffset now) => status switch
-    {
-        "running" when run.Status == RunStatus.Paused => RunDecider.Decide(run, new ContinueRun(at), now),
-        "running" => RunDecider.Decide(run, new StartRun(null, at), now),
-        "succeeded" => RunDecider.Decide(run, new SucceedRun(null, at), now),
-        "failed" when run.ErrorSummary is null && run.Status is RunStatus.Running or RunStatus.Paused =>
-            new Decision.Invalid("error_summary", "'status: failed' needs an 'error_summary', in this call or earlier."),
-        "failed" => RunDecider.Decide(run, new FailRun(run.ErrorSummary ?? "", null, at), now),
-        _ => RunDecider.Decide(run, new CancelRun(null, at), now),
-    };
 }

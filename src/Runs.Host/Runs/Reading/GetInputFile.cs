@@ -1,13 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Marten;
-using Microsoft.AspNetCore.Http.Timeouts;
-using Microsoft.Net.Http.Headers;
-using Npgsql;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Projections;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Reading;
 

@@ -1,12 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using System.Globalization;
-using System.Text;
-using Marten;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Reading;
 

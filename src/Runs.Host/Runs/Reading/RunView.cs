@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Runs.Domain;
-using Runs.Host.Retention;
-using Runs.Host.Runs;
 
 namespace Runs.Host.Runs.Reading;
 

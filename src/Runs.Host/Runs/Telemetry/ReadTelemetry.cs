@@ -1,11 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using Marten;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Runs.Reading;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Telemetry;
 

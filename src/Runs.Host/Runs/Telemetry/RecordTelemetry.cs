@@ -1,14 +1,3 @@
-using Runs.Host.Tokens;
-using Microsoft.AspNetCore.Authorization;
-using System.Text.Json;
-using FluentValidation;
-using Marten;
-using Microsoft.Extensions.Options;
-using Runs.Domain;
-using Runs.Host.Http;
-using Runs.Host.Runs.Writing;
-using Wolverine;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Telemetry;
 

@@ -1,10 +1,4 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
-using Npgsql;
-using Runs.Host.Http;
-using Runs.Projections;
 
 namespace Runs.Host.Runs.Triggering;
 

@@ -1,18 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
-using System.Text.Json;
-using FluentValidation;
-using Marten;
-using Microsoft.AspNetCore.Http.Timeouts;
-using Npgsql;
-using Microsoft.Extensions.Options;
-using Runs.Projections;
-using Runs.Domain;
-using Runs.Host.Auth;
-using Runs.Host.Tokens;
-using Runs.Host.Http;
-using Runs.Host.Retention;
-using Runs.Host.Runs.Reading;
-using Wolverine.Http;
 
 namespace Runs.Host.Runs.Triggering;
 
@@ -138,7 +123,9 @@ public static class TriggerRunEndpoint
             }
         }
 
-        var triggered = Decide(job, body!, files, http.User.Actor(), clock.GetUtcNow(), secrets);
+        var trigger = new Trigger(job, body!.Trigger, body.Source, body.Input, body.Argv, body.Command, body.Entrypoint,
+            [.. (body.Env ?? []).Select(e => new EnvVar(e.Key!, e.Value!, e.Secret))], body.Labels, body.PreviousRun, [.. files.Select(f => f.Describe())]);
+        var triggered = RunDecider.Trigger(trigger, http.User.Actor(), clock.GetUtcNow(), secrets.ScrubberOf, secrets.Seal);
         session.Events.StartStream<Run>(triggered.RunId, triggered);
         if (files.Count > 0)
         {
@@ -153,31 +140,5 @@ public static class TriggerRunEndpoint
             idempotency.Remember(session, pending, StatusCodes.Status201Created, run.Version, view, json.SerializerOptions, view.Uri);
         }
         return Results.Created(view.Uri, view);
-    }
-
-    /// <summary>
-    /// The run as triggered. Argv and command are scrubbed like log lines, since they are shown to every
-    /// reader: a credential the runner needs belongs in a secret env entry, not on its command line.
-    /// </summary>
-    public static Triggered Decide(
-        string job, TriggerRun body, IReadOnlyList<UploadedFile> files, string actor, DateTimeOffset now, RunSecrets secrets)
-    {
-        var env = body.Env ?? [];
-        var scrubber = secrets.ScrubberOf(env.Where(e => e.Secret).Select(e => e.Value!));
-        return new(
-            RunId: RunId.New(now),
-            Job: job,
-            Trigger: body.Trigger ?? "api",
-            Source: body.Source,
-            Input: body.Input,
-            Argv: body.Argv is null ? null : [.. body.Argv.Select(scrubber.Scrub)],
-            Command: body.Command is null ? null : scrubber.Scrub(body.Command),
-            Entrypoint: body.Entrypoint,
-            Env: [.. env.Select(e => new EnvVar(e.Key!, e.Secret ? secrets.Seal(e.Value!) : e.Value!, e.Secret))],
-            Labels: body.Labels ?? new Dictionary<string, string>(),
-            PreviousRun: body.PreviousRun,
-            InputFiles: [.. files.Select(f => f.Describe())],
-            CreatedBy: actor,
-            At: now);
     }
 }

@@ -1,14 +1,7 @@
 using System.Reflection;
-using JasperFx;
-using JasperFx.CodeGeneration;
 using JasperFx.CodeGeneration.Frames;
 using JasperFx.CodeGeneration.Model;
 using JasperFx.Core.Reflection;
-using JasperFx.Events;
-using Marten;
-using Runs.Domain;
-using Wolverine;
-using Wolverine.Http;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http.CodeGen;
 
@@ -140,21 +133,18 @@ public sealed class RunWritePipeline : IParameterStrategy
     private sealed class CompleteRunWrite(Variable answer, Variable stream) : AsyncFrame
     {
         private Variable? _session;
-        private Variable? _bus;
 
         public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
         {
             _session = chain.FindVariable(typeof(IDocumentSession));
-            _bus = chain.FindVariable(typeof(IMessageBus));
             yield return answer;
             yield return stream;
             yield return _session;
-            yield return _bus;
         }
 
         public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
         {
-            writer.Write($"await {typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.CompleteAsync)}(httpContext, {answer.Usage}, {stream.Usage}, {_session!.Usage}, {_bus!.Usage});");
+            writer.Write($"await {typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.CompleteAsync)}(httpContext, {answer.Usage}, {stream.Usage}, {_session!.Usage});");
             Next?.GenerateCode(method, writer);
         }
     }

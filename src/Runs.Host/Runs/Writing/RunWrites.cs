@@ -1,14 +1,3 @@
-using FluentValidation;
-using JasperFx;
-using JasperFx.Events;
-using Marten;
-using Runs.Domain;
-using Runs.Host.Http;
-using Runs.Host.Retention;
-using Runs.Host.Runs.Reading;
-using Runs.Host.Webhooks;
-using Runs.Projections;
-using Wolverine;
 
 namespace Runs.Host.Runs.Writing;
 
@@ -100,7 +89,7 @@ public static class RunWrites
     /// Appends what the endpoint decided and shapes the 200 answer (the run, unless the endpoint shapes
     /// another), which an <c>Idempotency-Key</c> keeps for retries. A refusal appends nothing.
     /// </summary>
-    public static async Task CompleteAsync(HttpContext http, RunAnswer answer, IEventStream<Run> stream, IDocumentSession session, IMessageBus bus)
+    public static async Task CompleteAsync(HttpContext http, RunAnswer answer, IEventStream<Run> stream, IDocumentSession session)
     {
         if (answer.Decision is not Decision.Append append)
         {
@@ -112,7 +101,6 @@ public static class RunWrites
         {
             stream.AppendMany(append.Events);
             LogLineStore.Queue(session, stream.Key ?? after.Id, append.Lines ?? []);
-            await TerminalNotices.EnqueueAsync(bus, after, append.Events);
         }
         answer.Body = answer.Shape is { } shape
             ? await shape(after, append)
