@@ -30,15 +30,18 @@ builder.Services.AddOptions<RunsOptions>()
 builder.Services.AddSingleton<IValidateOptions<RunsOptions>, RunsOptionsValidation>();
 builder.Services.AddSingleton(TimeProvider.System);
 
-// Marten: the event store and its projections.
-builder.Services.AddMarten(options =>
+// Marten: the event store and its projections, and the host's own documents; configured here and in RunsStore only.
+builder.Services.AddMarten(services =>
     {
+        var options = new StoreOptions();
         RunsStore.Configure(options, connectionString,
-            builder.Configuration.GetValue($"{RunsOptions.Section}:Telemetry:MaxSamplesPerRun", new TelemetryOptions().MaxSamplesPerRun));
+            builder.Configuration.GetValue($"{RunsOptions.Section}:Telemetry:MaxSamplesPerRun", new TelemetryOptions().MaxSamplesPerRun),
+            services.GetRequiredService<TimeProvider>());
         options.Schema.For<ApiToken>().UniqueIndex(t => t.Hash);
         options.Schema.For<IdempotentAnswer>();
         options.Schema.For<WebhookEndpoint>().UseOptimisticConcurrency(true).Index(e => e.OwnerTokenId!);
         options.Schema.For<WebhookDelivery>().UseOptimisticConcurrency(true).Index(d => d.EndpointId).Index(d => d.Run);
+        return options;
     })
     .UseLightweightSessions()
     .IntegrateWithWolverine(TerminalNotices.Forward)

@@ -22,7 +22,7 @@ public static class RunsStore
         typeof(Canceled), typeof(Rejected), typeof(OutputAttached), typeof(RetentionExpired),
     ];
 
-    public static void Configure(StoreOptions options, string connectionString, int maxTelemetrySamplesPerRun = 2000)
+    public static void Configure(StoreOptions options, string connectionString, int maxTelemetrySamplesPerRun = 2000, TimeProvider? clock = null)
     {
         // Sessions never change connection state, so the pool can skip DISCARD ALL on every return.
         options.Connection(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString);
@@ -33,7 +33,7 @@ public static class RunsStore
         // Quick appends: one round trip per stream. The run counts its own version (see Run.Fold). Timestamps
         // are given by this process, to the millisecond, so the ledger chains exactly what is stored (Ledger/).
         options.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
-        options.Events.TimeProvider = new MillisecondClock(TimeProvider.System);
+        options.Events.TimeProvider = new MillisecondClock(clock ?? TimeProvider.System);
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.MetadataConfig.CausationIdEnabled = true;
         options.Events.MetadataConfig.UserNameEnabled = true;

@@ -105,13 +105,13 @@ public sealed class AuditTests(ReadingHost fixture) : IAsyncLifetime
     public async Task The_state_at_a_time_folds_the_events_recorded_by_then()
     {
         var run = await _host.TriggerAsync(_token);
-        await Task.Delay(300);
-        var between = DateTimeOffset.UtcNow;
-        await Task.Delay(300);
+        _host.AdvanceClock(TimeSpan.FromMilliseconds(300));
+        var between = _host.Now();
+        _host.AdvanceClock(TimeSpan.FromMilliseconds(300));
         await _host.CommandAsync(_token, run, "start");
 
         var then = await Get($"{run["uri"]}/state?at={Uri.EscapeDataString(between.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"))}");
-        var now = await Get($"{run["uri"]}/state?at={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddSeconds(5).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"))}");
+        var now = await Get($"{run["uri"]}/state?at={Uri.EscapeDataString(_host.Now().AddSeconds(5).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"))}");
 
         Assert.Equal("pending", (string)then["status"]!);
         Assert.Equal("running", (string)now["status"]!);

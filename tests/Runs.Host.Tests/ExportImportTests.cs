@@ -36,7 +36,7 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
     private async Task<(string Run, string Other, string Purged)> Seed()
     {
         var purged = await RunWithEverything("nightly");
-        await Task.Delay(1200);
+        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
         Assert.Contains(await _host.Services.GetRequiredService<RetentionSweep>().SweepAsync(), p => p.Id == purged);
         var run = await RunWithEverything("nightly");
         var other = (string)(await _host.TriggerAsync(_token, job: "other"))["id"]!;

@@ -77,7 +77,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     {
         var run = await RunWithData();
         var events = JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray().Count;
-        await Task.Delay(1200);
+        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var purged = await Sweep.SweepAsync();
 
@@ -122,7 +122,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
         var longKept = await RunWithData(job: "keep-long");
         var running = await _host.TriggerAsync(_token);
         await _host.CommandAsync(_token, running, "start");
-        await Task.Delay(1200);
+        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var purged = await Sweep.SweepAsync();
 
@@ -139,7 +139,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     public async Task Sweeping_twice_changes_nothing_the_second_time()
     {
         await RunWithData();
-        await Task.Delay(1200);
+        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         Assert.Single(await Sweep.SweepAsync());
         var events = await Count("select count(*) from runs.mt_events");
@@ -152,7 +152,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     {
         var first = await RunWithData();
         var second = await RunWithData();
-        await Task.Delay(1200);
+        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var partial = await Sweep.SweepAsync(maxRuns: 1);
         Assert.Single(partial);
@@ -178,7 +178,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     public async Task The_command_line_shows_a_runs_retention_and_sweeps_with_a_dry_run_first()
     {
         var run = await RunWithData();
-        await Task.Delay(1200);
+        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var (showExit, shown) = await Cli("retention", "show", (string)run["id"]!);
         Assert.Equal(0, showExit);
@@ -201,7 +201,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     public async Task Writing_output_to_an_expired_run_is_410()
     {
         var run = await RunWithData();
-        await Task.Delay(1200);
+        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
         await Sweep.SweepAsync();
 
         var output = new ByteArrayContent([1]);

@@ -165,7 +165,7 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
     {
         var run = await RunWithEverything();
         var before = JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
-        await Task.Delay(1200);
+        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var purged = await _host.Services.GetRequiredService<RetentionSweep>().SweepAsync();
         Assert.Contains(purged, p => p.Id == (string)run["id"]!);

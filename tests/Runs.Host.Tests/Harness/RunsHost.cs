@@ -33,6 +33,8 @@ public abstract class RunsHost : IAsyncLifetime
             builder.UseSetting($"Runs:Ledger:SigningKeys:{SigningKeyId}", SigningKey.ExportPkcs8PrivateKeyPem());
             // Checkpoints only when a test asks for one.
             builder.UseSetting("Runs:Ledger:CheckpointInterval", "30.00:00:00");
+            // Before Configure: a collection that needs a clock of its own registers it there.
+            builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(new ShiftedClock()));
             Configure(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
         });
