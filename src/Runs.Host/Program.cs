@@ -84,7 +84,7 @@ builder.Services.AddExceptionHandler<ClientFaults>();
 builder.Services.AddWolverineHttp();
 builder.Services.AddOpenApi(options =>
 {
-    OpenApiBodies.Describe(options);
+    OpenApiProblems.Describe(options);
     OpenApiLimits.Describe(options);
     ApiReference.Describe(options);
     WebhookLimits.Describe(options);
@@ -99,8 +99,7 @@ builder.Services.AddHealthChecks()
     .AddCheck<NodeHealth>("node", tags: ["ready"]);
 builder.Services.AddSingleton<JsonBody>();
 // Request validators are stateless: built once, run by the one body reader (RunWrites.ReadBodyAsync).
-builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton,
-    filter: v => v.ValidatorType.GetConstructor(Type.EmptyTypes) is not null, includeInternalTypes: true);
+builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton, includeInternalTypes: true);
 builder.Services.AddSingleton<RunSecrets>();
 builder.Services.AddSingleton<Idempotency>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionPolicy>();

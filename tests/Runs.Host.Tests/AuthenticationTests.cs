@@ -1,8 +1,8 @@
 
 namespace Runs.Host.Tests;
 
-[Collection(AccessCollection.Name)]
-public sealed class AuthenticationTests(AccessHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class AuthenticationTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
 

@@ -6,8 +6,8 @@ namespace Runs.Host.Tests;
 /// refuses a missing token, a revoked token, a token without the route's scope and — where the route
 /// names a job — a token for another job; never with a 2xx or a 5xx.
 /// </summary>
-[Collection(AccessCollection.Name)]
-public sealed class AuthorizationMatrixTests(AccessHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class AuthorizationMatrixTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _runId = "";

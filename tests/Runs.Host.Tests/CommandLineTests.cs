@@ -2,8 +2,8 @@
 namespace Runs.Host.Tests;
 
 /// <summary>The commands the README documents, run as a user runs them.</summary>
-[Collection(AccessCollection.Name)]
-public sealed class CommandLineTests(AccessHost fixture)
+[Collection(DefaultCollection.Name)]
+public sealed class CommandLineTests(DefaultHost fixture)
 {
     // The framework's discovery chatter, unrendered Spectre markup and terminal escapes.
     private static readonly string[] Noise = ["Searching '", "for commands", "Cannot override", "[/]", "[purple]", "[gray]", "\u001b["];

@@ -2,8 +2,8 @@
 namespace Runs.Host.Tests;
 
 /// <summary>The dashboard's files: served without a token, every page path answered with the app, nothing from elsewhere.</summary>
-[Collection(ReadingCollection.Name)]
-public sealed class DashboardServingTests(ReadingHost fixture)
+[Collection(DefaultCollection.Name)]
+public sealed class DashboardServingTests(DefaultHost fixture)
 {
     private readonly IAlbaHost _host = fixture.Host;
 

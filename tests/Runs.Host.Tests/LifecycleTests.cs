@@ -1,8 +1,8 @@
 
 namespace Runs.Host.Tests;
 
-[Collection(WritingCollection.Name)]
-public sealed class LifecycleTests(WritingHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _token = "";

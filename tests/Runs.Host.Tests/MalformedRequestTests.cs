@@ -2,8 +2,8 @@
 namespace Runs.Host.Tests;
 
 /// <summary>Requests no client should send get a 4xx that says what is wrong, and change nothing.</summary>
-[Collection(WritingCollection.Name)]
-public sealed class MalformedRequestTests(WritingHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class MalformedRequestTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _token = "";

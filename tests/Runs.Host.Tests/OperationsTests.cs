@@ -2,8 +2,8 @@ using System.Text.RegularExpressions;
 
 namespace Runs.Host.Tests;
 
-[Collection(AccessCollection.Name)]
-public sealed class OperationsTests(AccessHost fixture)
+[Collection(DefaultCollection.Name)]
+public sealed class OperationsTests(DefaultHost fixture)
 {
     private readonly IAlbaHost _host = fixture.Host;
 

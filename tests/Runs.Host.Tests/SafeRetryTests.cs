@@ -5,8 +5,8 @@ namespace Runs.Host.Tests;
 /// A client whose write timed out cannot know whether it landed: with an Idempotency-Key it retries blindly,
 /// gets the first answer again and changes nothing; the key reused for another request is a 409.
 /// </summary>
-[Collection(WritingCollection.Name)]
-public sealed class SafeRetryTests(WritingHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class SafeRetryTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private HttpClient _client = null!;

@@ -2,8 +2,8 @@
 namespace Runs.Host.Tests;
 
 /// <summary>Scrubbing as a client meets it, with the default limits (16 KiB lines, 10 MiB bodies).</summary>
-[Collection(WritingCollection.Name)]
-public sealed class ScrubbingTests(WritingHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class ScrubbingTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _token = "";

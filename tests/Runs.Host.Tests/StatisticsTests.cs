@@ -1,8 +1,8 @@
 
 namespace Runs.Host.Tests;
 
-[Collection(ReadingCollection.Name)]
-public sealed class StatisticsTests(ReadingHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _token = "";

@@ -1,8 +1,8 @@
 
 namespace Runs.Host.Tests;
 
-[Collection(AccessCollection.Name)]
-public sealed class TokenTests(AccessHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class TokenTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _admin = "";

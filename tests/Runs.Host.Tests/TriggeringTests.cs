@@ -1,8 +1,8 @@
 
 namespace Runs.Host.Tests;
 
-[Collection(WritingCollection.Name)]
-public sealed class TriggeringTests(WritingHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _token = "";
@@ -180,8 +180,8 @@ public sealed class TriggeringTests(WritingHost fixture) : IAsyncLifetime
     }
 }
 
-[Collection(WritingCollection.Name)]
-public sealed class TriggerValidationTests(WritingHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class TriggerValidationTests(DefaultHost fixture) : IAsyncLifetime
 {
     private string _token = "";
 
@@ -225,8 +225,8 @@ public sealed class TriggerValidationTests(WritingHost fixture) : IAsyncLifetime
 }
 
 /// <summary>A run's input is stored as sent, so it is capped in bytes and depth and its numbers must fit PostgreSQL, on both trigger paths.</summary>
-[Collection(WritingCollection.Name)]
-public sealed class InputLimitTests(WritingHost fixture) : IAsyncLifetime
+[Collection(DefaultCollection.Name)]
+public sealed class InputLimitTests(DefaultHost fixture) : IAsyncLifetime
 {
     private readonly IAlbaHost _host = fixture.Host;
     private string _token = "";

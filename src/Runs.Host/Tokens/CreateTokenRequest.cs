@@ -1,30 +1,21 @@
 
-
 namespace Runs.Host.Tokens;
 
-/// <summary>What a new token asks for; shared by <c>POST /v1/tokens</c> and <c>tokens create</c>.</summary>
-public sealed record CreateTokenRequest(string? Name, string[]? Scopes, string[]? Jobs, DateTimeOffset? ExpiresAt)
+/// <summary>What a new token asks for: the body of <c>POST /v1/tokens</c>, and what <c>tokens create</c> asks.</summary>
+public sealed record CreateTokenRequest(string? Name = null, string[]? Scopes = null, string[]? Jobs = null, DateTimeOffset? ExpiresAt = null)
 {
-    /// <summary>Field → messages; empty when the request is good.</summary>
-    public Dictionary<string, string[]> Problems(DateTimeOffset now)
+    public sealed class Validator : AbstractValidator<CreateTokenRequest>
     {
-        var problems = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 100 || Name.Any(char.IsControl))
+        public Validator(TimeProvider clock)
         {
-            problems["name"] = ["'name' is required: at most 100 characters, no control characters."];
+            RuleFor(x => x.Name).Must(n => !string.IsNullOrWhiteSpace(n) && n.Length <= 100 && !n.Any(char.IsControl))
+                .WithMessage("'name' is required: at most 100 characters, no control characters.");
+            RuleFor(x => x.Scopes).Must(s => s is { Length: > 0 } && s.All(Tokens.Scopes.All.Contains))
+                .WithMessage($"'scopes' must be a non-empty subset of {string.Join(", ", Tokens.Scopes.All)}.");
+            RuleFor(x => x.Jobs).Must(j => j is { Length: > 0 and <= 100 } && j.All(g => g is not null && (g == "*" || JobName.IsValid(g.Replace("*", "x")))))
+                .WithMessage("'jobs' must list (at most 100) job names, globs such as 'nightly-*', or '*'.");
+            RuleFor(x => x.ExpiresAt).Must(e => e is null || e > clock.GetUtcNow())
+                .WithMessage("'expires_at' must be in the future.");
         }
-        if (Scopes is null || Scopes.Length == 0 || Scopes.Any(s => !Tokens.Scopes.All.Contains(s)))
-        {
-            problems["scopes"] = [$"'scopes' must be a non-empty subset of {string.Join(", ", Tokens.Scopes.All)}."];
-        }
-        if (Jobs is null || Jobs.Length == 0 || Jobs.Length > 100 || Jobs.Any(j => j is null || (j != "*" && !JobName.IsValid(j.Replace("*", "x")))))
-        {
-            problems["jobs"] = ["'jobs' must list (at most 100) job names, globs such as 'nightly-*', or '*'."];
-        }
-        if (ExpiresAt is { } expires && expires <= now)
-        {
-            problems["expires_at"] = ["'expires_at' must be in the future."];
-        }
-        return problems;
     }
 }

@@ -56,12 +56,12 @@ public sealed class TokensCommand : JasperFxAsyncCommand<TokensInput>
                 var request = new CreateTokenRequest(
                     input.NameFlag, Split(input.ScopesFlag), Split(input.JobsFlag),
                     input.ExpiresFlag is null ? null : DateTimeOffset.Parse(input.ExpiresFlag, System.Globalization.CultureInfo.InvariantCulture));
-                var problems = request.Problems(now);
-                if (problems.Count > 0)
+                var validation = host.Services.GetRequiredService<IValidator<CreateTokenRequest>>().Validate(request);
+                if (!validation.IsValid)
                 {
-                    foreach (var problem in problems.Values.SelectMany(p => p))
+                    foreach (var error in validation.Errors)
                     {
-                        Console.Error.WriteLine($"error: {problem}");
+                        Console.Error.WriteLine($"error: {error.ErrorMessage}");
                     }
                     return false;
                 }

@@ -49,19 +49,13 @@ public static class CreateWebhookEndpoint
     [Authorize(ScopePolicies.WebhookOwner)]
     [WolverinePost("/v1/webhooks", OperationId = OperationId, Summary = "Register a webhook endpoint")]
     [Tags("Webhooks")]
-    [Consumes(typeof(WebhookRequest), "application/json")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status201Created)]
     public static async Task<IResult> Post(
-        HttpContext http, JsonBody json, IDocumentSession session, Runs.RunSecrets secrets, IOptions<RunsOptions> options,
+        WebhookRequest body, HttpContext http, JsonBody json, IDocumentSession session, Runs.RunSecrets secrets, IOptions<RunsOptions> options,
         IHostEnvironment environment, TimeProvider clock)
     {
-        var (body, problem) = await json.ReadAsync<WebhookRequest>(http.Request, required: true);
-        if (problem is not null)
-        {
-            return problem;
-        }
         var allowPrivate = options.Value.Webhooks.AllowPrivateNetworks ?? environment.IsDevelopment();
-        if (await body!.ProblemsAsync(http.User, creating: true, allowPrivate, http.RequestAborted) is { Count: > 0 } problems)
+        if (await body.ProblemsAsync(http.User, creating: true, allowPrivate, http.RequestAborted) is { Count: > 0 } problems)
         {
             return Problems.Invalid(problems);
         }

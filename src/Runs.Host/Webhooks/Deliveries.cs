@@ -4,7 +4,14 @@ namespace Runs.Host.Webhooks;
 
 public sealed record DeliveryPage(IReadOnlyList<DeliveryView> Deliveries, string? NextPageToken);
 
-public sealed record RecoverRequest(DateTimeOffset? Since = null);
+/// <summary>The body of <c>POST /v1/webhooks/{id}/recover</c>.</summary>
+public sealed record RecoverRequest(DateTimeOffset? Since = null)
+{
+    public sealed class Validator : AbstractValidator<RecoverRequest>
+    {
+        public Validator() => RuleFor(x => x.Since).NotNull().WithMessage("'since' is required: an RFC 3339 time.");
+    }
+}
 
 public sealed record Recovered(int Requeued);
 
@@ -75,24 +82,15 @@ public static class DeliveriesEndpoints
     [Authorize(Scopes.WebhooksManage)]
     [WolverinePost("/v1/webhooks/{id}/recover", OperationId = "recoverWebhookDeliveries", Summary = "Deliver again what failed since a time")]
     [Tags("Webhooks")]
-    [Consumes(typeof(RecoverRequest), "application/json")]
     [ProducesResponseType<Recovered>(StatusCodes.Status202Accepted)]
-    public static async Task<IResult> Recover(string id, HttpContext http, JsonBody json, IDocumentSession session, IMessageBus bus, TimeProvider clock)
+    public static async Task<IResult> Recover(string id, RecoverRequest body, HttpContext http, IDocumentSession session, IMessageBus bus, TimeProvider clock)
     {
         var (endpoint, problem) = await ManageWebhooksEndpoints.FindAsync(http, session, id);
         if (problem is not null)
         {
             return problem;
         }
-        var (body, bodyProblem) = await json.ReadAsync<RecoverRequest>(http.Request, required: true);
-        if (bodyProblem is not null)
-        {
-            return bodyProblem;
-        }
-        if (body!.Since is not { } since)
-        {
-            return Problems.Invalid("since", "'since' is required: an RFC 3339 time.");
-        }
+        var since = body.Since!.Value;
         var failed = await session.Query<WebhookDelivery>()
             .Where(d => d.EndpointId == endpoint!.Id && d.CreatedOn >= since
                 && (d.Status == WebhookDelivery.Failed || d.Status == WebhookDelivery.DeadLettered))

@@ -50,10 +50,9 @@ public static class ManageWebhooksEndpoints
     [Authorize(ScopePolicies.WebhookOwner)]
     [WolverinePatch("/v1/webhooks/{id}", OperationId = "updateWebhook", Summary = "Change a webhook endpoint")]
     [Tags("Webhooks")]
-    [Consumes(typeof(WebhookRequest), "application/json")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
     public static async Task<IResult> Patch(
-        string id, HttpContext http, JsonBody json, IDocumentSession session, IOptions<RunsOptions> options, IHostEnvironment environment,
+        string id, WebhookRequest body, HttpContext http, JsonBody json, IDocumentSession session, IOptions<RunsOptions> options, IHostEnvironment environment,
         TimeProvider clock)
     {
         var (endpoint, problem) = await FindAsync(http, session, id);
@@ -61,13 +60,8 @@ public static class ManageWebhooksEndpoints
         {
             return problem;
         }
-        var (body, bodyProblem) = await json.ReadAsync<WebhookRequest>(http.Request, required: true);
-        if (bodyProblem is not null)
-        {
-            return bodyProblem;
-        }
         var allowPrivate = options.Value.Webhooks.AllowPrivateNetworks ?? environment.IsDevelopment();
-        if (await body!.ProblemsAsync(http.User, creating: false, allowPrivate, http.RequestAborted) is { Count: > 0 } problems)
+        if (await body.ProblemsAsync(http.User, creating: false, allowPrivate, http.RequestAborted) is { Count: > 0 } problems)
         {
             return Problems.Invalid(problems);
         }

@@ -3,26 +3,16 @@ namespace Runs.Host.Tests.Harness;
 
 // Each collection has its own host and database; collections run in parallel.
 
-public sealed class WritingHost : RunsHost
+/// <summary>The host as configured by default: most tests need nothing else, and share it.</summary>
+public sealed class DefaultHost : RunsHost
 {
-    protected override string DatabaseSuffix => "writing";
+    protected override string DatabaseSuffix => "default";
 }
 
 [CollectionDefinition(Name)]
-public sealed class WritingCollection : ICollectionFixture<WritingHost>
+public sealed class DefaultCollection : ICollectionFixture<DefaultHost>
 {
-    public const string Name = "writing";
-}
-
-public sealed class AccessHost : RunsHost
-{
-    protected override string DatabaseSuffix => "access";
-}
-
-[CollectionDefinition(Name)]
-public sealed class AccessCollection : ICollectionFixture<AccessHost>
-{
-    public const string Name = "access";
+    public const string Name = "default";
 }
 
 /// <summary>A host with tiny abuse limits, so limits can be hit without flooding.</summary>
@@ -74,17 +64,6 @@ public sealed class LogsHost : RunsHost
 public sealed class LogsCollection : ICollectionFixture<LogsHost>
 {
     public const string Name = "logs";
-}
-
-public sealed class ReadingHost : RunsHost
-{
-    protected override string DatabaseSuffix => "reading";
-}
-
-[CollectionDefinition(Name)]
-public sealed class ReadingCollection : ICollectionFixture<ReadingHost>
-{
-    public const string Name = "reading";
 }
 
 /// <summary>

@@ -19,8 +19,9 @@ public sealed record TriggerRun(
 
     public sealed class Validator : AbstractValidator<TriggerRun>
     {
-        public Validator(long maxInputBytes)
+        public Validator(IOptions<RunsOptions> options)
         {
+            var maxInputBytes = options.Value.Limits.MaxInputBytes;
             RuleFor(x => x.Input).Must(i => StoredJson.Size(i!.Value) <= maxInputBytes).When(x => x.Input is not null)
                 .WithMessage($"'input' may hold at most {maxInputBytes} bytes of JSON; send larger inputs as input files (multipart).");
             RuleFor(x => x.Trigger).Must(t => t is null || Triggers.Contains(t))
@@ -57,6 +58,9 @@ public sealed record TriggerRun(
     }
 }
 
+/// <summary>What <c>POST .../runs</c> carries: the run asked for, and its input files (already in storage).</summary>
+public sealed record TriggerUpload(TriggerRun Request, IReadOnlyList<UploadedFile> Files);
+
 public static class TriggerRunEndpoint
 {
     [Authorize(Scopes.RunsWrite)]
@@ -66,56 +70,22 @@ public static class TriggerRunEndpoint
     [ProducesResponseType<RunView>(StatusCodes.Status201Created)]
     public static async Task<IResult> Post(
         string job,
+        TriggerUpload body,
         HttpContext http,
-        JsonBody json,
         IDocumentSession session,
         RunSecrets secrets,
-        IOptions<RunsOptions> options,
-        NpgsqlDataSource database,
+        JsonBody json,
         RetentionPolicy retention,
         Idempotency idempotency,
         TimeProvider clock)
     {
-        if (!JobName.IsValid(job))
-        {
-            return Problems.Invalid("job", $"'{job}' is not a job name; use {JobName.Rule}.");
-        }
-        var (key, badKey) = Idempotency.KeyOf(http.Request);
-        if (badKey is not null)
-        {
-            return badKey;
-        }
-
-        TriggerRun? body;
-        IReadOnlyList<UploadedFile> files = [];
-        if (Uploads.IsMultipart(http.Request))
-        {
-            // Input files make this a transfer: Kestrel's minimum data rate and the body cap bound it, not the time-out.
-            http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
-            (body, files, var problem) = await TriggerForm.ReadAsync(http.Request, json, options.Value.Limits.MaxTriggerBodyBytes, database);
-            if (problem is not null)
-            {
-                return problem;
-            }
-        }
-        else
-        {
-            (body, var problem) = await json.ReadAsync<TriggerRun>(http.Request, required: true);
-            if (problem is not null)
-            {
-                return problem;
-            }
-        }
-        if (new TriggerRun.Validator(options.Value.Limits.MaxInputBytes).Validate(body!) is { IsValid: false } validation)
-        {
-            return Problems.Invalid(validation);
-        }
-
+        var (request, files) = (body.Request, body.Files);
+        var (key, _) = Idempotency.KeyOf(http.Request);
         Idempotency.Pending? pending = null;
         if (key is not null)
         {
             // Files count by their content: part boundaries and order of upload differ between retries.
-            var command = new { body, files = files.Select(f => new { f.Name, f.ContentType, f.Blob.Sha256 }).OrderBy(f => f.Name, StringComparer.Ordinal) };
+            var command = new { body = request, files = files.Select(f => new { f.Name, f.ContentType, f.Blob.Sha256 }).OrderBy(f => f.Name, StringComparer.Ordinal) };
             (var earlier, pending) = await idempotency.BeginAsync(session, http, $"job:{job}", key, command, json.SerializerOptions);
             if (earlier is not null)
             {
@@ -123,8 +93,8 @@ public static class TriggerRunEndpoint
             }
         }
 
-        var trigger = new Trigger(job, body!.Trigger, body.Source, body.Input, body.Argv, body.Command, body.Entrypoint,
-            [.. (body.Env ?? []).Select(e => new EnvVar(e.Key!, e.Value!, e.Secret))], body.Labels, body.PreviousRun, [.. files.Select(f => f.Describe())]);
+        var trigger = new Trigger(job, request.Trigger, request.Source, request.Input, request.Argv, request.Command, request.Entrypoint,
+            [.. (request.Env ?? []).Select(e => new EnvVar(e.Key!, e.Value!, e.Secret))], request.Labels, request.PreviousRun, [.. files.Select(f => f.Describe())]);
         var triggered = RunDecider.Trigger(trigger, http.User.Actor(), clock.GetUtcNow(), secrets.ScrubberOf, secrets.Seal);
         session.Events.StartStream<Run>(triggered.RunId, triggered);
         if (files.Count > 0)
@@ -140,5 +110,46 @@ public static class TriggerRunEndpoint
             idempotency.Remember(session, pending, StatusCodes.Status201Created, run.Version, view, json.SerializerOptions, view.Uri);
         }
         return Results.Created(view.Uri, view);
+    }
+
+    /// <summary>
+    /// The run asked for, as JSON or as multipart with input files (stored as they arrive), validated. A job
+    /// name or an Idempotency-Key that cannot be right is refused before any byte is stored.
+    /// </summary>
+    public static async Task<(TriggerUpload? Body, IResult? Problem)> ReadBodyAsync(HttpContext http)
+    {
+        var job = (string)http.Request.RouteValues["job"]!;
+        if (!JobName.IsValid(job))
+        {
+            return (null, Problems.Invalid("job", $"'{job}' is not a job name; use {JobName.Rule}."));
+        }
+        if (Idempotency.KeyOf(http.Request) is (_, { } badKey))
+        {
+            return (null, badKey);
+        }
+        var services = http.RequestServices;
+        var json = services.GetRequiredService<JsonBody>();
+        TriggerRun? request;
+        IReadOnlyList<UploadedFile> files = [];
+        if (Uploads.IsMultipart(http.Request))
+        {
+            // Input files make this a transfer: Kestrel's minimum data rate and the body cap bound it, not the time-out.
+            http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+            var limit = services.GetRequiredService<IOptions<RunsOptions>>().Value.Limits.MaxTriggerBodyBytes;
+            (request, files, var problem) = await TriggerForm.ReadAsync(http.Request, json, limit, services.GetRequiredService<NpgsqlDataSource>());
+            if (problem is not null)
+            {
+                return (null, problem);
+            }
+        }
+        else
+        {
+            (request, var problem) = await json.ReadAsync<TriggerRun>(http.Request, required: true);
+            if (problem is not null)
+            {
+                return (null, problem);
+            }
+        }
+        return RunWrites.Validate(request, services) is (_, { } invalid) ? (null, invalid) : (new TriggerUpload(request!, files), null);
     }
 }

@@ -8,13 +8,18 @@ using Wolverine.Http.CodeGen;
 namespace Runs.Host.Runs.Writing;
 
 /// <summary>
-/// Makes a write endpoint a pure function — <c>(body, Run run, …) → RunAnswer</c> — by wrapping every chain
-/// that takes a <see cref="Run"/> in the same generated steps: read and validate the body
-/// (<see cref="RunWrites.ReadBodyAsync{T}"/>, or the endpoint's own <c>ReadBodyAsync(HttpContext)</c> for
-/// bodies that are not JSON), load the run for writing (<see cref="RunWrites.LoadAsync"/>: If-Match, the job in
-/// the route, Idempotency-Key), and after the endpoint append what it decided
-/// (<see cref="RunWrites.CompleteAsync"/>). Wolverine's transaction commits; the answer is written after it.
-/// This is what <c>WolverineFx.Http.Marten</c>'s <c>[WriteAggregate]</c> would do, which does not restore here.
+/// Makes a write endpoint a pure function — <c>(body, Run run, …) → RunAnswer</c> — by supplying two kinds of
+/// parameter as Wolverine builds each chain, with the frames that produce them:
+/// <list type="bullet">
+/// <item>a parameter named <c>body</c> (any write): read and validated by <see cref="RunWrites.ReadBodyAsync{T}"/>,
+/// or by the endpoint's own <c>ReadBodyAsync(HttpContext)</c> for bodies that are not only JSON; a refusal is
+/// answered and the handler stops. Its type becomes the chain's request type, so OpenAPI describes it.</item>
+/// <item>a <see cref="Run"/>: loaded for writing by <see cref="RunWrites.LoadAsync"/> (If-Match, the job in the
+/// route, Idempotency-Key); after the endpoint, <see cref="RunWrites.CompleteAsync"/> appends what it decided.
+/// Wolverine's transaction commits; the answer is written after it.</item>
+/// </list>
+/// This is the part of <c>WolverineFx.Http.Marten</c>'s <c>[WriteAggregate]</c> this service needs; that
+/// package does not restore here.
 /// </summary>
 public sealed class RunWritePipeline : IParameterStrategy
 {
@@ -28,9 +33,9 @@ public sealed class RunWritePipeline : IParameterStrategy
         {
             var read = new ReadBody(chain.Method.HandlerType, parameter);
             chain.Middleware.Insert(0, read);
-            if (read.Described)
+            if (read.Described is { } described)
             {
-                Describe(chain, read.Body, parameter);
+                Describe(chain, read.Body, described, parameter);
             }
             variable = read.Body;
         }
@@ -48,10 +53,13 @@ public sealed class RunWritePipeline : IParameterStrategy
     /// So that the OpenAPI document describes the body from the code. Wolverine keeps these setters internal
     /// (its own JSON reader sets them); ours answers 400/413/415 as the contract says, so it sets them itself.
     /// </summary>
-    private static void Describe(HttpChain chain, Variable body, ParameterInfo parameter)
+    private static void Describe(HttpChain chain, Variable body, Type described, ParameterInfo parameter)
     {
-        Set(chain, nameof(HttpChain.RequestType), parameter.ParameterType);
-        Set(chain, "RequestBodyVariable", body);
+        Set(chain, nameof(HttpChain.RequestType), described);
+        if (described == body.VariableType)
+        {
+            Set(chain, "RequestBodyVariable", body);
+        }
         Set(chain, "RequestBodyIsOptional", new NullabilityInfoContext().Create(parameter).WriteState == NullabilityState.Nullable);
     }
 
@@ -75,13 +83,15 @@ public sealed class RunWritePipeline : IParameterStrategy
             _reader = own is not null
                 ? $"{endpoint.FullNameInCode()}.{own.Name}(httpContext)"
                 : $"{typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.ReadBodyAsync)}<{body.ParameterType.FullNameInCode()}>(httpContext, {(optional ? "true" : "false")})";
-            // A body the endpoint reads itself is described by its [Consumes], when that names the body's type.
-            Described = own is null || body.Member.GetCustomAttributes<ConsumesAttribute>().Any(c => ((Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata)c).RequestType == body.ParameterType);
+            // A body the endpoint reads itself is described by the type its [Consumes] names, if it names one.
+            var consumes = body.Member.GetCustomAttributes<ConsumesAttribute>().Select(c => ((Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata)c).RequestType).FirstOrDefault(t => t is not null);
+            Described = own is null ? body.ParameterType : consumes;
         }
 
         public Variable Body { get; }
 
-        public bool Described { get; }
+        /// <summary>The type the OpenAPI document gives the body, if any.</summary>
+        public Type? Described { get; }
 
         public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
         {
