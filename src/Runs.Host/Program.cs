@@ -41,6 +41,7 @@ builder.Services.AddMarten(services =>
         options.Schema.For<IdempotentAnswer>();
         options.Schema.For<WebhookEndpoint>().UseOptimisticConcurrency(true).Index(e => e.OwnerTokenId!);
         options.Schema.For<WebhookDelivery>().UseOptimisticConcurrency(true).Index(d => d.EndpointId).Index(d => d.Run);
+        options.Listeners.Add(new RunChangeNotices(services.GetRequiredService<RunChanges>()));
         return options;
     })
     .UseLightweightSessions()
@@ -105,10 +106,13 @@ builder.Services.AddSingleton<Idempotency>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionPolicy>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionSweep>();
 builder.Services.AddHostedService<Runs.Host.Retention.RetentionSweeper>();
-builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(connectionString));
+// Reads (logs, files, listings) and LISTEN: no command changes connection state, so returns skip DISCARD ALL.
+builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(
+    new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString));
 builder.Services.AddSingleton(TokenDatabase.Create(connectionString,
     builder.Configuration.GetValue($"{RunsOptions.Section}:Database:TokenPoolSize", new DatabaseOptions().TokenPoolSize)));
 builder.Services.AddSingleton<TokenLookup>();
+builder.Services.AddSingleton<RunChanges>();
 builder.Services.AddHostedService<IdempotencyCleanup>();
 builder.Services.AddSingleton<Runs.Host.Ledger.CheckpointKeys>();
 builder.Services.AddSingleton<Runs.Host.Ledger.Checkpoints>();

@@ -1,42 +1,80 @@
+using System.Threading.Channels;
+using JasperFx.Events;
+using Marten.Services;
 
 namespace Runs.Projections;
 
 /// <summary>
-/// Tells every host that a run changed, through PostgreSQL NOTIFY queued in the write's own
-/// transaction: listeners hear of a change only once it is committed, and on any host.
+/// Tells every host that a run changed, through PostgreSQL NOTIFY on <see cref="Channel"/>, after the change
+/// commits: listeners hear of a change only once it is committed, and on any host. Not inside the write's
+/// transaction: PostgreSQL serialises notifying commits through their WAL flush, which would cap how many
+/// writes per second commit and defeat group commit. A notice lost in a crash between commit and notify
+/// delays a live reader until the run's next change; readers continue from the last line id they saw, so
+/// nothing is lost or repeated.
 /// </summary>
-public static class RunChanges
+public sealed class RunChanges : IAsyncDisposable
 {
     public const string Channel = "runs_changed";
 
-    /// <summary>
-    /// NOTIFY takes no parameters, so the payload is a literal: only a well-formed run id (digits,
-    /// lowercase hex and dashes) is ever put there. <c>select pg_notify(...)</c> would return a row,
-    /// which Marten's batched unit of work does not expect.
-    /// </summary>
-    public static void Queue(IDocumentSession session, string runId)
+    private readonly NpgsqlDataSource _database;
+    private readonly Channel<string> _changed = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
+    private readonly Task _sending;
+
+    public RunChanges(NpgsqlDataSource database)
     {
-        if (!RunId.IsValid(runId))
+        _database = database;
+        _sending = Task.Run(SendAsync);
+    }
+
+    public void Changed(string runId) => _changed.Writer.TryWrite(runId);
+
+    /// <summary>
+    /// One statement per batch: changes that arrive while a notice is being sent go out together in the next,
+    /// so a busy host sends few notices and an idle one adds no delay.
+    /// </summary>
+    private async Task SendAsync()
+    {
+        var batch = new HashSet<string>();
+        while (await _changed.Reader.WaitToReadAsync())
         {
-            throw new ArgumentException($"'{runId}' is not a run id.", nameof(runId));
+            while (_changed.Reader.TryRead(out var runId))
+            {
+                batch.Add(runId);
+            }
+            try
+            {
+                await using var notify = _database.CreateCommand($"select pg_notify('{Channel}', id) from unnest($1::text[]) as id");
+                notify.Parameters.Add(new NpgsqlParameter { Value = batch.ToArray() });
+                await notify.ExecuteNonQueryAsync();
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                // Live readers catch up on the run's next change.
+            }
+            batch.Clear();
         }
-        session.QueueSqlCommand($"notify {Channel}, '{runId}'");
+    }
+
+    /// <summary>Sends what is queued before the process ends (a command line import, a host stopping).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _changed.Writer.TryComplete();
+        await _sending;
     }
 }
 
 /// <summary>
 /// The change notice follows the events: whatever appends to a run — an endpoint, the retention sweep, an
-/// import — notifies in the same transaction, without having to remember to.
+/// import — is announced once its transaction commits, without having to remember to.
 /// </summary>
-public sealed class RunChangeNotices : DocumentSessionListenerBase
+public sealed class RunChangeNotices(RunChanges changes) : DocumentSessionListenerBase
 {
-    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+    public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
     {
-        foreach (var stream in session.PendingChanges.Streams().Where(s => s.Events.Count > 0 && s.Key is not null))
+        foreach (var run in commit.GetEvents().Select(e => e.StreamKey).OfType<string>().Distinct())
         {
-            RunChanges.Queue(session, stream.Key!);
+            changes.Changed(run);
         }
         return Task.CompletedTask;
     }
 }
-

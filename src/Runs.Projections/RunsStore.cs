@@ -50,7 +50,6 @@ public static class RunsStore
         options.Storage.ExtendedSchemaObjects.Add(RunFileStore.Chunks(options.DatabaseSchemaName));
         options.Storage.ExtendedSchemaObjects.AddRange(LedgerTables.All(options.DatabaseSchemaName));
         options.Listeners.Add(new LedgerChain());
-        options.Listeners.Add(new RunChangeNotices());
         // Listings, filters and stats read real columns, kept in step with the document by Marten (and
         // so rebuilt with it). Each duplicated field also gets an index, which every write pays for, so
         // only the fields that order, partition or aggregate are columns; other filters read the JSON.
