@@ -2,10 +2,8 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .
-RUN dotnet build src/Runs.Host -c Release \
- && ConnectionStrings__Runs="Host=unused" Runs__Secrets__CurrentKeyId=build Runs__Secrets__Keys__build=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
-    ASPNETCORE_ENVIRONMENT=Development dotnet run --project src/Runs.Host -c Release --no-build -- codegen write \
- && dotnet publish src/Runs.Host -c Release -o /app
+RUN dotnet build src/Runs.Host -c Release -p:RunsPregenerate=true \
+ && dotnet publish src/Runs.Host -c Release -p:RunsPregenerate=false --no-build -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app

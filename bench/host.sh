@@ -15,7 +15,7 @@ start_host() {
     Runs__Limits__RequestsPerSecond=1000000 Runs__Limits__Burst=1000000
   command -v wrk >/dev/null || { say "installing wrk (the load generator)"; as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2; }
   say "building host and load generator (Release)"
-  dotnet build src/Runs.Host -c Release -v quiet -nologo >&2
+  dotnet build src/Runs.Host -c Release -v quiet -nologo -p:RunsPregenerate=true >&2
   dotnet build bench/Runs.Bench -c Release -v quiet -nologo >&2
   local host=(dotnet src/Runs.Host/bin/Release/net10.0/Runs.Host.dll)
   "${host[@]}" db-apply >/dev/null

@@ -63,10 +63,16 @@ builder.Host.UseWolverine(options =>
         .RetryWithCooldown(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2),
             TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15))
         .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
-    // Outside Development, pre-generated code when the build has it (docs/operations.md), compiled at start otherwise.
-    options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Dynamic : TypeLoadMode.Auto;
 });
 builder.Services.AddResourceSetupOnStartup();
+// Outside Development, pre-generated code when the build has it (-p:RunsPregenerate=true, docs/operations.md),
+// compiled at start otherwise; `codegen write` writes into the project, not beside the assembly.
+builder.Services.CritterStackDefaults(critter =>
+{
+    critter.AutoResolveProjectRoot = true;
+    critter.Development.GeneratedCodeMode = TypeLoadMode.Dynamic;
+    critter.Production.GeneratedCodeMode = TypeLoadMode.Auto;
+});
 
 // HTTP: snake_case JSON, RFC 3339 times, problem+json for every error.
 builder.Services.ConfigureHttpJsonOptions(json =>

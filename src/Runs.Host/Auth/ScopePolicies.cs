@@ -29,8 +29,8 @@ public static class ScopePolicies
             .AddRequirements(
                 new ScopeRequirement(Scopes.WebhooksManage),
                 new ScopeRequirement(Scopes.RunsRead, "a webhook endpoint receives the runs it subscribes to, so it needs a token that may read them")));
-        authorization.Services.AddSingleton<IAuthorizationHandler, ScopeRequirement.Handler>();
-        authorization.Services.AddSingleton<IAuthorizationHandler, JobGrantRequirement.Handler>();
+        authorization.Services.AddSingleton<IAuthorizationHandler, ScopeRequirement.Check>();
+        authorization.Services.AddSingleton<IAuthorizationHandler, JobGrantRequirement.Check>();
         authorization.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, Refusals>();
         return authorization;
     }
@@ -38,7 +38,7 @@ public static class ScopePolicies
     /// <summary>The token carries the scope, or <c>admin</c>.</summary>
     public sealed record ScopeRequirement(string Scope, string? Why = null) : IAuthorizationRequirement
     {
-        public sealed class Handler : AuthorizationHandler<ScopeRequirement>
+        public sealed class Check : AuthorizationHandler<ScopeRequirement>
         {
             protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
             {
@@ -59,7 +59,7 @@ public static class ScopePolicies
         public static string? JobOf(object? resource) =>
             (resource as HttpContext)?.Request.RouteValues.TryGetValue("job", out var job) == true ? job as string : null;
 
-        public sealed class Handler : AuthorizationHandler<JobGrantRequirement>
+        public sealed class Check : AuthorizationHandler<JobGrantRequirement>
         {
             protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, JobGrantRequirement requirement)
             {
