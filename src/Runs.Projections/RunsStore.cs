@@ -34,6 +34,8 @@ public static class RunsStore
         // are given by this process, to the millisecond, so the ledger chains exactly what is stored (Ledger/).
         options.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
         options.Events.TimeProvider = new MillisecondClock(clock ?? TimeProvider.System);
+        // What retention purges from the events themselves: the log text a LogAppended carried.
+        options.Events.AddMaskingRuleForProtectedInformation<LogAppended>(e => e with { ErrorLines = [] });
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.MetadataConfig.CausationIdEnabled = true;
         options.Events.MetadataConfig.UserNameEnabled = true;

@@ -58,6 +58,10 @@ public sealed class RetentionSweep(IDocumentStore store, NpgsqlDataSource databa
 
     private async Task<bool> PurgeAsync(DueRun due, DateTimeOffset now, CancellationToken cancellation)
     {
+        // The events keep type, time, metadata, line ranges and digests; only the log text they carried goes,
+        // by Marten's masking rule for LogAppended (RunsStore). Before the transaction below, so a purge that
+        // fails there is masked again, harmlessly, on the next sweep.
+        await store.Advanced.ApplyEventDataMasking(masking => masking.IncludeStream(due.Id), cancellation);
         await using var session = store.LightweightSession();
         session.LastModifiedBy = Actor;
         session.CausationId = "retention:" + due.Policy;
@@ -72,9 +76,6 @@ public sealed class RetentionSweep(IDocumentStore store, NpgsqlDataSource databa
         session.QueueSqlCommand(
             $"delete from {schema}.{RunFileStore.ChunksTable} where blob_id in (select blob_id from {schema}.{RunFileStore.FilesTable} where run_id = ?)", due.Id);
         session.QueueSqlCommand($"delete from {schema}.{RunFileStore.FilesTable} where run_id = ?", due.Id);
-        // The events keep type, time, metadata, line ranges and digests; only the log text they carried goes.
-        session.QueueSqlCommand(
-            $"update {schema}.mt_events set data = jsonb_set(data, '{{error_lines}}', '[]'::jsonb) where stream_id = ? and type = 'log_appended'", due.Id);
         // Webhook deliveries build their bodies from the run at each attempt; ones stored before that
         // carried a copy of the body, error lines included, which goes now.
         session.QueueSqlCommand(
