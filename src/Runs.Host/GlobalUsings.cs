@@ -47,3 +47,4 @@ global using Wolverine.Http;
 global using Wolverine.Runtime.Handlers;
 global using Wolverine.Runtime;
 global using Wolverine;
+global using Runs.Host.Runs.Shared;

@@ -89,7 +89,7 @@ public static class ReadLogEndpoint
     /// </summary>
     private static async Task<IResult> WriteAsync(HttpContext http, Run run, NpgsqlDataSource database, JsonBody json, LogsOptions pages)
     {
-        if (Retention.Expiry.Gone(run) is { } gone)
+        if (Expiry.Gone(run) is { } gone)
         {
             return gone;
         }

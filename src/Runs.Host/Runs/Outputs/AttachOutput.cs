@@ -43,7 +43,7 @@ public static class AttachOutputEndpoint
             {
                 return (null, Problems.NotFound($"No run '{run}' in job '{job}'."));
             }
-            if (Retention.Expiry.Gone(found) is { } gone)
+            if (Expiry.Gone(found) is { } gone)
             {
                 return (null, gone);
             }

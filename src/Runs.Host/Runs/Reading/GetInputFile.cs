@@ -15,7 +15,7 @@ public static class GetInputFileEndpoint
         {
             return Problems.NotFound($"No run '{run}' in job '{job}'.");
         }
-        if (Retention.Expiry.Gone(found) is { } gone)
+        if (Expiry.Gone(found) is { } gone)
         {
             return gone;
         }
