@@ -30,22 +30,9 @@ RUNS_FAULT_FIGURES="$(mktemp)"
 export RUNS_FAULT_FIGURES
 trap 'rm -f "$log" "$RUNS_FAULT_FIGURES"; [[ -z "${RUNS_PG_CLUSTER:-}" ]] || scripts/postgres.sh --drop || true' EXIT
 status=0
-dotnet build Runs.sln -c Release --nologo -v quiet 2>&1 | tee "$log" || status=$?
-if [[ "$status" -eq 0 ]]; then
-  # The domain, host and browser tests side by side (each host has a database of its own), then the fault
-  # suite alone: it restarts this PostgreSQL and would break the others' tests if it ran beside them.
-  pids=()
-  for project in Runs.Domain.Tests Runs.Host.Tests Runs.Browser.Tests; do
-    dotnet test "tests/$project" -c Release --no-build --nologo "$@" > "$log.$project" 2>&1 &
-    pids+=("$!")
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
-  for project in Runs.Domain.Tests Runs.Host.Tests Runs.Browser.Tests; do
-    cat "$log.$project" | tee -a "$log"
-    rm -f "$log.$project"
-  done
-  dotnet test tests/Runs.Faults.Tests -c Release --no-build --nologo "$@" 2>&1 | tee -a "$log" || status=$?
-fi
+# One test project at a time (-m:1): the fault suite (tests/Runs.Faults.Tests) restarts this PostgreSQL
+# and would break the other projects' tests if they ran beside it.
+dotnet test Runs.sln -c Release --nologo -m:1 "$@" 2>&1 | tee "$log" || status=$?
 if [[ -s "$RUNS_FAULT_FIGURES" ]]; then
   say "fault suite figures (docs/benchmarks.md)"
   cat "$RUNS_FAULT_FIGURES"
