@@ -42,7 +42,7 @@ say "pgbench: 8 clients, 100-row insert commits, ${seconds}s"
 pg_env
 psql -q -c "drop table if exists pgbench_lines" -c "create table pgbench_lines (run_id text not null, line_id bigint not null, at timestamptz not null default now(), message text not null, primary key (run_id, line_id))"
 cat > /tmp/runs-pgbench-lines.sql <<'SQL'
-\set run random(1, 1000000000)
+\set run random(1, 9000000000000000000)
 insert into pgbench_lines (run_id, line_id, message) select :run::text, g, 'step ' || g || ': processed batch of rows from the source table into the staging area' from generate_series(1, 100) g;
 SQL
 tps="$(pgbench -n -c 8 -j 2 -T "$seconds" -f /tmp/runs-pgbench-lines.sql 2>/dev/null | awk '/^tps/ {print $3; exit}')"
