@@ -220,6 +220,19 @@ public sealed class WebhookTests(WebhooksHost fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Recover_without_a_time_is_400_naming_since()
+    {
+        var endpoint = await Subscribe();
+        var refused = await _host.Scenario(s =>
+        {
+            s.Post.Json(new { }).ToUrl($"/v1/webhooks/{endpoint["id"]}/recover");
+            s.Bearer(_token);
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.NotNull((await refused.ProblemAsync(400))["errors"]!["since"]);
+    }
+
+    [Fact]
     public async Task Redirects_are_not_followed_and_at_most_4_KiB_of_an_answer_is_kept()
     {
         var endpoint = await Subscribe();

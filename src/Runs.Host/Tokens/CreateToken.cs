@@ -9,20 +9,19 @@ public static class CreateTokenEndpoint
     [ProducesResponseType<IssuedToken>(StatusCodes.Status201Created)]
     public static IResult Post(CreateTokenRequest body, ClaimsPrincipal user, IDocumentSession session, TimeProvider clock)
     {
-        var request = body;
         // An admin token limited to some jobs or to a lifetime hands out nothing beyond them (every scope it has).
-        if (!user.CoversJobs(request.Jobs!))
+        if (!user.CoversJobs(body.Jobs!))
         {
             return Problems.Forbidden("A token can only grant jobs within its own grants: " +
                 $"{string.Join(", ", user.FindAll(BearerTokens.JobClaim).Select(c => c.Value))}.");
         }
-        var expiresOn = request.ExpiresAt ?? user.ExpiresOn();
+        var expiresOn = body.ExpiresAt ?? user.ExpiresOn();
         if (user.ExpiresOn() is { } limit && expiresOn > limit)
         {
             return Problems.Forbidden($"A token cannot outlive the token that creates it ({Rfc3339Converter.Text(limit)}).");
         }
 
-        var (token, secret) = ApiToken.Issue(request.Name!, request.Scopes!, request.Jobs!, clock.GetUtcNow(), expiresOn);
+        var (token, secret) = ApiToken.Issue(body.Name!, body.Scopes!, body.Jobs!, clock.GetUtcNow(), expiresOn);
         session.Insert(token);
         return Results.Created($"/v1/tokens/{token.Id}",
             new IssuedToken(token.Id, token.Name, token.Scopes, token.Jobs, secret, token.CreatedOn, token.ExpiresOn, token.LastUsedOn));

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using JasperFx.Events;
 using Marten.Services;
+using Microsoft.Extensions.Logging;
 
 namespace Runs.Projections;
 
@@ -17,12 +18,14 @@ public sealed class RunChanges : IAsyncDisposable
     public const string Channel = "runs_changed";
 
     private readonly NpgsqlDataSource _database;
+    private readonly ILogger<RunChanges> _logger;
     private readonly Channel<string> _changed = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
     private readonly Task _sending;
 
-    public RunChanges(NpgsqlDataSource database)
+    public RunChanges(NpgsqlDataSource database, ILogger<RunChanges> logger)
     {
         _database = database;
+        _logger = logger;
         _sending = Task.Run(SendAsync);
     }
 
@@ -47,9 +50,10 @@ public sealed class RunChanges : IAsyncDisposable
                 notify.Parameters.Add(new NpgsqlParameter { Value = batch.ToArray() });
                 await notify.ExecuteNonQueryAsync();
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            catch (Exception e)
             {
-                // Live readers catch up on the run's next change.
+                // Whatever failed, the loop goes on: live readers catch up on the run's next change.
+                _logger.LogWarning(e, "Change notices for {Count} runs could not be sent.", batch.Count);
             }
             batch.Clear();
         }

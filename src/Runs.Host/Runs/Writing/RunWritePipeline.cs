@@ -35,7 +35,7 @@ public sealed class RunWritePipeline : IParameterStrategy
             chain.Middleware.Insert(0, read);
             if (read.Described is { } described)
             {
-                Describe(chain, read.Body, described, parameter);
+                Describe(chain, read, described);
             }
             variable = read.Body;
         }
@@ -53,14 +53,14 @@ public sealed class RunWritePipeline : IParameterStrategy
     /// So that the OpenAPI document describes the body from the code. Wolverine keeps these setters internal
     /// (its own JSON reader sets them); ours answers 400/413/415 as the contract says, so it sets them itself.
     /// </summary>
-    private static void Describe(HttpChain chain, Variable body, Type described, ParameterInfo parameter)
+    private static void Describe(HttpChain chain, ReadBody read, Type described)
     {
         Set(chain, nameof(HttpChain.RequestType), described);
-        if (described == body.VariableType)
+        if (described == read.Body.VariableType)
         {
-            Set(chain, "RequestBodyVariable", body);
+            Set(chain, "RequestBodyVariable", read.Body);
         }
-        Set(chain, "RequestBodyIsOptional", new NullabilityInfoContext().Create(parameter).WriteState == NullabilityState.Nullable);
+        Set(chain, "RequestBodyIsOptional", read.Optional);
     }
 
     private static void Set(HttpChain chain, string property, object value) =>
@@ -78,17 +78,20 @@ public sealed class RunWritePipeline : IParameterStrategy
         public ReadBody(Type endpoint, ParameterInfo body)
         {
             Body = new Variable(body.ParameterType, BodyParameter, this);
-            var optional = new NullabilityInfoContext().Create(body).WriteState == NullabilityState.Nullable;
+            // A nullable body parameter makes the body optional.
+            Optional = new NullabilityInfoContext().Create(body).WriteState == NullabilityState.Nullable;
             var own = endpoint.GetMethod(nameof(RunWrites.ReadBodyAsync), BindingFlags.Public | BindingFlags.Static);
             _reader = own is not null
                 ? $"{endpoint.FullNameInCode()}.{own.Name}(httpContext)"
-                : $"{typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.ReadBodyAsync)}<{body.ParameterType.FullNameInCode()}>(httpContext, {(optional ? "true" : "false")})";
+                : $"{typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.ReadBodyAsync)}<{body.ParameterType.FullNameInCode()}>(httpContext, {(Optional ? "true" : "false")})";
             // A body the endpoint reads itself is described by the type its [Consumes] names, if it names one.
             var consumes = body.Member.GetCustomAttributes<ConsumesAttribute>().Select(c => ((Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata)c).RequestType).FirstOrDefault(t => t is not null);
             Described = own is null ? body.ParameterType : consumes;
         }
 
         public Variable Body { get; }
+
+        public bool Optional { get; }
 
         /// <summary>The type the OpenAPI document gives the body, if any.</summary>
         public Type? Described { get; }

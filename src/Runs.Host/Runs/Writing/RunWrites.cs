@@ -100,7 +100,7 @@ public static class RunWrites
         if (append.Events.Count > 0)
         {
             stream.AppendMany(append.Events);
-            LogLineStore.Queue(session, stream.Key ?? after.Id, append.Lines ?? []);
+            LogLineStore.Queue(session, after.Id, append.Lines ?? []);
         }
         answer.Body = answer.Shape is { } shape
             ? await shape(after, append)
