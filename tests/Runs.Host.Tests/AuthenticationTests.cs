@@ -2,18 +2,12 @@
 namespace Runs.Host.Tests;
 
 [Collection(DefaultCollection.Name)]
-public sealed class AuthenticationTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class AuthenticationTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "tester")
 {
-    private readonly IAlbaHost _host = fixture.Host;
-
-    public Task InitializeAsync() => fixture.ResetAsync();
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     [Fact]
     public async Task No_token_is_401_problem()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Json(new { }).ToUrl("/v1/jobs/nightly/runs");
             s.StatusCodeShouldBe(401);
@@ -25,7 +19,7 @@ public sealed class AuthenticationTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task An_unknown_token_is_401_problem()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Get.Url("/v1/jobs/nightly/runs/20260101-000000-0123456789abcdef");
             s.Bearer("runs_not-a-real-token");
@@ -37,7 +31,7 @@ public sealed class AuthenticationTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_malformed_authorization_header_is_401_problem()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Get.Url("/v1/jobs/nightly/runs/20260101-000000-0123456789abcdef");
             s.WithRequestHeader("Authorization", "Basic dXNlcjpwYXNz");
@@ -49,8 +43,8 @@ public sealed class AuthenticationTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_stored_token_is_accepted()
     {
-        var token = await fixture.TokenAsync();
-        await _host.Scenario(s =>
+        var token = await Fixture.TokenAsync();
+        await Api.Scenario(s =>
         {
             s.Get.Url("/v1/jobs/nightly/runs/20260101-000000-0123456789abcdef");
             s.Bearer(token);

@@ -7,30 +7,26 @@ namespace Runs.Host.Tests;
 /// names a job — a token for another job; never with a 2xx or a 5xx.
 /// </summary>
 [Collection(DefaultCollection.Name)]
-public sealed class AuthorizationMatrixTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class AuthorizationMatrixTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "admin")
 {
-    private readonly IAlbaHost _host = fixture.Host;
     private string _runId = "";
     private string _revoked = "";
     private string _otherJob = "";
     private string _otherJobAdmin = "";
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await fixture.ResetAsync();
-        var admin = await fixture.TokenAsync("admin");
-        _runId = (string)(await _host.TriggerAsync(admin, job: "matrix"))["id"]!;
-        _revoked = await fixture.TokenAsync("revoked");
-        await using (var session = fixture.Store.LightweightSession())
+        await base.InitializeAsync();
+        _runId = (string)(await Api.TriggerAsync(Token, job: "matrix"))["id"]!;
+        _revoked = await Fixture.TokenAsync("revoked");
+        await using (var session = Fixture.Store.LightweightSession())
         {
             session.DeleteWhere<ApiToken>(t => t.Name == "revoked");
             await session.SaveChangesAsync();
         }
-        _otherJob = await fixture.TokenAsync("elsewhere", [Scopes.RunsRead, Scopes.RunsWrite, Scopes.WebhooksManage], ["elsewhere"]);
-        _otherJobAdmin = await fixture.TokenAsync("elsewhere-admin", Scopes.All, ["elsewhere"]);
+        _otherJob = await Fixture.TokenAsync("elsewhere", [Scopes.RunsRead, Scopes.RunsWrite, Scopes.WebhooksManage], ["elsewhere"]);
+        _otherJobAdmin = await Fixture.TokenAsync("elsewhere-admin", Scopes.All, ["elsewhere"]);
     }
-
-    public Task DisposeAsync() => Task.CompletedTask;
 
     /// <summary>The scope the route needs; null for a route any valid token may call.</summary>
     public static string? ScopeFor(Route route) => route.Pattern switch
@@ -59,7 +55,7 @@ public sealed class AuthorizationMatrixTests(DefaultHost fixture) : IAsyncLifeti
         {
             request.Headers.Add("Authorization", $"Bearer {token}");
         }
-        var response = await _host.Server.CreateClient().SendAsync(request);
+        var response = await Api.Server.CreateClient().SendAsync(request);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return response.StatusCode;
     }
@@ -67,14 +63,14 @@ public sealed class AuthorizationMatrixTests(DefaultHost fixture) : IAsyncLifeti
     [Fact]
     public async Task Every_route_refuses_every_caller_it_should()
     {
-        var routes = RouteTable.V1Routes(_host);
+        var routes = RouteTable.V1Routes(Api);
         Assert.Contains(routes, r => r.Pattern == "/v1/jobs/{job}/runs/{run}");
         var failures = new List<string>();
 
         foreach (var route in routes)
         {
             var scope = ScopeFor(route);
-            var lacking = await fixture.TokenAsync("lacking", [.. Scopes.All.Where(s => s != scope && s != Scopes.Admin)], ["*"]);
+            var lacking = await Fixture.TokenAsync("lacking", [.. Scopes.All.Where(s => s != scope && s != Scopes.Admin)], ["*"]);
 
             var cases = new List<(string Caller, string? Token, HttpStatusCode Expected)>
             {

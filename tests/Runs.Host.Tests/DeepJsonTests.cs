@@ -7,20 +7,21 @@ namespace Runs.Host.Tests;
 /// and reading or ending them must never fail.
 /// </summary>
 [Collection(WebhooksCollection.Name)]
-public sealed class DeepJsonTests(WebhooksHost fixture) : IAsyncLifetime
+public sealed class DeepJsonTests(WebhooksHost fixture) : HostSpecification<WebhooksHost>(fixture, "integrator", [Scopes.RunsRead, Scopes.RunsWrite, Scopes.WebhooksManage])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
     private Receiver _receiver = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("integrator", [Scopes.RunsRead, Scopes.RunsWrite, Scopes.WebhooksManage]);
+        await base.InitializeAsync();
         _receiver = await Receiver.StartAsync();
     }
 
-    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+    public override async Task DisposeAsync()
+    {
+        await _receiver.DisposeAsync();
+        await base.DisposeAsync();
+    }
 
     private static string Nested(int depth) => new string('[', depth) + new string(']', depth);
 
@@ -35,7 +36,7 @@ public sealed class DeepJsonTests(WebhooksHost fixture) : IAsyncLifetime
         var now = DateTimeOffset.UtcNow;
         var id = RunId.New(now);
         var summary = new Dictionary<string, JsonElement> { ["deep"] = JsonDocument.Parse(Nested(62)).RootElement };
-        await using var session = fixture.Store.LightweightSession();
+        await using var session = Fixture.Store.LightweightSession();
         session.Events.StartStream<Run>(id,
             new Triggered(id, "legacy", "api", null, JsonDocument.Parse(Nested(63)).RootElement, null, null, null, [],
                 new Dictionary<string, string>(), null, [], "tester", now),
@@ -50,7 +51,7 @@ public sealed class DeepJsonTests(WebhooksHost fixture) : IAsyncLifetime
     {
         var id = await StoredBeforeTheCapAsync();
 
-        var result = await _host.Scenario(s => { s.Get.Url($"/v1/jobs/legacy/runs/{id}/events"); s.Bearer(_token); });
+        var result = await Api.Scenario(s => { s.Get.Url($"/v1/jobs/legacy/runs/{id}/events"); s.Bearer(Token); });
 
         var list = Deep(await result.ReadAsTextAsync())["events"]!.AsArray();
         Assert.Equal(["Triggered", "Started", "TelemetrySampled"], list.Select(e => (string)e!["type"]!));
@@ -62,16 +63,16 @@ public sealed class DeepJsonTests(WebhooksHost fixture) : IAsyncLifetime
     public async Task A_run_holding_such_JSON_can_still_be_ended_and_its_webhook_carries_it()
     {
         var id = await StoredBeforeTheCapAsync();
-        await _host.Scenario(s =>
+        await Api.Scenario(s =>
         {
             s.Post.Json(new { url = _receiver.Url, events = new[] { "run.canceled" }, jobs = new[] { "legacy" } }).ToUrl("/v1/webhooks");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(201);
         });
 
-        await _host.Scenario(s => { s.Post.Url($"/v1/jobs/legacy/runs/{id}/cancel"); s.Bearer(_token); s.StatusCodeShouldBe(200); });
+        await Api.Scenario(s => { s.Post.Url($"/v1/jobs/legacy/runs/{id}/cancel"); s.Bearer(Token); s.StatusCodeShouldBe(200); });
 
-        var status = await (await _host.Scenario(s => { s.Get.Url($"/v1/jobs/legacy/runs/{id}/status"); s.Bearer(_token); })).ReadAsTextAsync();
+        var status = await (await Api.Scenario(s => { s.Get.Url($"/v1/jobs/legacy/runs/{id}/status"); s.Bearer(Token); })).ReadAsTextAsync();
         Assert.Equal("canceled", status.Trim());
         var hook = Assert.Single(await _receiver.WaitForAsync(1));
         var body = Deep(hook.Body);

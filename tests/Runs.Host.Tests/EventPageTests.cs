@@ -3,30 +3,19 @@ namespace Runs.Host.Tests;
 
 /// <summary>A page of a run's events is bounded in bytes as well as in events.</summary>
 [Collection(BoundsCollection.Name)]
-public sealed class EventPageTests(BoundsHost fixture) : IAsyncLifetime
+public sealed class EventPageTests(BoundsHost fixture) : HostSpecification<BoundsHost>(fixture, "auditor", [Scopes.RunsRead, Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("auditor", [Scopes.RunsRead, Scopes.RunsWrite]);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     [Fact]
     public async Task A_page_past_the_byte_bound_ends_early_and_its_token_continues_without_loss_or_repeat()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         const int Samples = 12;
         for (var i = 0; i < Samples; i++)
         {
-            await _host.Scenario(s =>
+            await Api.Scenario(s =>
             {
                 s.Post.Json(new { summary = new { note = new string((char)('a' + i), 1500) } }).ToUrl($"{run["uri"]}/telemetry");
-                s.Bearer(_token);
+                s.Bearer(Token);
             });
         }
 
@@ -35,10 +24,10 @@ public sealed class EventPageTests(BoundsHost fixture) : IAsyncLifetime
         string? pageToken = null;
         do
         {
-            var text = await (await _host.Scenario(s =>
+            var text = await (await Api.Scenario(s =>
             {
                 s.Get.Url($"{run["uri"]}/events?page_size=1000" + (pageToken is null ? "" : $"&page_token={pageToken}"));
-                s.Bearer(_token);
+                s.Bearer(Token);
             })).ReadAsTextAsync();
             var page = JsonNode.Parse(text)!;
             var events = page["events"]!.AsArray();

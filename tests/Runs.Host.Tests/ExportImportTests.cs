@@ -6,28 +6,22 @@ namespace Runs.Host.Tests;
 /// the same runs, byte for byte, verifying there; a second import changes nothing; a damaged file changes nothing.
 /// </summary>
 [Collection(LedgerCollection.Name)]
-public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
+public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<LedgerHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
     private string _admin = "";
-    private HttpClient _client = null!;
     private readonly string _folder = Directory.CreateTempSubdirectory("runs-export-").FullName;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await fixture.ResetAsync();
-        await fixture.FreshImportDatabaseAsync();
-        _token = await fixture.TokenAsync("runner", [Scopes.RunsRead, Scopes.RunsWrite]);
-        _admin = await fixture.TokenAsync("operator", [Scopes.Admin]);
-        _client = _host.Server.CreateClient();
-        _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        await base.InitializeAsync();
+        await Fixture.FreshImportDatabaseAsync();
+        _admin = await Fixture.TokenAsync("operator", [Scopes.Admin]);
     }
 
-    public Task DisposeAsync()
+    public override Task DisposeAsync()
     {
         Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
+        return base.DisposeAsync();
     }
 
     private string Path(string name) => System.IO.Path.Combine(_folder, name);
@@ -36,10 +30,10 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
     private async Task<(string Run, string Other, string Purged)> Seed()
     {
         var purged = await RunWithEverything("nightly");
-        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
-        Assert.Contains(await _host.Services.GetRequiredService<RetentionSweep>().SweepAsync(), p => p.Id == purged);
+        Api.AdvanceClock(TimeSpan.FromSeconds(1.2));
+        Assert.Contains(await Api.Services.GetRequiredService<RetentionSweep>().SweepAsync(), p => p.Id == purged);
         var run = await RunWithEverything("nightly");
-        var other = (string)(await _host.TriggerAsync(_token, job: "other"))["id"]!;
+        var other = (string)(await Api.TriggerAsync(Token, job: "other"))["id"]!;
         return (run, other, purged);
     }
 
@@ -50,9 +44,9 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
             { new StringContent("{\"input\":{\"n\":1.50,\"deep\":[{\"x\":1E2}]},\"env\":[{\"key\":\"TOKEN\",\"value\":\"hunter2\",\"secret\":true}],\"labels\":{\"team\":\"data\"}}"), "run" },
             { new ByteArrayContent(Encoding.UTF8.GetBytes("input bytes é")), "files", "in.txt" },
         };
-        var run = JsonNode.Parse(await (await _client.PostAsync($"/v1/jobs/{job}/runs", form)).Content.ReadAsStringAsync())!;
-        await _host.CommandAsync(_token, run, "start", new { runner = "w1" });
-        await _host.Scenario(s =>
+        var run = JsonNode.Parse(await (await Client.PostAsync($"/v1/jobs/{job}/runs", form)).Content.ReadAsStringAsync())!;
+        await Api.CommandAsync(Token, run, "start", new { runner = "w1" });
+        await Api.Scenario(s =>
         {
             s.Post.Json(new
             {
@@ -63,16 +57,16 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
                     new { level = "debug", message = "internal detail", @internal = true },
                 },
             }).ToUrl($"{run["uri"]}/log");
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
-        await _host.Scenario(s => { s.Post.Json(new { summary = new { rows = 3 }, samples = new[] { new { cpu = 0.25 } } }).ToUrl($"{run["uri"]}/telemetry"); s.Bearer(_token); });
+        await Api.Scenario(s => { s.Post.Json(new { summary = new { rows = 3 }, samples = new[] { new { cpu = 0.25 } } }).ToUrl($"{run["uri"]}/telemetry"); s.Bearer(Token); });
         var bytes = new byte[RunsHostBytes];
         new Random(7).NextBytes(bytes);
         var output = new ByteArrayContent(bytes);
         output.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = "out.bin" };
         output.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        Assert.True((await _client.PutAsync($"{run["uri"]}/output", output)).IsSuccessStatusCode);
-        await _host.CommandAsync(_token, run, "fail", new { error_summary = "it broke", exit_code = 2 });
+        Assert.True((await Client.PutAsync($"{run["uri"]}/output", output)).IsSuccessStatusCode);
+        await Api.CommandAsync(Token, run, "fail", new { error_summary = "it broke", exit_code = 2 });
         return (string)run["id"]!;
     }
 
@@ -123,12 +117,12 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
         var (run, other, purged) = await Seed();
         var file = Path("nightly.ndjson");
 
-        var export = await Cli(fixture.ConnectionString, "export", "--job", "nightly", "--out", file);
+        var export = await Cli(Fixture.ConnectionString, "export", "--job", "nightly", "--out", file);
         Assert.True(export.Exit == 0, export.Output + export.Errors);
         Assert.Equal("", export.Output);
         Assert.Contains("exporting 2 runs", export.Errors);
 
-        var import = await Cli(fixture.ImportConnectionString, "import", file);
+        var import = await Cli(Fixture.ImportConnectionString, "import", file);
         Assert.True(import.Exit == 0, import.Output + import.Errors);
         Assert.Contains($"{run} imported", import.Output);
         Assert.Contains($"{purged} imported", import.Output);
@@ -137,19 +131,19 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
         Assert.Contains("sealed with key 'test'", import.Output);
         Assert.Contains("importing runs", import.Errors);
 
-        var source = await Stored(fixture.ConnectionString);
-        Assert.Equal(source.Where(r => !r.Contains(other)), await Stored(fixture.ImportConnectionString));
-        var verify = await Cli(fixture.ImportConnectionString, "verify");
+        var source = await Stored(Fixture.ConnectionString);
+        Assert.Equal(source.Where(r => !r.Contains(other)), await Stored(Fixture.ImportConnectionString));
+        var verify = await Cli(Fixture.ImportConnectionString, "verify");
         Assert.True(verify.Exit == 0, verify.Output + verify.Errors);
         Assert.Equal("", verify.Output);
         Assert.Contains("2 runs checked: every one verified", verify.Errors);
 
-        var events = await Scalar(fixture.ImportConnectionString, "select max(seq_id) from runs.mt_events");
-        var again = await Cli(fixture.ImportConnectionString, "import", file);
+        var events = await Scalar(Fixture.ImportConnectionString, "select max(seq_id) from runs.mt_events");
+        var again = await Cli(Fixture.ImportConnectionString, "import", file);
         Assert.True(again.Exit == 0, again.Output + again.Errors);
         Assert.Contains($"{run} unchanged", again.Output);
-        Assert.Equal(events, await Scalar(fixture.ImportConnectionString, "select max(seq_id) from runs.mt_events"));
-        Assert.Equal(source.Where(r => !r.Contains(other)), await Stored(fixture.ImportConnectionString));
+        Assert.Equal(events, await Scalar(Fixture.ImportConnectionString, "select max(seq_id) from runs.mt_events"));
+        Assert.Equal(source.Where(r => !r.Contains(other)), await Stored(Fixture.ImportConnectionString));
     }
 
     public static TheoryData<string> Damage => ["a log line's text", "an event's data", "a file's bytes", "the last line", "a line that is not JSON"];
@@ -160,7 +154,7 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
     {
         await Seed();
         var file = Path("all.ndjson");
-        Assert.Equal(0, (await Cli(fixture.ConnectionString, "export", "--all", "--out", file)).Exit);
+        Assert.Equal(0, (await Cli(Fixture.ConnectionString, "export", "--all", "--out", file)).Exit);
         var lines = (await File.ReadAllLinesAsync(file)).ToList();
         var last = lines.FindLastIndex(l => l.Contains(damage switch
         {
@@ -183,12 +177,12 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
         }
         await File.WriteAllLinesAsync(file, lines);
 
-        var import = await Cli(fixture.ImportConnectionString, "import", file);
+        var import = await Cli(Fixture.ImportConnectionString, "import", file);
 
         Assert.Equal(1, import.Exit);
         Assert.Contains("is refused, nothing was imported", import.Errors);
         Assert.NotEqual("", import.Output.Trim());
-        Assert.Equal(0, await Scalar(fixture.ImportConnectionString, "select count(*) from pg_tables where schemaname = 'runs'"));
+        Assert.Equal(0, await Scalar(Fixture.ImportConnectionString, "select count(*) from pg_tables where schemaname = 'runs'"));
     }
 
     [Fact]
@@ -196,21 +190,21 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
     {
         var (run, _, _) = await Seed();
         var file = Path("run.ndjson");
-        Assert.Equal(0, (await Cli(fixture.ConnectionString, "export", "--run", run, "--out", file)).Exit);
-        Assert.Equal(0, (await Cli(fixture.ImportConnectionString, "import", file)).Exit);
-        await using (var connection = new NpgsqlConnection(fixture.ImportConnectionString))
+        Assert.Equal(0, (await Cli(Fixture.ConnectionString, "export", "--run", run, "--out", file)).Exit);
+        Assert.Equal(0, (await Cli(Fixture.ImportConnectionString, "import", file)).Exit);
+        await using (var connection = new NpgsqlConnection(Fixture.ImportConnectionString))
         {
             await connection.OpenAsync();
             await using var edit = new NpgsqlCommand($"delete from runs.log_lines where run_id = '{run}' and line_id = 1", connection);
             await edit.ExecuteNonQueryAsync();
         }
-        var before = await Stored(fixture.ImportConnectionString);
+        var before = await Stored(Fixture.ImportConnectionString);
 
-        var again = await Cli(fixture.ImportConnectionString, "import", file);
+        var again = await Cli(Fixture.ImportConnectionString, "import", file);
 
         Assert.Equal(1, again.Exit);
         Assert.Contains($"{run} differs", again.Output);
-        Assert.Equal(before, await Stored(fixture.ImportConnectionString));
+        Assert.Equal(before, await Stored(Fixture.ImportConnectionString));
     }
 
     [Fact]
@@ -218,11 +212,11 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
     {
         var (run, _, _) = await Seed();
         var file = Path("run.ndjson");
-        Assert.Equal(0, (await Cli(fixture.ConnectionString, "export", "--run", run, "--out", file)).Exit);
+        Assert.Equal(0, (await Cli(Fixture.ConnectionString, "export", "--run", run, "--out", file)).Exit);
 
-        var response = await _host.Scenario(s => { s.Get.Url($"/v1/jobs/nightly/runs/{run}/export"); s.Bearer(_admin); });
-        var job = await _host.Scenario(s => { s.Get.Url("/v1/jobs/nightly/export"); s.Bearer(_admin); });
-        var all = await _host.Scenario(s => { s.Get.Url("/v1/export"); s.Bearer(_admin); });
+        var response = await Api.Scenario(s => { s.Get.Url($"/v1/jobs/nightly/runs/{run}/export"); s.Bearer(_admin); });
+        var job = await Api.Scenario(s => { s.Get.Url("/v1/jobs/nightly/export"); s.Bearer(_admin); });
+        var all = await Api.Scenario(s => { s.Get.Url("/v1/export"); s.Bearer(_admin); });
 
         Assert.Equal("application/x-ndjson", response.Context.Response.ContentType);
         var http = (await response.ReadAsTextAsync()).TrimEnd('\n').Split('\n');
@@ -231,8 +225,8 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
         Assert.Equal(cli[1..], http[1..]);
         Assert.Equal(2, (int)JsonNode.Parse((await job.ReadAsTextAsync()).TrimEnd('\n').Split('\n')[^1])!["runs"]!);
         Assert.Equal(3, (int)JsonNode.Parse((await all.ReadAsTextAsync()).TrimEnd('\n').Split('\n')[^1])!["runs"]!);
-        await _host.Scenario(s => { s.Get.Url($"/v1/jobs/nightly/runs/{run}/export"); s.Bearer(_token); s.StatusCodeShouldBe(403); });
-        await _host.Scenario(s => { s.Get.Url("/v1/jobs/nothing-here/export"); s.Bearer(_admin); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url($"/v1/jobs/nightly/runs/{run}/export"); s.Bearer(Token); s.StatusCodeShouldBe(403); });
+        await Api.Scenario(s => { s.Get.Url("/v1/jobs/nothing-here/export"); s.Bearer(_admin); s.StatusCodeShouldBe(404); });
     }
 
     [Fact]
@@ -240,10 +234,10 @@ public sealed class ExportImportTests(LedgerHost fixture) : IAsyncLifetime
     {
         await Seed();
         var file = Path("all.ndjson");
-        Assert.Equal(0, (await Cli(fixture.ConnectionString, "export", "--all", "--out", file)).Exit);
-        var checkpoint = await (await _host.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(201); })).Json();
-        var heads = await _host.Scenario(s => { s.Get.Url($"/v1/ledger/checkpoints/{checkpoint["id"]}/heads"); s.Bearer(_admin); });
-        var key = (await (await _host.Scenario(s => { s.Get.Url("/v1/ledger/keys"); s.Bearer(_token); })).Json())["keys"]!.AsArray()
+        Assert.Equal(0, (await Cli(Fixture.ConnectionString, "export", "--all", "--out", file)).Exit);
+        var checkpoint = await (await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(201); })).Json();
+        var heads = await Api.Scenario(s => { s.Get.Url($"/v1/ledger/checkpoints/{checkpoint["id"]}/heads"); s.Bearer(_admin); });
+        var key = (await (await Api.Scenario(s => { s.Get.Url("/v1/ledger/keys"); s.Bearer(Token); })).Json())["keys"]!.AsArray()
             .Single(k => (string)k!["id"]! == (string)checkpoint["key_id"]!)!;
         await File.WriteAllTextAsync(Path("checkpoint.json"), checkpoint.ToJsonString());
         await File.WriteAllTextAsync(Path("heads.json"), await heads.ReadAsTextAsync());

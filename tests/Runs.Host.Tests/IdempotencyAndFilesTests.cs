@@ -2,25 +2,14 @@
 namespace Runs.Host.Tests;
 
 [Collection(DefaultCollection.Name)]
-public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "tester")
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync();
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     private Task<IScenarioResult> TriggerWithKey(string key, object body, int status, string? token = null, string job = "nightly") =>
-        _host.Scenario(s =>
+        Api.Scenario(s =>
         {
             s.Post.Json(body).ToUrl($"/v1/jobs/{job}/runs");
             s.WithRequestHeader("Idempotency-Key", key);
-            s.Bearer(token ?? _token);
+            s.Bearer(token ?? Token);
             s.StatusCodeShouldBe(status);
         });
 
@@ -32,27 +21,27 @@ public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifeti
 
         Assert.Equal(await first.ReadAsTextAsync(), await second.ReadAsTextAsync());
         Assert.Equal(first.Context.Response.Headers.Location.ToString(), second.Context.Response.Headers.Location.ToString());
-        await using var session = fixture.Store.QuerySession();
+        await using var session = Fixture.Store.QuerySession();
         Assert.Equal(1, await Marten.QueryableExtensions.CountAsync(session.Query<global::Runs.Domain.Run>()));
     }
 
     [Fact]
     public async Task The_same_json_with_other_spacing_replays_with_its_etag()
     {
-        var first = await _host.Scenario(s =>
+        var first = await Api.Scenario(s =>
         {
             s.Post.Text("{\"source\":\"a\"}").ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("Content-Type", "application/json");
             s.WithRequestHeader("Idempotency-Key", "spacing");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(201);
         });
-        var second = await _host.Scenario(s =>
+        var second = await Api.Scenario(s =>
         {
             s.Post.Text("{ \"source\" : \"a\" }").ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("Content-Type", "application/json");
             s.WithRequestHeader("Idempotency-Key", "spacing");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(201);
         });
         Assert.Equal(await first.ReadAsTextAsync(), await second.ReadAsTextAsync());
@@ -70,7 +59,7 @@ public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifeti
     [Fact]
     public async Task Keys_are_per_token_and_per_job()
     {
-        var other = await fixture.TokenAsync("other");
+        var other = await Fixture.TokenAsync("other");
         var mine = await (await TriggerWithKey("k", new { }, 201)).Json();
         var theirs = await (await TriggerWithKey("k", new { }, 201, other)).Json();
         var otherJob = await (await TriggerWithKey("k", new { }, 201, job: "weekly")).Json();
@@ -82,20 +71,20 @@ public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifeti
     [Fact]
     public async Task Concurrent_retries_with_one_key_start_one_run()
     {
-        var client = _host.Server.CreateClient();
+        var client = Api.Server.CreateClient();
         var attempts = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs/nightly/runs")
             {
                 Content = new StringContent("{\"source\":\"retry\"}", Encoding.UTF8, "application/json"),
             };
-            request.Headers.Add("Authorization", $"Bearer {_token}");
+            request.Headers.Add("Authorization", $"Bearer {Token}");
             request.Headers.Add("Idempotency-Key", "storm");
             return client.SendAsync(request);
         }));
 
         Assert.All(attempts, a => Assert.Contains(a.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict }));
-        await using var session = fixture.Store.QuerySession();
+        await using var session = Fixture.Store.QuerySession();
         Assert.Equal(1, await Marten.QueryableExtensions.CountAsync(session.Query<global::Runs.Domain.Run>()));
     }
 
@@ -111,8 +100,8 @@ public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifeti
         form.Add(csv, "files", "data.csv");
         form.Add(new ByteArrayContent([0, 1, 2, 255]), "more", "blob.bin");
 
-        var client = _host.Server.CreateClient();
-        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+        var client = Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {Token}");
         var response = await client.PostAsync("/v1/jobs/nightly/runs", form);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -140,8 +129,8 @@ public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifeti
             { new StringContent("[\"make\",\"test\"]"), "argv" },
             { new StringContent("[{\"key\":\"A\",\"value\":\"1\"}]"), "env" },
         };
-        var client = _host.Server.CreateClient();
-        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+        var client = Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {Token}");
 
         var response = await client.PostAsync("/v1/jobs/nightly/runs", form);
 
@@ -155,8 +144,8 @@ public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifeti
     public async Task A_multipart_part_that_is_not_json_where_json_is_needed_is_400()
     {
         using var form = new MultipartFormDataContent { { new StringContent("not json"), "env" } };
-        var client = _host.Server.CreateClient();
-        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+        var client = Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {Token}");
 
         var response = await client.PostAsync("/v1/jobs/nightly/runs", form);
 
@@ -168,7 +157,7 @@ public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifeti
     public async Task Expired_keys_are_cleaned_up_and_no_longer_replay()
     {
         var first = await (await TriggerWithKey("old-key", new { }, 201)).Json();
-        await using (var session = fixture.Store.LightweightSession())
+        await using (var session = Fixture.Store.LightweightSession())
         {
             var record = await Marten.QueryableExtensions.SingleAsync(session.Query<global::Runs.Host.Runs.IdempotentAnswer>());
             record.ExpiresOn = DateTimeOffset.UtcNow.AddMinutes(-1);
@@ -179,15 +168,15 @@ public sealed class IdempotencyAndFilesTests(DefaultHost fixture) : IAsyncLifeti
         var again = await (await TriggerWithKey("old-key", new { }, 201)).Json();
         Assert.NotEqual((string)first["id"]!, (string)again["id"]!);
 
-        await using (var session = fixture.Store.LightweightSession())
+        await using (var session = Fixture.Store.LightweightSession())
         {
             var record = await Marten.QueryableExtensions.SingleAsync(session.Query<global::Runs.Host.Runs.IdempotentAnswer>());
             record.ExpiresOn = DateTimeOffset.UtcNow.AddMinutes(-1);
             session.Store(record);
             await session.SaveChangesAsync();
         }
-        await global::Runs.Host.Runs.IdempotencyCleanup.RemoveExpiredAsync(fixture.Store, DateTimeOffset.UtcNow, default);
-        await using var check = fixture.Store.QuerySession();
+        await global::Runs.Host.Runs.IdempotencyCleanup.RemoveExpiredAsync(Fixture.Store, DateTimeOffset.UtcNow, default);
+        await using var check = Fixture.Store.QuerySession();
         Assert.Equal(0, await Marten.QueryableExtensions.CountAsync(check.Query<global::Runs.Host.Runs.IdempotentAnswer>()));
     }
 

@@ -7,34 +7,29 @@ namespace Runs.Host.Tests;
 /// with the public key the service lists; and the store checked against the newest one.
 /// </summary>
 [Collection(LedgerCollection.Name)]
-public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
+public sealed class LedgerTests(LedgerHost fixture) : HostSpecification<LedgerHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
     private string _admin = "";
-    private string _writer = "";
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await fixture.ResetAsync();
-        _admin = await fixture.TokenAsync("auditor", [Scopes.Admin]);
-        _writer = await fixture.TokenAsync("runner", [Scopes.RunsRead, Scopes.RunsWrite]);
+        await base.InitializeAsync();
+        _admin = await Fixture.TokenAsync("auditor", [Scopes.Admin]);
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
-
     private async Task<JsonNode> Get(string url, string? token = null) =>
-        await (await _host.Scenario(s => { s.Get.Url(url); s.Bearer(token ?? _admin); })).Json();
+        await (await Api.Scenario(s => { s.Get.Url(url); s.Bearer(token ?? _admin); })).Json();
 
     private async Task<JsonNode> Checkpoint() =>
-        await (await _host.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(201); })).Json();
+        await (await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(201); })).Json();
 
     private async Task<List<string>> Runs(int count)
     {
         var ids = new List<string>();
         for (var i = 0; i < count; i++)
         {
-            var run = await _host.TriggerAsync(_writer, job: i % 2 == 0 ? "even" : "odd");
-            await _host.CommandAsync(_writer, run, "start");
+            var run = await Api.TriggerAsync(Token, job: i % 2 == 0 ? "even" : "odd");
+            await Api.CommandAsync(Token, run, "start");
             ids.Add((string)run["id"]!);
         }
         return ids;
@@ -42,7 +37,7 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
 
     private async Task Sql(string sql, params object[] args)
     {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var arg in args)
@@ -78,14 +73,14 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
 
         var checkpoint = await Checkpoint();
         var heads = (await Get($"/v1/ledger/checkpoints/{checkpoint["id"]}/heads"))["heads"]!.AsArray();
-        var keys = (await Get("/v1/ledger/keys", _writer))["keys"]!.AsArray();
+        var keys = (await Get("/v1/ledger/keys", Token))["keys"]!.AsArray();
 
         Assert.Equal(3, (int)checkpoint["runs"]!);
         Assert.Null(checkpoint["previous_root"]);
         Assert.Equal(runs.Order(StringComparer.Ordinal), heads.Select(h => (string)h!["run"]!));
         foreach (var head in heads)
         {
-            var events = (await Get($"/v1/jobs/{(runs.IndexOf((string)head!["run"]!) % 2 == 0 ? "even" : "odd")}/runs/{head["run"]}/events", _writer))["events"]!.AsArray();
+            var events = (await Get($"/v1/jobs/{(runs.IndexOf((string)head!["run"]!) % 2 == 0 ? "even" : "odd")}/runs/{head["run"]}/events", Token))["events"]!.AsArray();
             Assert.Equal((string)events[^1]!["hash"]!, (string)head["hash"]!);
         }
         var tree = Merkle([.. heads.Select(h => SHA256.HashData([0x00, .. Encoding.UTF8.GetBytes($"{h!["run"]} {h["hash"]}")]))]);
@@ -93,7 +88,7 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
 
         var key = keys.Single(k => (string)k!["id"]! == (string)checkpoint["key_id"]!)!;
         Assert.Equal((RunsHost.SigningKeyId, "ecdsa-p256-sha256", true), ((string)key["id"]!, (string)key["algorithm"]!, (bool)key["current"]!));
-        Assert.Equal(fixture.SigningKey.ExportSubjectPublicKeyInfoPem(), (string)key["public_key_pem"]!);
+        Assert.Equal(Fixture.SigningKey.ExportSubjectPublicKeyInfoPem(), (string)key["public_key_pem"]!);
         Assert.DoesNotContain("PRIVATE", (string)key["public_key_pem"]!);
         using var verifier = ECDsa.Create();
         verifier.ImportFromPem((string)key["public_key_pem"]!);
@@ -162,7 +157,7 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
         var problem = Assert.Single(result["problems"]!.AsArray())!;
         Assert.Equal(("run_missing", victim), ((string)problem["kind"]!, (string)problem["run"]!));
 
-        var refused = await _host.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(409); });
+        var refused = await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(409); });
         var body = await refused.ProblemAsync(409);
         Assert.Contains(body["problems"]!.AsArray(), p => (string)p!["run"]! == victim);
     }
@@ -177,10 +172,10 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
         // An operator who knows the encoding edits an event and recomputes every link after it.
         await Sql("update runs.mt_events set data = jsonb_set(data, '{runner}', '\"forged\"') where stream_id = $1 and version = 2", victim);
         await Sql("delete from runs.ledger_events where run_id = $1", victim);
-        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, "ledger", "chain");
+        var (exit, output, errors) = await HostProcess.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
         Assert.True(exit == 0, output + errors);
 
-        var run = await Get($"/v1/jobs/even/runs/{victim}/verify", _writer);
+        var run = await Get($"/v1/jobs/even/runs/{victim}/verify", Token);
         Assert.True((bool)run["verified"]!, run.ToJsonString());
         var result = await Get("/v1/ledger/verify");
         var problem = Assert.Single(result["problems"]!.AsArray())!;
@@ -213,8 +208,8 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
                 ["APPDATA"] = secrets,
             };
 
-            var first = await HostProcess.RunAsync(fixture.ConnectionString, settings, "ledger", "checkpoint");
-            var second = await HostProcess.RunAsync(fixture.ConnectionString, settings, "ledger", "checkpoint");
+            var first = await HostProcess.RunAsync(Fixture.ConnectionString, settings, "ledger", "checkpoint");
+            var second = await HostProcess.RunAsync(Fixture.ConnectionString, settings, "ledger", "checkpoint");
 
             Assert.True(first.Exit == 0, first.Output + first.Errors);
             Assert.Contains("no Runs:Ledger:CurrentSigningKeyId configured; made a local key", first.Errors);
@@ -222,7 +217,7 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
             Assert.DoesNotContain("made a local key", second.Errors);
             Assert.Contains("key_id local", second.Output);
             // Both checkpoints were signed with the same kept key: the second one's check passes the first's signature.
-            var verify = await HostProcess.RunAsync(fixture.ConnectionString, settings, "ledger", "verify");
+            var verify = await HostProcess.RunAsync(Fixture.ConnectionString, settings, "ledger", "verify");
             Assert.True(verify.Exit == 0, verify.Output + verify.Errors);
         }
         finally
@@ -234,7 +229,7 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Outside_development_the_service_refuses_to_start_without_a_checkpoint_key()
     {
-        var start = HostProcess.RunAsync(fixture.ConnectionString, new Dictionary<string, string?>
+        var start = HostProcess.RunAsync(Fixture.ConnectionString, new Dictionary<string, string?>
         {
             ["Runs__Ledger__CurrentSigningKeyId"] = null,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -254,15 +249,15 @@ public sealed class LedgerTests(LedgerHost fixture) : IAsyncLifetime
     {
         foreach (var (method, url) in new[] { ("GET", "/v1/ledger/checkpoints"), ("POST", "/v1/ledger/checkpoints"), ("GET", "/v1/ledger/verify") })
         {
-            await _host.Scenario(s =>
+            await Api.Scenario(s =>
             {
                 if (method == "GET") { s.Get.Url(url); } else { s.Post.Url(url); }
-                s.Bearer(_writer);
+                s.Bearer(Token);
                 s.StatusCodeShouldBe(403);
             });
         }
-        await _host.Scenario(s => { s.Get.Url("/v1/ledger/keys"); s.Bearer(_writer); s.StatusCodeShouldBe(200); });
-        await _host.Scenario(s => { s.Get.Url("/v1/ledger/checkpoints?page_token=bogus"); s.Bearer(_admin); s.StatusCodeShouldBe(400); });
-        await _host.Scenario(s => { s.Get.Url("/v1/ledger/checkpoints/999"); s.Bearer(_admin); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url("/v1/ledger/keys"); s.Bearer(Token); s.StatusCodeShouldBe(200); });
+        await Api.Scenario(s => { s.Get.Url("/v1/ledger/checkpoints?page_token=bogus"); s.Bearer(_admin); s.StatusCodeShouldBe(400); });
+        await Api.Scenario(s => { s.Get.Url("/v1/ledger/checkpoints/999"); s.Bearer(_admin); s.StatusCodeShouldBe(404); });
     }
 }

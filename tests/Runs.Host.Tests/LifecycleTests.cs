@@ -2,31 +2,20 @@
 namespace Runs.Host.Tests;
 
 [Collection(DefaultCollection.Name)]
-public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class LifecycleTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "runner-7")
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("runner-7");
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     // A moment just ahead (within the allowed clock skew), whole seconds so expectations are exact.
     private static readonly DateTimeOffset Soon = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds());
 
     private static string At(double seconds) => Soon.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 
     private async Task<JsonNode> Command(JsonNode run, string action, object? body = null, int status = 200) =>
-        await (await _host.CommandAsync(_token, run, action, body, status)).Json();
+        await (await Api.CommandAsync(Token, run, action, body, status)).Json();
 
     [Fact]
     public async Task A_run_goes_from_pending_through_pause_to_success()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
 
         var started = await Command(run, "start", new { runner = "worker-1", at = At(0) });
         Assert.Equal("running", (string)started["status"]!);
@@ -48,7 +37,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Equal(12, (int)succeeded["telemetry_summary"]!["rows"]!);
         Assert.Equal(6, (int)succeeded["version"]!);
 
-        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        var read = await (await Api.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(Token); })).Json();
         Assert.Equal("succeeded", (string)read["status"]!);
         Assert.Equal(At(29.04), (string)read["completed_on"]!);
     }
@@ -56,7 +45,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Fail_records_the_scrubbed_error_summary_and_exit_code()
     {
-        var run = await _host.TriggerAsync(_token, body: new { env = new[] { new { key = "TOKEN", value = "s3cr3t-value", secret = true } } });
+        var run = await Api.TriggerAsync(Token, body: new { env = new[] { new { key = "TOKEN", value = "s3cr3t-value", secret = true } } });
         await Command(run, "start");
 
         var failed = await Command(run, "fail", new { error_summary = "login failed with s3cr3t-value", exit_code = 3 });
@@ -69,12 +58,12 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Reject_works_only_from_pending()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         var rejected = await Command(run, "reject", new { reason = "quota exceeded" });
         Assert.Equal("rejected", (string)rejected["status"]!);
         Assert.Equal("quota exceeded", (string)rejected["reject_reason"]!);
 
-        var again = await _host.CommandAsync(_token, run, "reject", new { reason = "again" }, 409);
+        var again = await Api.CommandAsync(Token, run, "reject", new { reason = "again" }, 409);
         var problem = await again.ProblemAsync(409);
         Assert.Equal("rejected", (string)problem["current_status"]!);
         Assert.Equal("reject", (string)problem["action"]!);
@@ -85,9 +74,9 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [InlineData("continue")]
     public async Task Illegal_transitions_are_409_naming_the_current_status(string action)
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
 
-        var result = await _host.CommandAsync(_token, run, action, status: 409);
+        var result = await Api.CommandAsync(Token, run, action, status: 409);
 
         var problem = await result.ProblemAsync(409);
         Assert.Equal("pending", (string)problem["current_status"]!);
@@ -97,7 +86,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Canceling_a_finished_run_answers_200_and_changes_nothing()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         await Command(run, "start");
         var succeeded = await Command(run, "succeed");
 
@@ -120,17 +109,17 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [InlineData("succeed", "{\"telemetry_summary\":{\"progress\":101}}", "telemetry_summary.progress")]
     public async Task Invalid_command_bodies_are_400_naming_the_field(string action, string body, string field)
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         if (action is "fail" or "pause" or "succeed")
         {
             await Command(run, "start");
         }
 
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text(body).ToUrl($"{run["uri"]}/{action}");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
 
@@ -141,20 +130,20 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_time_far_in_the_future_is_400()
     {
-        var run = await _host.TriggerAsync(_token);
-        var result = await _host.CommandAsync(_token, run, "start", new { at = "2099-01-01T00:00:00Z" }, 400);
+        var run = await Api.TriggerAsync(Token);
+        var result = await Api.CommandAsync(Token, run, "start", new { at = "2099-01-01T00:00:00Z" }, 400);
         Assert.NotNull((await result.ProblemAsync(400))["errors"]!["at"]);
     }
 
     [Fact]
     public async Task An_optional_body_may_be_empty_even_with_a_json_content_type()
     {
-        var run = await _host.TriggerAsync(_token);
-        await _host.Scenario(s =>
+        var run = await Api.TriggerAsync(Token);
+        await Api.Scenario(s =>
         {
             s.Post.Text("").ToUrl($"{run["uri"]}/start");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(200);
         });
     }
@@ -165,12 +154,12 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [InlineData("\"5\", \"6\"", 412)]
     public async Task If_match_takes_any_and_lists(string header, int status)
     {
-        var run = await _host.TriggerAsync(_token);
-        var result = await _host.Scenario(s =>
+        var run = await Api.TriggerAsync(Token);
+        var result = await Api.Scenario(s =>
         {
             s.Post.Url($"{run["uri"]}/start");
             s.WithRequestHeader("If-Match", header);
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(status);
         });
         if (status != 200)
@@ -182,13 +171,13 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Numbers_sent_as_strings_are_400()
     {
-        var run = await _host.TriggerAsync(_token);
-        await _host.CommandAsync(_token, run, "start");
-        var result = await _host.Scenario(s =>
+        var run = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, run, "start");
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text("{\"exit_code\":\"0\"}").ToUrl($"{run["uri"]}/succeed");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         Assert.NotNull((await result.ProblemAsync(400))["errors"]!["exit_code"]);
@@ -197,9 +186,9 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_time_before_the_previous_event_is_400()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
 
-        var result = await _host.CommandAsync(_token, run, "start", new { at = "2001-01-01T00:00:00Z" }, 400);
+        var result = await Api.CommandAsync(Token, run, "start", new { at = "2001-01-01T00:00:00Z" }, 400);
 
         var problem = await result.ProblemAsync(400);
         Assert.NotNull(problem["errors"]!["at"]);
@@ -208,19 +197,19 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task If_match_with_a_stale_version_is_412_and_changes_nothing()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         await Command(run, "start");
 
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Json(new { reason = "x" }).ToUrl($"{run["uri"]}/pause");
             s.WithRequestHeader("If-Match", "\"1\"");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(412);
         });
         await result.ProblemAsync(412);
 
-        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        var read = await (await Api.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(Token); })).Json();
         Assert.Equal("running", (string)read["status"]!);
         Assert.Equal(2, (int)read["version"]!);
     }
@@ -228,13 +217,13 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task If_match_with_the_current_version_succeeds_and_returns_the_new_etag()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
 
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Url($"{run["uri"]}/start");
             s.WithRequestHeader("If-Match", "\"1\"");
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
 
         Assert.Equal("\"2\"", result.Context.Response.Headers.ETag.ToString());
@@ -243,12 +232,12 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_malformed_if_match_is_400()
     {
-        var run = await _host.TriggerAsync(_token);
-        var result = await _host.Scenario(s =>
+        var run = await Api.TriggerAsync(Token);
+        var result = await Api.Scenario(s =>
         {
             s.Post.Url($"{run["uri"]}/start");
             s.WithRequestHeader("If-Match", "version one");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         await result.ProblemAsync(400);
@@ -257,22 +246,22 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task If_none_match_with_the_current_etag_is_304()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         foreach (var suffix in new[] { "", "/status", "/stats" })
         {
-            await _host.Scenario(s =>
+            await Api.Scenario(s =>
             {
                 s.Get.Url($"{run["uri"]}{suffix}");
                 s.WithRequestHeader("If-None-Match", "\"1\"");
-                s.Bearer(_token);
+                s.Bearer(Token);
                 s.StatusCodeShouldBe(304);
             });
         }
-        await _host.Scenario(s =>
+        await Api.Scenario(s =>
         {
             s.Get.Url((string)run["uri"]!);
             s.WithRequestHeader("If-None-Match", "\"7\"");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(200);
         });
     }
@@ -280,12 +269,12 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Two_writers_with_the_same_expected_version_never_both_succeed()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         await Command(run, "start");
 
-        var attempts = Enumerable.Range(0, 6).Select(i => _host.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Patch, (string)run["uri"]!)
+        var attempts = Enumerable.Range(0, 6).Select(i => Api.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Patch, (string)run["uri"]!)
         {
-            Headers = { { "Authorization", $"Bearer {_token}" }, { "If-Match", "\"2\"" } },
+            Headers = { { "Authorization", $"Bearer {Token}" }, { "If-Match", "\"2\"" } },
             Content = new StringContent($"{{\"append_log\":{{\"message\":\"writer {i}\"}}}}", System.Text.Encoding.UTF8, "application/json"),
         }));
         var answers = await Task.WhenAll(attempts);
@@ -293,7 +282,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Equal(1, answers.Count(a => a.StatusCode == System.Net.HttpStatusCode.OK));
         Assert.All(answers.Where(a => a.StatusCode != System.Net.HttpStatusCode.OK),
             a => Assert.Equal(System.Net.HttpStatusCode.PreconditionFailed, a.StatusCode));
-        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        var read = await (await Api.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(Token); })).Json();
         Assert.Equal(3, (int)read["version"]!);
         Assert.Equal(1, (int)read["log_lines"]!);
     }
@@ -301,23 +290,23 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Concurrent_writers_without_if_match_are_serialised_without_losing_events()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         await Command(run, "start");
 
-        var writes = Enumerable.Range(0, 20).Select(i => _host.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Patch, (string)run["uri"]!)
+        var writes = Enumerable.Range(0, 20).Select(i => Api.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Patch, (string)run["uri"]!)
         {
-            Headers = { { "Authorization", $"Bearer {_token}" } },
+            Headers = { { "Authorization", $"Bearer {Token}" } },
             Content = new StringContent($"{{\"append_log\":{{\"level\":\"info\",\"message\":\"line {i}\"}},\"telemetry_summary\":{{\"progress\":{i}}}}}", System.Text.Encoding.UTF8, "application/json"),
         }));
         var answers = await Task.WhenAll(writes);
 
         Assert.All(answers, a => Assert.Equal(System.Net.HttpStatusCode.OK, a.StatusCode));
-        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        var read = await (await Api.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(Token); })).Json();
         Assert.Equal(20, (int)read["log_lines"]!);
         Assert.Equal(2 + 40, (int)read["version"]!);
         Assert.Equal("running", (string)read["status"]!);
 
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
         await using var versions = new NpgsqlCommand("select array_agg(version order by version) from runs.mt_events where stream_id = $1", connection)
         {
@@ -335,10 +324,10 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Patch_applies_appends_then_results_then_the_status_in_one_call()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         await Command(run, "start");
 
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Patch.Json(new
             {
@@ -350,7 +339,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
                 exit_code = 2,
                 finished_at = At(100),
             }).ToUrl((string)run["uri"]!);
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
 
         var patched = await result.Json();
@@ -369,14 +358,14 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     {
         // A run that started a minute ago (seeded: the API stamps the server's time) and ended 4.5 s later.
         var triggered = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds());
-        var id = await fixture.SeedRunAsync("nightly", triggered, global::Runs.Domain.RunStatus.Running);
+        var id = await Fixture.SeedRunAsync("nightly", triggered, global::Runs.Domain.RunStatus.Running);
         var uri = $"/v1/jobs/nightly/runs/{id}";
         var finished = Rfc3339(triggered.AddSeconds(1 + 4.5));
 
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Patch.Json(new { status = "succeeded", exit_code = 0, finished_at = finished }).ToUrl(uri);
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
 
         var patched = await result.Json();
@@ -384,10 +373,10 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Equal(0, (int)patched["exit_code"]!);
         Assert.Equal(finished, (string)patched["completed_on"]!);
         Assert.Equal(4.5, (double)patched["duration"]!);
-        var events = await (await _host.Scenario(s =>
+        var events = await (await Api.Scenario(s =>
         {
             s.Get.Url($"{uri}/events");
-            s.Bearer(_token);
+            s.Bearer(Token);
         })).Json();
         Assert.All(events["events"]!.AsArray().Skip(2), e => Assert.Equal(finished, (string)e!["data"]!["at"]!));
     }
@@ -397,19 +386,19 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Patch_to_failed_without_an_error_summary_is_400_and_changes_nothing()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         await Command(run, "start");
 
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Patch.Json(new { status = "failed", append_log = new { message = "about to fail" } }).ToUrl((string)run["uri"]!);
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         var problem = await result.ProblemAsync(400);
         Assert.NotNull(problem["errors"]!["error_summary"]);
 
-        var read = await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        var read = await (await Api.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(Token); })).Json();
         Assert.Equal(0, (int)read["log_lines"]!);
         Assert.Equal(2, (int)read["version"]!);
     }
@@ -422,13 +411,13 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [InlineData("{\"status\":\"succeeded\"}", 409)]
     public async Task Patch_refuses_bad_or_illegal_changes(string body, int status)
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
 
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Patch.Text(body).ToUrl((string)run["uri"]!);
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(status);
         });
         await result.ProblemAsync(status);
@@ -437,7 +426,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Unknown_runs_and_runs_of_another_job_are_404()
     {
-        var run = await _host.TriggerAsync(_token, job: "alpha");
+        var run = await Api.TriggerAsync(Token, job: "alpha");
 
         foreach (var url in new[]
         {
@@ -446,20 +435,20 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
             "/v1/jobs/alpha/runs/not-a-run-id",
         })
         {
-            var result = await _host.Scenario(s => { s.Get.Url(url); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+            var result = await Api.Scenario(s => { s.Get.Url(url); s.Bearer(Token); s.StatusCodeShouldBe(404); });
             await result.ProblemAsync(404);
         }
-        var write = await _host.Scenario(s => { s.Post.Url($"/v1/jobs/beta/runs/{run["id"]}/start"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+        var write = await Api.Scenario(s => { s.Post.Url($"/v1/jobs/beta/runs/{run["id"]}/start"); s.Bearer(Token); s.StatusCodeShouldBe(404); });
         await write.ProblemAsync(404);
     }
 
     [Fact]
     public async Task Status_is_the_plain_status_word()
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         await Command(run, "start");
 
-        var result = await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/status"); s.Bearer(_token); });
+        var result = await Api.Scenario(s => { s.Get.Url($"{run["uri"]}/status"); s.Bearer(Token); });
 
         Assert.Equal("running\n", await result.ReadAsTextAsync());
         Assert.StartsWith("text/plain", result.Context.Response.ContentType);
@@ -469,11 +458,11 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Stats_are_key_value_text_by_default_and_json_on_request()
     {
-        var run = await _host.TriggerAsync(_token, body: new { trigger = "webhook", source = "github" });
+        var run = await Api.TriggerAsync(Token, body: new { trigger = "webhook", source = "github" });
         await Command(run, "start", new { at = At(0) });
         await Command(run, "succeed", new { at = At(60.5) });
 
-        var text = await (await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/stats"); s.Bearer(_token); })).ReadAsTextAsync();
+        var text = await (await Api.Scenario(s => { s.Get.Url($"{run["uri"]}/stats"); s.Bearer(Token); })).ReadAsTextAsync();
         var lines = text.TrimEnd('\n').Split('\n');
         Assert.Equal(
             ["name", "shortname", "status", "origin", "started_on", "completed_on", "duration", "trigger", "source", "has_output", "created_by"],
@@ -483,11 +472,11 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Contains($"completed_on: {At(60.5)}", lines);
         Assert.Contains("created_by: runner-7", lines);
 
-        var json = await (await _host.Scenario(s =>
+        var json = await (await Api.Scenario(s =>
         {
             s.Get.Url($"{run["uri"]}/stats");
             s.WithRequestHeader("Accept", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
         })).Json();
         Assert.Equal("webhook", (string)json["trigger"]!);
         Assert.Equal("github", (string)json["source"]!);
@@ -498,26 +487,26 @@ public sealed class LifecycleTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Every_event_records_the_actor_the_trace_id_as_correlation_id_and_the_causation_id()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Json(new { }).ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(201);
         });
         Assert.Equal("0af7651916cd43dd8448eb211c80319c", result.Context.Response.Headers["X-Correlation-Id"].ToString());
         var run = await result.Json();
         // Without a traceparent the request's own new trace id is the correlation id, whatever else is sent.
-        var started = await _host.Scenario(s =>
+        var started = await Api.Scenario(s =>
         {
             s.Post.Url($"{run["uri"]}/start");
             s.WithRequestHeader("X-Correlation-Id", "deploy-42");
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
         var startedCorrelation = started.Context.Response.Headers["X-Correlation-Id"].ToString();
         Assert.Matches("^[0-9a-f]{32}$", startedCorrelation);
 
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "select user_name, correlation_id, causation_id from runs.mt_events where stream_id = $1 order by version", connection)

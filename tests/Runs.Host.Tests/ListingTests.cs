@@ -2,31 +2,21 @@
 namespace Runs.Host.Tests;
 
 [Collection(DefaultCollection.Name)]
-public sealed class ListingTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class ListingTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "reader", [Scopes.RunsRead, Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("reader", [Scopes.RunsRead, Scopes.RunsWrite]);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     private async Task<JsonNode> List(string url, string? token = null) =>
-        await (await _host.Scenario(s => { s.Get.Url(url); s.Bearer(token ?? _token); })).Json();
+        await (await Api.Scenario(s => { s.Get.Url(url); s.Bearer(token ?? Token); })).Json();
 
     private static List<string> Ids(JsonNode page) => [.. page["runs"]!.AsArray().Select(r => (string)r!["id"]!)];
 
     [Fact]
     public async Task A_listing_is_newest_first_with_the_summary_fields()
     {
-        var older = await fixture.SeedRunAsync("etl", T0);
-        var newer = await fixture.SeedRunAsync("etl", T0.AddMinutes(1), RunStatus.Succeeded, 12.5);
-        await fixture.SeedRunAsync("other", T0.AddMinutes(2));
+        var older = await Fixture.SeedRunAsync("etl", T0);
+        var newer = await Fixture.SeedRunAsync("etl", T0.AddMinutes(1), RunStatus.Succeeded, 12.5);
+        await Fixture.SeedRunAsync("other", T0.AddMinutes(2));
 
         var page = await List("/v1/jobs/etl/runs");
 
@@ -46,16 +36,16 @@ public sealed class ListingTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Listed_runs_show_their_summary_fields_exactly_as_the_run_itself_does()
     {
-        var finished = await _host.TriggerAsync(_token, "shapes", new { trigger = "schedule", source = "cli", input = new { rows = 5, nested = new[] { 1.5, 2 } } });
-        await _host.CommandAsync(_token, finished, "start", new { runner = "w1" });
-        await _host.Scenario(s => { s.Post.Json(new { summary = new { rows = 5, phase = "load" } }).ToUrl($"{finished["uri"]}/telemetry"); s.Bearer(_token); });
-        var client = _host.Server.CreateClient();
-        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+        var finished = await Api.TriggerAsync(Token, "shapes", new { trigger = "schedule", source = "cli", input = new { rows = 5, nested = new[] { 1.5, 2 } } });
+        await Api.CommandAsync(Token, finished, "start", new { runner = "w1" });
+        await Api.Scenario(s => { s.Post.Json(new { summary = new { rows = 5, phase = "load" } }).ToUrl($"{finished["uri"]}/telemetry"); s.Bearer(Token); });
+        var client = Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {Token}");
         var output = new ByteArrayContent([1, 2, 3]);
         output.Headers.ContentDisposition = new System.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileName = "out.bin" };
         Assert.Equal(System.Net.HttpStatusCode.OK, (await client.PutAsync($"{finished["uri"]}/output", output)).StatusCode);
-        await _host.CommandAsync(_token, finished, "fail", new { error_summary = "boom", exit_code = 3 });
-        var pending = await _host.TriggerAsync(_token, "shapes");
+        await Api.CommandAsync(Token, finished, "fail", new { error_summary = "boom", exit_code = 3 });
+        var pending = await Api.TriggerAsync(Token, "shapes");
 
         var listed = (await List("/v1/jobs/shapes/runs"))["runs"]!.AsArray();
 
@@ -77,7 +67,7 @@ public sealed class ListingTests(DefaultHost fixture) : IAsyncLifetime
         var seeded = new List<string>();
         for (var i = 0; i < 25; i++)
         {
-            seeded.Add(await fixture.SeedRunAsync("walk", T0.AddSeconds(i)));
+            seeded.Add(await Fixture.SeedRunAsync("walk", T0.AddSeconds(i)));
         }
 
         var seen = new List<string>();
@@ -89,7 +79,7 @@ public sealed class ListingTests(DefaultHost fixture) : IAsyncLifetime
             seen.AddRange(Ids(page));
             token = (string?)page["next_page_token"];
             Assert.Equal(token is not null, (bool)page["has_next_page"]!);
-            await _host.TriggerAsync(_token, job: "walk");
+            await Api.TriggerAsync(Token, job: "walk");
             pages++;
         }
         while (token is not null);
@@ -104,37 +94,37 @@ public sealed class ListingTests(DefaultHost fixture) : IAsyncLifetime
     [InlineData("ten")]
     public async Task A_bad_page_size_is_400(string size)
     {
-        var result = await _host.Scenario(s => { s.Get.Url($"/v1/jobs/etl/runs?page_size={size}"); s.Bearer(_token); s.StatusCodeShouldBe(400); });
+        var result = await Api.Scenario(s => { s.Get.Url($"/v1/jobs/etl/runs?page_size={size}"); s.Bearer(Token); s.StatusCodeShouldBe(400); });
         Assert.NotNull((await result.ProblemAsync(400))["errors"]!["page_size"]);
     }
 
     [Fact]
     public async Task A_job_without_runs_is_404()
     {
-        var result = await _host.Scenario(s => { s.Get.Url("/v1/jobs/ghost/runs"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+        var result = await Api.Scenario(s => { s.Get.Url("/v1/jobs/ghost/runs"); s.Bearer(Token); s.StatusCodeShouldBe(404); });
         await result.ProblemAsync(404);
     }
 
     [Fact]
     public async Task A_page_size_above_1000_is_treated_as_1000_and_a_forged_token_is_400()
     {
-        await fixture.SeedRunAsync("etl", T0);
+        await Fixture.SeedRunAsync("etl", T0);
         Assert.Equal(1, (int)(await List("/v1/jobs/etl/runs?page_size=5000"))["count"]!);
         Assert.Equal(1, (int)(await List("/v1/jobs/etl/runs?page_size=99999999999999999999"))["count"]!);
-        var result = await _host.Scenario(s => { s.Get.Url("/v1/jobs/etl/runs?page_token=bm9wZQ"); s.Bearer(_token); s.StatusCodeShouldBe(400); });
+        var result = await Api.Scenario(s => { s.Get.Url("/v1/jobs/etl/runs?page_token=bm9wZQ"); s.Bearer(Token); s.StatusCodeShouldBe(400); });
         await result.ProblemAsync(400);
     }
 
     [Fact]
     public async Task Listing_every_run_shows_only_the_jobs_the_token_may_read()
     {
-        var mine = await fixture.SeedRunAsync("nightly-a", T0);
-        await fixture.SeedRunAsync("weekly", T0.AddMinutes(1));
-        var narrow = await fixture.TokenAsync("narrow", [Scopes.RunsRead], ["nightly-*"]);
+        var mine = await Fixture.SeedRunAsync("nightly-a", T0);
+        await Fixture.SeedRunAsync("weekly", T0.AddMinutes(1));
+        var narrow = await Fixture.TokenAsync("narrow", [Scopes.RunsRead], ["nightly-*"]);
 
         Assert.Equal([mine], Ids(await List("/v1/runs", narrow)));
         Assert.Equal(2, Ids(await List("/v1/runs")).Count);
-        await _host.Scenario(s => { s.Get.Url("/v1/jobs/weekly/runs"); s.Bearer(narrow); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url("/v1/jobs/weekly/runs"); s.Bearer(narrow); s.StatusCodeShouldBe(404); });
         var jobs = await List("/v1/jobs", narrow);
         Assert.Equal(["nightly-a"], jobs["jobs"]!.AsArray().Select(j => (string)j!["job"]!));
     }
@@ -142,10 +132,10 @@ public sealed class ListingTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Filters_support_every_operator_and_precedence()
     {
-        var a = await fixture.SeedRunAsync("f", T0, RunStatus.Failed, 30, "schedule", "cron", new Dictionary<string, string> { ["team"] = "data" });
-        var b = await fixture.SeedRunAsync("f", T0.AddHours(1), RunStatus.Succeeded, 5, "api", "cli", new Dictionary<string, string> { ["team"] = "web" });
-        var c = await fixture.SeedRunAsync("f", T0.AddHours(2), RunStatus.Running, null, "webhook", null, createdBy: "bot");
-        var d = await fixture.SeedRunAsync("f", T0.AddHours(3), RunStatus.Failed, 90, "api", "cli");
+        var a = await Fixture.SeedRunAsync("f", T0, RunStatus.Failed, 30, "schedule", "cron", new Dictionary<string, string> { ["team"] = "data" });
+        var b = await Fixture.SeedRunAsync("f", T0.AddHours(1), RunStatus.Succeeded, 5, "api", "cli", new Dictionary<string, string> { ["team"] = "web" });
+        var c = await Fixture.SeedRunAsync("f", T0.AddHours(2), RunStatus.Running, null, "webhook", null, createdBy: "bot");
+        var d = await Fixture.SeedRunAsync("f", T0.AddHours(3), RunStatus.Failed, 90, "api", "cli");
 
         async Task<List<string>> Where(string filter) =>
             Ids(await List($"/v1/jobs/f/runs?filter={Uri.EscapeDataString(filter)}"));
@@ -181,10 +171,10 @@ public sealed class ListingTests(DefaultHost fixture) : IAsyncLifetime
     [InlineData("status failed", 8)]
     public async Task Bad_filters_are_400_with_the_position(string filter, int position)
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Get.Url($"/v1/jobs/f/runs?filter={Uri.EscapeDataString(filter)}");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         var problem = await result.ProblemAsync(400);
@@ -204,10 +194,10 @@ public sealed class ListingTests(DefaultHost fixture) : IAsyncLifetime
     [MemberData(nameof(DeepFilters))]
     public async Task Filters_nested_too_deep_or_too_long_are_400_not_sent_to_the_database(string filter)
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Get.Url($"/v1/runs?filter={Uri.EscapeDataString(filter)}");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         var problem = await result.ProblemAsync(400);

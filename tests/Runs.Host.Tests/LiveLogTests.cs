@@ -2,24 +2,13 @@
 namespace Runs.Host.Tests;
 
 [Collection(LogsCollection.Name)]
-public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
+public sealed class LiveLogTests(LogsHost fixture) : HostSpecification<LogsHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("runner", [Scopes.RunsRead, Scopes.RunsWrite]);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     private Task Append(IAlbaHost host, JsonNode run, params string[] messages) =>
         host.Scenario(s =>
         {
             s.Post.Json(new { lines = messages.Select(m => new { level = "info", message = m }) }).ToUrl($"{run["uri"]}/log");
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
 
     private static async Task<List<ServerSentEvent>> ReadLogEvents(EventStream stream, int count)
@@ -39,22 +28,22 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task The_stream_sends_the_backlog_then_live_lines_then_the_final_state_and_closes()
     {
-        var run = await _host.TriggerAsync(_token);
-        await _host.CommandAsync(_token, run, "start");
-        await Append(_host, run, "one", "two");
+        var run = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, run, "start");
+        await Append(Api, run, "one", "two");
 
-        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+        await using var stream = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream", Token);
         Assert.Equal("text/event-stream", stream.Response.Content.Headers.ContentType!.MediaType);
 
         var backlog = await ReadLogEvents(stream, 2);
         Assert.Equal(["1", "2"], backlog.Select(e => e.Id));
         Assert.Equal("one", (string)JsonNode.Parse(backlog[0].Data!)!["message"]!);
 
-        await Append(_host, run, "three");
+        await Append(Api, run, "three");
         var live = await ReadLogEvents(stream, 1);
         Assert.Equal("3", live[0].Id);
 
-        await _host.CommandAsync(_token, run, "succeed", new { exit_code = 0 });
+        await Api.CommandAsync(Token, run, "succeed", new { exit_code = 0 });
         ServerSentEvent? state;
         do
         {
@@ -72,8 +61,8 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task An_idle_stream_sends_pings()
     {
-        var run = await _host.TriggerAsync(_token);
-        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+        var run = await Api.TriggerAsync(Token);
+        await using var stream = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream", Token);
 
         var next = await stream.NextAsync(TimeSpan.FromSeconds(5));
 
@@ -83,11 +72,11 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_finished_runs_stream_sends_its_lines_and_state_at_once()
     {
-        var run = await _host.TriggerAsync(_token);
-        await Append(_host, run, "only");
-        await _host.CommandAsync(_token, run, "reject", new { reason = "no" });
+        var run = await Api.TriggerAsync(Token);
+        await Append(Api, run, "only");
+        await Api.CommandAsync(Token, run, "reject", new { reason = "no" });
 
-        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+        await using var stream = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream", Token);
 
         Assert.Equal("log", (await stream.NextAsync())!.Event);
         Assert.Equal("state", (await stream.NextAsync())!.Event);
@@ -97,8 +86,8 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Resuming_after_the_last_event_id_loses_and_repeats_nothing_under_concurrent_appends()
     {
-        var run = await _host.TriggerAsync(_token);
-        await _host.CommandAsync(_token, run, "start");
+        var run = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, run, "start");
 
         var writers = Task.Run(async () =>
         {
@@ -106,17 +95,17 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
             {
                 for (var i = 0; i < 2; i++)
                 {
-                    await Append(_host, run, $"w{w}-{i}");
+                    await Append(Api, run, $"w{w}-{i}");
                 }
             }));
         });
 
         var seen = new List<long>();
-        await using (var first = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token))
+        await using (var first = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream", Token))
         {
             seen.AddRange((await ReadLogEvents(first, 3)).Select(e => long.Parse(e.Id!)));
         }
-        await using (var resumed = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token, seen[^1].ToString()))
+        await using (var resumed = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream", Token, seen[^1].ToString()))
         {
             await writers;
             seen.AddRange((await ReadLogEvents(resumed, 8 - 3)).Select(e => long.Parse(e.Id!)));
@@ -128,16 +117,16 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_filtered_stream_still_ends_when_the_run_does()
     {
-        var run = await _host.TriggerAsync(_token);
-        await _host.CommandAsync(_token, run, "start");
-        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream?level=error", _token);
+        var run = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, run, "start");
+        await using var stream = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream?level=error", Token);
 
-        await _host.Scenario(s =>
+        await Api.Scenario(s =>
         {
             s.Post.Json(new { lines = new object[] { new { level = "error", message = "bad" }, new { level = "info", message = "fine" } } }).ToUrl($"{run["uri"]}/log");
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
-        await _host.CommandAsync(_token, run, "succeed");
+        await Api.CommandAsync(Token, run, "succeed");
 
         var events = new List<ServerSentEvent>();
         while (await stream.NextAsync() is { } next)
@@ -154,18 +143,18 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Last_event_id_wins_over_the_after_id_of_the_original_url()
     {
-        var run = await _host.TriggerAsync(_token);
-        await Append(_host, run, "a", "b", "c");
-        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream?after_id=0", _token, "2");
+        var run = await Api.TriggerAsync(Token);
+        await Append(Api, run, "a", "b", "c");
+        await using var stream = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream?after_id=0", Token, "2");
         Assert.Equal("3", (await ReadLogEvents(stream, 1))[0].Id);
     }
 
     [Fact]
     public async Task The_after_id_query_resumes_like_last_event_id()
     {
-        var run = await _host.TriggerAsync(_token);
-        await Append(_host, run, "a", "b", "c");
-        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream?after_id=2", _token);
+        var run = await Api.TriggerAsync(Token);
+        await Append(Api, run, "a", "b", "c");
+        await using var stream = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream?after_id=2", Token);
         Assert.Equal("3", (await ReadLogEvents(stream, 1))[0].Id);
     }
 
@@ -175,16 +164,16 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
         await using var writerHost = await AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Development");
-            builder.UseSetting("ConnectionStrings:Runs", fixture.ConnectionString);
+            builder.UseSetting("ConnectionStrings:Runs", Fixture.ConnectionString);
             builder.UseSetting("Runs:Secrets:CurrentKeyId", "other");
             builder.UseSetting("Runs:Secrets:Keys:other", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
             LogsHost.Settings(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
         });
-        var run = await writerHost.TriggerAsync(_token);
-        await writerHost.CommandAsync(_token, run, "start");
+        var run = await writerHost.TriggerAsync(Token);
+        await writerHost.CommandAsync(Token, run, "start");
 
-        await using var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+        await using var stream = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream", Token);
         await Append(writerHost, run, "from the other host");
 
         var line = (await ReadLogEvents(stream, 1))[0];
@@ -197,16 +186,16 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
         var stopping = await AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Development");
-            builder.UseSetting("ConnectionStrings:Runs", fixture.ConnectionString);
+            builder.UseSetting("ConnectionStrings:Runs", Fixture.ConnectionString);
             builder.UseSetting("Runs:Secrets:CurrentKeyId", "other");
             builder.UseSetting("Runs:Secrets:Keys:other", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
             LogsHost.Settings(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
         });
-        var run = await _host.TriggerAsync(_token);
-        await _host.CommandAsync(_token, run, "start");
-        await Append(_host, run, "before");
-        await using var stream = await EventStream.OpenAsync(stopping.Server.CreateClient(), $"{run["uri"]}/log/stream", _token);
+        var run = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, run, "start");
+        await Append(Api, run, "before");
+        await using var stream = await EventStream.OpenAsync(stopping.Server.CreateClient(), $"{run["uri"]}/log/stream", Token);
         Assert.Equal("1", (await ReadLogEvents(stream, 1))[0].Id);
 
         var stopped = stopping.StopAsync();
@@ -222,8 +211,8 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
         Assert.Equal("reconnect", ended?.Event);
         Assert.Equal("1", ended!.Id);
         Assert.Contains("shutting down", (string)JsonNode.Parse(ended.Data!)!["detail"]!);
-        await Append(_host, run, "after");
-        await using var resumed = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", _token, lastEventId: ended.Id);
+        await Append(Api, run, "after");
+        await using var resumed = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream", Token, lastEventId: ended.Id);
         var next = (await ReadLogEvents(resumed, 1))[0];
         Assert.Equal("2", next.Id);
         Assert.Equal("after", (string)JsonNode.Parse(next.Data!)!["message"]!);
@@ -232,10 +221,10 @@ public sealed class LiveLogTests(LogsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_stream_of_another_jobs_run_is_404()
     {
-        var run = await _host.TriggerAsync(_token, job: "alpha");
-        var response = await _host.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/beta/runs/{run["id"]}/log/stream")
+        var run = await Api.TriggerAsync(Token, job: "alpha");
+        var response = await Api.Server.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/beta/runs/{run["id"]}/log/stream")
         {
-            Headers = { { "Authorization", $"Bearer {_token}" } },
+            Headers = { { "Authorization", $"Bearer {Token}" } },
         });
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }

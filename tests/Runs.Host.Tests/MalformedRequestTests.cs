@@ -3,20 +3,89 @@ namespace Runs.Host.Tests;
 
 /// <summary>Requests no client should send get a 4xx that says what is wrong, and change nothing.</summary>
 [Collection(DefaultCollection.Name)]
-public sealed class MalformedRequestTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class MalformedRequestTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "sloppy-client")
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
+    // A request ({run} is a fresh run's path) with, for a POST, its JSON body; the field its 400 must name.
+    public static TheoryData<string, string?, string> Invalid => new()
     {
-        _token = await fixture.TokenAsync("sloppy-client");
-        _client = _host.Server.CreateClient();
-        _client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
-    }
+        { "GET {run}/events?page_size=0", null, "page_size" },
+        { "GET {run}/events?page_size=-1", null, "page_size" },
+        { "GET {run}/events?page_token=garbage", null, "page_token" },
+        { "GET {run}/events?filter=type%20%3D%20%22Exploded%22", null, "filter" },
+        { "GET {run}/events?filter=status%20%3D%20failed", null, "filter" },
+        { "GET {run}/log?level=loud", null, "level" },
+        { "GET {run}/log?limit=0", null, "limit" },
+        { "GET {run}/log?limit=abc", null, "limit" },
+        { "GET {run}/log?tail=-1", null, "tail" },
+        { "GET {run}/log?after_id=-5", null, "after_id" },
+        { "GET {run}/log?limit=2&tail=2", null, "tail" },
+        { "GET /v1/logs/search?", null, "q" },
+        { "GET /v1/logs/search?q=ab", null, "q" },
+        { "GET /v1/logs/search?q=abc&level=loud", null, "level" },
+        { "GET /v1/logs/search?q=abc&page_size=0", null, "page_size" },
+        { "GET /v1/logs/search?q=abc&page_size=ten", null, "page_size" },
+        { "GET /v1/logs/search?q=abc&page_token=nonsense", null, "page_token" },
+        { "GET /v1/logs/search?q=abc&filter=status%20%3D", null, "filter" },
+        { "GET /v1/logs/search?q=abc&filter=colour%20%3D%20%22red%22", null, "filter" },
+        { "GET /v1/logs/search?q=ab%00c", null, "q" },
+        { "GET /v1/stats/daily", null, "time_zone" },
+        { "GET /v1/stats/daily?time_zone=Mars/Olympus", null, "time_zone" },
+        { "GET /v1/stats/daily?time_zone=UTC&start_date=2026-13-01", null, "start_date" },
+        { "GET /v1/stats/daily?time_zone=UTC&start_date=2026-02-01&end_date=2026-01-01", null, "end_date" },
+        { "GET /v1/stats/daily?time_zone=UTC&start_date=2020-01-01&end_date=2026-01-01", null, "start_date" },
+        { "GET /v1/stats/daily?time_zone=UTC&filter=job%20%3D", null, "filter" },
+        { "GET /v1/stats/daily?time_zone=UTC&end_date=0001-01-05", null, "end_date" },
+        { "GET /v1/stats/daily?time_zone=UTC&start_date=0001-01-01&end_date=0001-01-31", null, "end_date" },
+        { "GET /v1/stats/daily?time_zone=UTC&start_date=9999-12-30&end_date=9999-12-31", null, "end_date" },
+        { "POST {run}/log", "{}", "lines" },
+        { "POST {run}/log", "{\"lines\":[{\"level\":\"loud\",\"message\":\"x\"}]}", "lines[0].level" },
+        { "POST {run}/log", "{\"lines\":[{\"level\":\"info\"}]}", "lines[0].message" },
+        { "POST {run}/log", "{\"lines\":[{\"message\":\"x\",\"at\":\"noon\"}]}", "lines[0].at" },
+        { "POST {run}/log", "{\"lines\":\"x\"}", "lines" },
+        { "POST {run}/telemetry", "{\"summary\":{\"progress\":120}}", "summary.progress" },
+        { "POST {run}/telemetry", "{\"summary\":{\"rows\":-1}}", "summary.rows" },
+        { "POST {run}/telemetry", "{\"summary\":{\"bytes\":\"lots\"}}", "summary.bytes" },
+        { "POST {run}/telemetry", "{\"samples\":[{\"cpu\":\"high\"}]}", "samples[0]" },
+        { "POST {run}/telemetry", "{\"samples\":[{\"at\":\"yesterday\",\"cpu\":1}]}", "samples[0]" },
+        { "POST {run}/telemetry", "{}", "body" },
+        { "POST /v1/tokens", "{\"scopes\":[\"runs:read\"],\"jobs\":[\"*\"]}", "name" },
+        { "POST /v1/tokens", "{\"name\":\"x\",\"scopes\":[\"root\"],\"jobs\":[\"*\"]}", "scopes" },
+        { "POST /v1/tokens", "{\"name\":\"x\",\"scopes\":[],\"jobs\":[\"*\"]}", "scopes" },
+        { "POST /v1/tokens", "{\"name\":\"x\",\"scopes\":[\"runs:read\"],\"jobs\":[\"Bad Job\"]}", "jobs" },
+        { "POST /v1/tokens", "{\"name\":\"x\",\"scopes\":[\"runs:read\"],\"jobs\":[\"*\"],\"expires_at\":\"2001-01-01T00:00:00Z\"}", "expires_at" },
+        { "POST /v1/tokens", "{\"name\":\"x\",\"scopes\":\"runs:read\",\"jobs\":[\"*\"]}", "scopes" },
+        { "POST /v1/webhooks", "{\"url\":\"ftp://example.com/x\",\"events\":[\"run.failed\"]}", "url" },
+        { "POST /v1/webhooks", "{\"url\":\"not a url\",\"events\":[\"run.failed\"]}", "url" },
+        { "POST /v1/webhooks", "{\"url\":\"https://user:pw@example.com/x\",\"events\":[\"run.failed\"]}", "url" },
+        { "POST /v1/webhooks", "{\"url\":\"https://example.com/x\",\"events\":[\"run.exploded\"]}", "events" },
+        { "POST /v1/webhooks", "{\"url\":\"https://example.com/x\",\"events\":[]}", "events" },
+        { "POST /v1/webhooks", "{\"url\":\"https://example.com/x\",\"events\":[\"run.failed\"],\"jobs\":[\"Bad Job\"]}", "jobs" },
+        { "POST /v1/webhooks", "{\"url\":\"https://" + WebhookTests.LongHost + "/\",\"events\":[\"run.failed\"]}", "url" },
+    };
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public async Task Invalid_parameters_and_bodies_are_400_naming_the_field(string request, string? body, string field)
+    {
+        var run = await Api.TriggerAsync(Token);
+        var (method, url) = (request.Split(' ')[0], request.Split(' ')[1].Replace("{run}", (string)run["uri"]!));
+        var result = await Api.Scenario(s =>
+        {
+            if (method == "GET")
+            {
+                s.Get.Url(url);
+            }
+            else
+            {
+                s.Post.Text(body!).ToUrl(url);
+                s.WithRequestHeader("Content-Type", "application/json");
+            }
+            s.Bearer(Token);
+            s.StatusCodeShouldBe(400);
+        });
+        var errors = (await result.ProblemAsync(400))["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey(field), $"expected '{field}' in {errors.ToJsonString()}");
+    }
 
     private static readonly string EighteenHeaderPart =
         "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
@@ -41,23 +110,23 @@ public sealed class MalformedRequestTests(DefaultHost fixture) : IAsyncLifetime
     [MemberData(nameof(Requests))]
     public async Task Malformed_content_types_and_bodies_are_4xx_problems_and_change_nothing(string method, string route, string contentType, string body)
     {
-        var run = await _host.TriggerAsync(_token);
+        var run = await Api.TriggerAsync(Token);
         var before = (int)run["version"]!;
         var uri = route == "" ? "/v1/jobs/nightly/runs" : $"{run["uri"]}{route}";
         if (method == "PUT")
         {
-            await _host.CommandAsync(_token, run, "start");
+            await Api.CommandAsync(Token, run, "start");
             before++;
         }
 
         var request = new HttpRequestMessage(new HttpMethod(method), uri) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-        var answer = await _client.SendAsync(request);
+        var answer = await Client.SendAsync(request);
 
         Assert.True(answer.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType, $"{answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
         Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
         Assert.False(string.IsNullOrWhiteSpace((string?)JsonNode.Parse(await answer.Content.ReadAsStringAsync())!["detail"]));
-        var after = JsonNode.Parse(await _client.GetStringAsync((string)run["uri"]!))!;
+        var after = JsonNode.Parse(await Client.GetStringAsync((string)run["uri"]!))!;
         Assert.Equal(before, (int)after["version"]!);
     }
 
@@ -69,10 +138,10 @@ public sealed class MalformedRequestTests(DefaultHost fixture) : IAsyncLifetime
             { new StringContent("{\"source\":\"a\",\"source\":\"b\"}"), "run" },
             { new StringContent("api"), "trigger" },
         };
-        var answer = await _client.PostAsync("/v1/jobs/twice/runs", form);
+        var answer = await Client.PostAsync("/v1/jobs/twice/runs", form);
 
         Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
         Assert.Contains("twice", await answer.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/v1/jobs/twice/runs")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync("/v1/jobs/twice/runs")).StatusCode);
     }
 }

@@ -6,19 +6,9 @@ namespace Runs.Host.Tests;
 /// collection runs alone, so they are this request's). Bounds are ratios and multiples of the body, never times.
 /// </summary>
 [Collection(MemoryCollection.Name)]
-public sealed class MemoryTests(MemoryHost fixture, ITestOutputHelper output) : IAsyncLifetime
+public sealed class MemoryTests(MemoryHost fixture, ITestOutputHelper output) : HostSpecification<MemoryHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
     private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("runner", [Scopes.RunsRead, Scopes.RunsWrite]);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
 
     /// <summary>
     /// Bytes the process allocated during <paramref name="request"/>, sent once beforehand so that code
@@ -32,11 +22,11 @@ public sealed class MemoryTests(MemoryHost fixture, ITestOutputHelper output) : 
         return GC.GetTotalAllocatedBytes(precise: true) - before;
     }
 
-    private Task<IScenarioResult> Post(string url, string json, int status) => _host.Scenario(s =>
+    private Task<IScenarioResult> Post(string url, string json, int status) => Api.Scenario(s =>
     {
         s.Post.Text(json).ToUrl(url);
         s.WithRequestHeader("Content-Type", "application/json");
-        s.Bearer(_token);
+        s.Bearer(Token);
         s.StatusCodeShouldBe(status);
     });
 
@@ -54,9 +44,9 @@ public sealed class MemoryTests(MemoryHost fixture, ITestOutputHelper output) : 
     [Fact]
     public async Task Samples_flooding_a_run_with_new_field_names_cost_no_more_than_ordinary_ones()
     {
-        var ordinary = await _host.TriggerAsync(_token, "tel");
-        var flooded = await _host.TriggerAsync(_token, "tel");
-        var warm = await _host.TriggerAsync(_token, "tel");
+        var ordinary = await Api.TriggerAsync(Token, "tel");
+        var flooded = await Api.TriggerAsync(Token, "tel");
+        var warm = await Api.TriggerAsync(Token, "tel");
         Task WarmUp(int status) => Post($"{warm["uri"]}/telemetry", status == 200 ? "{\"samples\":[{\"w\":1}]}" : "{\"samples\":[{\"w\":1e-20000}]}", status);
         var ordinaryBytes = new List<long>();
         var floodBytes = new List<long>();
@@ -76,10 +66,10 @@ public sealed class MemoryTests(MemoryHost fixture, ITestOutputHelper output) : 
         // A fields x samples matrix of the third flooding request alone would be 3.6 GB.
         Assert.True(floodBytes.Max() <= 1.5 * ordinaryBytes.Max(), $"flooding {floodBytes.Max()} B vs ordinary {ordinaryBytes.Max()} B");
         Assert.True(floodBytes.Max() <= 64 * bodyBytes, $"flooding {floodBytes.Max()} B for a body of {bodyBytes} B");
-        var telemetry = await (await _host.Scenario(s => { s.Get.Url($"{flooded["uri"]}/telemetry"); s.Bearer(_token); })).Json();
+        var telemetry = await (await Api.Scenario(s => { s.Get.Url($"{flooded["uri"]}/telemetry"); s.Bearer(Token); })).Json();
         Assert.Empty(telemetry["samples"]!.AsArray());
-        Assert.Equal(2000, (await (await _host.Scenario(s => { s.Get.Url($"{ordinary["uri"]}/telemetry"); s.Bearer(_token); })).Json())["samples"]!.AsArray().Count);
-        await _host.CommandAsync(_token, flooded, "cancel");
+        Assert.Equal(2000, (await (await Api.Scenario(s => { s.Get.Url($"{ordinary["uri"]}/telemetry"); s.Bearer(Token); })).Json())["samples"]!.AsArray().Count);
+        await Api.CommandAsync(Token, flooded, "cancel");
     }
 
     [Fact]
@@ -89,11 +79,11 @@ public sealed class MemoryTests(MemoryHost fixture, ITestOutputHelper output) : 
         var blob = new string('x', 60_000);
         for (var i = 0; i < 40; i++)
         {
-            var run = await _host.TriggerAsync(_token, "big", new { input = new { blob } });
+            var run = await Api.TriggerAsync(Token, "big", new { input = new { blob } });
             await Post($"{run["uri"]}/telemetry", JsonSerializer.Serialize(new { summary = new { blob } }), 200);
         }
         long documentBytes;
-        await using (var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString))
+        await using (var connection = new Npgsql.NpgsqlConnection(Fixture.ConnectionString))
         {
             await connection.OpenAsync();
             await using var size = new Npgsql.NpgsqlCommand("select sum(length(data::text)) from runs.mt_doc_run where job = 'big'", connection);
@@ -101,7 +91,7 @@ public sealed class MemoryTests(MemoryHost fixture, ITestOutputHelper output) : 
         }
 
         JsonNode page = null!;
-        var listing = await AllocatedBy(async () => page = await (await _host.Scenario(s => { s.Get.Url("/v1/jobs/big/runs?page_size=40"); s.Bearer(_token); })).Json());
+        var listing = await AllocatedBy(async () => page = await (await Api.Scenario(s => { s.Get.Url("/v1/jobs/big/runs?page_size=40"); s.Bearer(Token); })).Json());
         output.WriteLine($"40 run documents hold {documentBytes} B; listing them allocated {listing} B");
 
         Assert.Equal(40, (int)page["count"]!);

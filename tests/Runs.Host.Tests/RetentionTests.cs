@@ -2,23 +2,9 @@
 namespace Runs.Host.Tests;
 
 [Collection(RetentionCollection.Name)]
-public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
+public sealed class RetentionTests(RetentionHost fixture) : HostSpecification<RetentionHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("runner", [Scopes.RunsRead, Scopes.RunsWrite]);
-        _client = _host.Server.CreateClient();
-        _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    private RetentionSweep Sweep => _host.Services.GetRequiredService<RetentionSweep>();
+    private RetentionSweep Sweep => Api.Services.GetRequiredService<RetentionSweep>();
 
     /// <summary>A finished run with log lines (one an error), an input file and an output.</summary>
     private async Task<JsonNode> RunWithData(string job = "etl", string end = "succeed")
@@ -28,24 +14,24 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
             { new StringContent("{\"source\":\"test\"}"), "run" },
             { new ByteArrayContent(Encoding.UTF8.GetBytes("INPUT-SECRET-BYTES")), "files", "in.txt" },
         };
-        var run = JsonNode.Parse(await (await _client.PostAsync($"/v1/jobs/{job}/runs", form)).Content.ReadAsStringAsync())!;
-        await _host.CommandAsync(_token, run, "start");
-        await _host.Scenario(s =>
+        var run = JsonNode.Parse(await (await Client.PostAsync($"/v1/jobs/{job}/runs", form)).Content.ReadAsStringAsync())!;
+        await Api.CommandAsync(Token, run, "start");
+        await Api.Scenario(s =>
         {
             s.Post.Json(new { lines = new[] { new { level = "info", message = "LOG-TEXT-ONE" }, new { level = "error", message = "LOG-TEXT-ERROR" } } }).ToUrl($"{run["uri"]}/log");
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
         var output = new ByteArrayContent(Encoding.UTF8.GetBytes("OUTPUT-BYTES"));
         output.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = "out.txt" };
         output.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
-        await _client.PutAsync($"{run["uri"]}/output", output);
-        await _host.CommandAsync(_token, run, end, end == "fail" ? new { error_summary = "it broke" } : null);
+        await Client.PutAsync($"{run["uri"]}/output", output);
+        await Api.CommandAsync(Token, run, end, end == "fail" ? new { error_summary = "it broke" } : null);
         return run;
     }
 
     private async Task<long> Count(string sql, params object[] args)
     {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var arg in args)
@@ -58,13 +44,13 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_finished_run_shows_when_it_expires_and_a_running_one_never_does()
     {
-        var running = await _host.TriggerAsync(_token);
-        await _host.CommandAsync(_token, running, "start");
-        var done = await _host.TriggerAsync(_token);
-        await _host.CommandAsync(_token, done, "cancel");
+        var running = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, running, "start");
+        var done = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, done, "cancel");
 
-        var r = JsonNode.Parse(await _client.GetStringAsync((string)running["uri"]!))!;
-        var d = JsonNode.Parse(await _client.GetStringAsync((string)done["uri"]!))!;
+        var r = JsonNode.Parse(await Client.GetStringAsync((string)running["uri"]!))!;
+        var d = JsonNode.Parse(await Client.GetStringAsync((string)done["uri"]!))!;
         Assert.Null(r["retention"]!["expires_on"]);
         Assert.False((bool)r["retention"]!["expired"]!);
         Assert.Equal(
@@ -76,30 +62,30 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     public async Task After_expiry_logs_input_and_output_are_gone_and_everything_else_stays()
     {
         var run = await RunWithData();
-        var events = JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray().Count;
-        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
+        var events = JsonNode.Parse(await Client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray().Count;
+        Api.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var purged = await Sweep.SweepAsync();
 
         Assert.Contains(purged, p => p.Id == (string)run["id"]!);
         foreach (var path in new[] { "/log", "/log/stream", "/output", "/input/in.txt" })
         {
-            var gone = await _client.GetAsync($"{run["uri"]}{path}");
+            var gone = await Client.GetAsync($"{run["uri"]}{path}");
             Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
             var problem = JsonNode.Parse(await gone.Content.ReadAsStringAsync())!;
             Assert.NotNull(problem["expired_on"]);
             Assert.Contains("Runs:Retention:Default", (string)problem["policy"]!);
         }
-        Assert.Equal(HttpStatusCode.Gone, (await _client.GetAsync("/v1/jobs/etl/log")).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await Client.GetAsync("/v1/jobs/etl/log")).StatusCode);
 
-        var read = JsonNode.Parse(await _client.GetStringAsync((string)run["uri"]!))!;
+        var read = JsonNode.Parse(await Client.GetStringAsync((string)run["uri"]!))!;
         Assert.True((bool)read["retention"]!["expired"]!);
         Assert.Equal("succeeded", (string)read["status"]!);
         Assert.Empty(read["last_error_lines"]!.AsArray());
-        Assert.Equal("succeeded\n", await _client.GetStringAsync($"{run["uri"]}/status"));
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"{run["uri"]}/stats")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/v1/jobs/etl/stats/runs")).StatusCode);
-        var history = JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
+        Assert.Equal("succeeded\n", await Client.GetStringAsync($"{run["uri"]}/status"));
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync($"{run["uri"]}/stats")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/v1/jobs/etl/stats/runs")).StatusCode);
+        var history = JsonNode.Parse(await Client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
         Assert.Equal(events + 1, history.Count);
         Assert.Equal("RetentionExpired", (string)history[^1]!["type"]!);
         var logEvent = history.Single(e => (string)e!["type"]! == "LogAppended")!;
@@ -120,18 +106,18 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     {
         var failed = await RunWithData(end: "fail");
         var longKept = await RunWithData(job: "keep-long");
-        var running = await _host.TriggerAsync(_token);
-        await _host.CommandAsync(_token, running, "start");
-        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
+        var running = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, running, "start");
+        Api.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var purged = await Sweep.SweepAsync();
 
         Assert.DoesNotContain(purged, p => p.Id == (string)failed["id"]! || p.Id == (string)longKept["id"]! || p.Id == (string)running["id"]!);
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"{failed["uri"]}/log")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"{longKept["uri"]}/output")).StatusCode);
-        var failedRun = JsonNode.Parse(await _client.GetStringAsync((string)failed["uri"]!))!;
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync($"{failed["uri"]}/log")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync($"{longKept["uri"]}/output")).StatusCode);
+        var failedRun = JsonNode.Parse(await Client.GetStringAsync((string)failed["uri"]!))!;
         Assert.Equal(DateTimeOffset.Parse((string)failedRun["completed_on"]!).AddDays(1), DateTimeOffset.Parse((string)failedRun["retention"]!["expires_on"]!));
-        var kept = JsonNode.Parse(await _client.GetStringAsync((string)longKept["uri"]!))!;
+        var kept = JsonNode.Parse(await Client.GetStringAsync((string)longKept["uri"]!))!;
         Assert.Equal(DateTimeOffset.Parse((string)kept["completed_on"]!).AddDays(10), DateTimeOffset.Parse((string)kept["retention"]!["expires_on"]!));
     }
 
@@ -139,7 +125,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     public async Task Sweeping_twice_changes_nothing_the_second_time()
     {
         await RunWithData();
-        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
+        Api.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         Assert.Single(await Sweep.SweepAsync());
         var events = await Count("select count(*) from runs.mt_events");
@@ -152,7 +138,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     {
         var first = await RunWithData();
         var second = await RunWithData();
-        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
+        Api.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var partial = await Sweep.SweepAsync(maxRuns: 1);
         Assert.Single(partial);
@@ -166,7 +152,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
 
     private async Task<(int Exit, string Output)> Cli(params string[] args)
     {
-        var (exit, output, _) = await HostProcess.RunAsync(fixture.ConnectionString, new Dictionary<string, string?>
+        var (exit, output, _) = await HostProcess.RunAsync(Fixture.ConnectionString, new Dictionary<string, string?>
         {
             ["Runs__Retention__Default"] = "00:00:01",
             ["Runs__Retention__ByOutcome__failed"] = "1.00:00:00",
@@ -178,7 +164,7 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
     public async Task The_command_line_shows_a_runs_retention_and_sweeps_with_a_dry_run_first()
     {
         var run = await RunWithData();
-        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
+        Api.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
         var (showExit, shown) = await Cli("retention", "show", (string)run["id"]!);
         Assert.Equal(0, showExit);
@@ -189,23 +175,23 @@ public sealed class RetentionTests(RetentionHost fixture) : IAsyncLifetime
         Assert.Equal(0, dryExit);
         Assert.Contains((string)run["id"]!, dry);
         Assert.Contains("1 runs would be purged", dry);
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"{run["uri"]}/log")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync($"{run["uri"]}/log")).StatusCode);
 
         var (sweepExit, swept) = await Cli("retention", "sweep");
         Assert.Equal(0, sweepExit);
         Assert.Contains("1 runs purged", swept);
-        Assert.Equal(HttpStatusCode.Gone, (await _client.GetAsync($"{run["uri"]}/log")).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await Client.GetAsync($"{run["uri"]}/log")).StatusCode);
     }
 
     [Fact]
     public async Task Writing_output_to_an_expired_run_is_410()
     {
         var run = await RunWithData();
-        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
+        Api.AdvanceClock(TimeSpan.FromSeconds(1.2));
         await Sweep.SweepAsync();
 
         var output = new ByteArrayContent([1]);
         output.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = "again.bin" };
-        Assert.Equal(HttpStatusCode.Gone, (await _client.PutAsync($"{run["uri"]}/output", output)).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await Client.PutAsync($"{run["uri"]}/output", output)).StatusCode);
     }
 }

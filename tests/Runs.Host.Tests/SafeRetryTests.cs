@@ -6,20 +6,8 @@ namespace Runs.Host.Tests;
 /// gets the first answer again and changes nothing; the key reused for another request is a 409.
 /// </summary>
 [Collection(DefaultCollection.Name)]
-public sealed class SafeRetryTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class SafeRetryTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "retrying-runner")
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        var token = await fixture.TokenAsync("retrying-runner");
-        _client = _host.Server.CreateClient();
-        _client.DefaultRequestHeaders.Add("Authorization", $"Bearer {token}");
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     // action, the state the run is brought to first, the body, another body
     public static TheoryData<string, string, string, string, string> Writes => new()
     {
@@ -46,7 +34,7 @@ public sealed class SafeRetryTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         var firstBody = await first.Content.ReadAsStringAsync();
         var events = await EventCount(run);
-        var lines = await (await _client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync();
+        var lines = await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync();
 
         var retry = await Send(method, url, body, "key-1");
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
@@ -54,7 +42,7 @@ public sealed class SafeRetryTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Equal(first.Headers.ETag, retry.Headers.ETag);
         Assert.Equal(JsonNode.Parse(firstBody)!.ToJsonString(), JsonNode.Parse(await retry.Content.ReadAsStringAsync())!.ToJsonString());
         Assert.Equal(events, await EventCount(run));
-        Assert.Equal(lines, await (await _client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync());
+        Assert.Equal(lines, await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync());
 
         var reused = await Send(method, url, other, "key-1");
         Assert.Equal(HttpStatusCode.Conflict, reused.StatusCode);
@@ -80,7 +68,7 @@ public sealed class SafeRetryTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
         Assert.Equal(events, await EventCount(run));
-        Assert.Equal("report", await _client.GetStringAsync($"{run["uri"]}/output"));
+        Assert.Equal("report", await Client.GetStringAsync($"{run["uri"]}/output"));
     }
 
     [Fact]
@@ -93,7 +81,7 @@ public sealed class SafeRetryTests(DefaultHost fixture) : IAsyncLifetime
         // Each is the first answer, a replay of it, or a 409 asking to retry (a twin was committing).
         Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, a.StatusCode.ToString()));
         Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.OK);
-        var log = await _client.GetStringAsync($"{run["uri"]}/log");
+        var log = await Client.GetStringAsync($"{run["uri"]}/log");
         Assert.Single(log.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
@@ -110,7 +98,7 @@ public sealed class SafeRetryTests(DefaultHost fixture) : IAsyncLifetime
 
     private async Task<JsonNode> RunIn(string state)
     {
-        var created = await _client.PostAsync("/v1/jobs/retries/runs", new StringContent("{}", Encoding.UTF8, "application/json"));
+        var created = await Client.PostAsync("/v1/jobs/retries/runs", new StringContent("{}", Encoding.UTF8, "application/json"));
         var run = JsonNode.Parse(await created.Content.ReadAsStringAsync())!;
         if (state is "running" or "paused")
         {
@@ -134,16 +122,16 @@ public sealed class SafeRetryTests(DefaultHost fixture) : IAsyncLifetime
         {
             request.Headers.Add("Idempotency-Key", key);
         }
-        return _client.SendAsync(request);
+        return Client.SendAsync(request);
     }
 
     private Task<HttpResponseMessage> Put(string url, HttpContent content, string key)
     {
         var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = content };
         request.Headers.Add("Idempotency-Key", key);
-        return _client.SendAsync(request);
+        return Client.SendAsync(request);
     }
 
     private async Task<int> EventCount(JsonNode run) =>
-        JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray().Count;
+        JsonNode.Parse(await Client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray().Count;
 }

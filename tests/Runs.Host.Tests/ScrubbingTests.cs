@@ -3,36 +3,25 @@ namespace Runs.Host.Tests;
 
 /// <summary>Scrubbing as a client meets it, with the default limits (16 KiB lines, 10 MiB bodies).</summary>
 [Collection(DefaultCollection.Name)]
-public sealed class ScrubbingTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class ScrubbingTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "runner")
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("runner");
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     private Task<HttpResponseMessage> Send(HttpMethod method, string url, string? body = null, string contentType = "application/json") =>
-        _host.Server.CreateClient().SendAsync(new HttpRequestMessage(method, url)
+        Api.Server.CreateClient().SendAsync(new HttpRequestMessage(method, url)
         {
-            Headers = { { "Authorization", $"Bearer {_token}" } },
+            Headers = { { "Authorization", $"Bearer {Token}" } },
             Content = body is null ? null : new StringContent(body, Encoding.UTF8, contentType),
         });
 
     private async Task<JsonArray> Lines(JsonNode run) =>
-        (await (await _host.Scenario(s =>
+        (await (await Api.Scenario(s =>
         {
             s.Get.Url($"{run["uri"]}/log");
             s.WithRequestHeader("Accept", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
         })).Json()).AsArray();
 
     private async Task<JsonNode> Read(JsonNode run) =>
-        await (await _host.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(_token); })).Json();
+        await (await Api.Scenario(s => { s.Get.Url((string)run["uri"]!); s.Bearer(Token); })).Json();
 
     // The review's H1: one megabyte of "a-a-a…" took the old scrubber minutes of a core while it held the
     // run's lock. Now it is answered as soon as a megabyte of "a a a…" is, and a cancel of the same run
@@ -42,14 +31,14 @@ public sealed class ScrubbingTests(DefaultHost fixture) : IAsyncLifetime
     {
         var attack = string.Concat(Enumerable.Repeat("a-", 512 * 1024));
         var control = string.Concat(Enumerable.Repeat("a ", 512 * 1024));
-        await Append(await _host.TriggerAsync(_token, job: "dos"), control);
+        await Append(await Api.TriggerAsync(Token, job: "dos"), control);
         await AppendAndCancel(control);
 
         var (plain, crafted, alongside) = (new List<TimeSpan>(), new List<TimeSpan>(), new List<TimeSpan>());
         for (var round = 0; round < 5; round++)
         {
-            plain.Add(await Append(await _host.TriggerAsync(_token, job: "dos"), control));
-            crafted.Add(await Append(await _host.TriggerAsync(_token, job: "dos"), attack));
+            plain.Add(await Append(await Api.TriggerAsync(Token, job: "dos"), control));
+            crafted.Add(await Append(await Api.TriggerAsync(Token, job: "dos"), attack));
             alongside.Add(await AppendAndCancel(attack));
         }
         // Generous: the old scrubber made the first ratio thousands.
@@ -75,7 +64,7 @@ public sealed class ScrubbingTests(DefaultHost fixture) : IAsyncLifetime
     /// <summary>Sends one line and a cancel of the same run at once; how long until both were answered.</summary>
     private async Task<TimeSpan> AppendAndCancel(string line)
     {
-        var run = await _host.TriggerAsync(_token, job: "dos");
+        var run = await Api.TriggerAsync(Token, job: "dos");
         var watch = Stopwatch.StartNew();
         var appending = Send(HttpMethod.Post, $"{run["uri"]}/log", line, "text/plain");
         var canceling = Send(HttpMethod.Post, $"{run["uri"]}/cancel");
@@ -96,7 +85,7 @@ public sealed class ScrubbingTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Multi_line_padded_encoded_and_keyed_secrets_are_scrubbed_before_they_are_stored()
     {
-        var run = await _host.TriggerAsync(_token, job: "scrub", body: new
+        var run = await Api.TriggerAsync(Token, job: "scrub", body: new
         {
             env = new[]
             {
@@ -121,7 +110,7 @@ public sealed class ScrubbingTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_secret_split_across_two_lines_of_a_batch_is_scrubbed_in_both()
     {
-        var run = await _host.TriggerAsync(_token, job: "scrub", body: new { env = new[] { new { key = "API_KEY", value = "sk-live-0123456789", secret = true } } });
+        var run = await Api.TriggerAsync(Token, job: "scrub", body: new { env = new[] { new { key = "API_KEY", value = "sk-live-0123456789", secret = true } } });
 
         var answer = await Send(HttpMethod.Post, $"{run["uri"]}/log",
             """{"lines":[{"message":"using sk-live-01234"},{"message":"56789 for the call"}]}""");
@@ -134,18 +123,18 @@ public sealed class ScrubbingTests(DefaultHost fixture) : IAsyncLifetime
     public async Task Reasons_argv_and_command_are_scrubbed_too()
     {
         var env = new[] { new { key = "DB_PASSWORD", value = "hunter2-very-secret", secret = true } };
-        var withArgv = await _host.TriggerAsync(_token, job: "scrub", body: new { env, argv = new[] { "psql", "postgres://app:hunter2-very-secret@db/x" } });
-        var withCommand = await _host.TriggerAsync(_token, job: "scrub", body: new { env, command = "deploy --token=ghp_abcdefghijklmnopqrstuvwxyz0123456789" });
+        var withArgv = await Api.TriggerAsync(Token, job: "scrub", body: new { env, argv = new[] { "psql", "postgres://app:hunter2-very-secret@db/x" } });
+        var withCommand = await Api.TriggerAsync(Token, job: "scrub", body: new { env, command = "deploy --token=ghp_abcdefghijklmnopqrstuvwxyz0123456789" });
 
         Assert.Equal(["psql", "postgres://app:[REDACTED]@db/x"], withArgv["argv"]!.AsArray().Select(a => (string)a!));
         Assert.Equal("deploy --token=[REDACTED]", (string)withCommand["command"]!);
 
-        await _host.CommandAsync(_token, withArgv, "start");
-        var paused = await (await _host.CommandAsync(_token, withArgv, "pause", new { reason = "waiting: hunter2-very-secret expired" })).Json();
+        await Api.CommandAsync(Token, withArgv, "start");
+        var paused = await (await Api.CommandAsync(Token, withArgv, "pause", new { reason = "waiting: hunter2-very-secret expired" })).Json();
         Assert.Equal("waiting: [REDACTED] expired", (string)paused["paused_reason"]!);
-        var canceled = await (await _host.CommandAsync(_token, withArgv, "cancel", new { reason = "password=oops" })).Json();
+        var canceled = await (await Api.CommandAsync(Token, withArgv, "cancel", new { reason = "password=oops" })).Json();
         Assert.Equal("password=[REDACTED]", (string)canceled["cancel_reason"]!);
-        var rejected = await (await _host.CommandAsync(_token, withCommand, "reject", new { reason = "Authorization: Bearer abc.def" })).Json();
+        var rejected = await (await Api.CommandAsync(Token, withCommand, "reject", new { reason = "Authorization: Bearer abc.def" })).Json();
         Assert.Equal("Authorization: Bearer [REDACTED]", (string)rejected["reject_reason"]!);
 
         await AssertStoredNowhere(["hunter2", "ghp_abc", "oops", "abc.def"]);
@@ -154,24 +143,24 @@ public sealed class ScrubbingTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task An_error_summary_is_scrubbed_on_fail_and_on_patch()
     {
-        var run = await _host.TriggerAsync(_token, job: "scrub", body: new { env = new[] { new { key = "PEM", value = "-----BEGIN KEY-----\nMIIEsecretbody\n-----END KEY-----", secret = true } } });
-        await _host.CommandAsync(_token, run, "start");
+        var run = await Api.TriggerAsync(Token, job: "scrub", body: new { env = new[] { new { key = "PEM", value = "-----BEGIN KEY-----\nMIIEsecretbody\n-----END KEY-----", secret = true } } });
+        await Api.CommandAsync(Token, run, "start");
 
-        var patched = await (await _host.Scenario(s =>
+        var patched = await (await Api.Scenario(s =>
         {
             s.Patch.Json(new { error_summary = "bad key\nMIIEsecretbody\nPGPASSWORD=hunter2" }).ToUrl((string)run["uri"]!);
-            s.Bearer(_token);
+            s.Bearer(Token);
         })).Json();
         Assert.Equal("bad key\n[REDACTED]\nPGPASSWORD=[REDACTED]", (string)patched["error_summary"]!);
 
-        var failed = await (await _host.CommandAsync(_token, run, "fail", new { error_summary = "{\"password\": \"hunter2\"}" })).Json();
+        var failed = await (await Api.CommandAsync(Token, run, "fail", new { error_summary = "{\"password\": \"hunter2\"}" })).Json();
         Assert.Equal("{\"password\": \"[REDACTED]\"}", (string)failed["error_summary"]!);
         await AssertStoredNowhere(["secretbody", "hunter2"]);
     }
 
     private async Task AssertStoredNowhere(string[] fragments)
     {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
         foreach (var fragment in fragments)
         {

@@ -2,21 +2,10 @@
 namespace Runs.Host.Tests;
 
 [Collection(DefaultCollection.Name)]
-public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class StatisticsTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "reader", [Scopes.RunsRead])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("reader", [Scopes.RunsRead]);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     private async Task<JsonNode> Get(string url) =>
-        await (await _host.Scenario(s => { s.Get.Url(url); s.WithRequestHeader("Accept", "application/json"); s.Bearer(_token); })).Json();
+        await (await Api.Scenario(s => { s.Get.Url(url); s.WithRequestHeader("Accept", "application/json"); s.Bearer(Token); })).Json();
 
     private static DateTimeOffset Utc(string text) => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 
@@ -24,12 +13,12 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
     public async Task Job_stats_match_hand_computed_values()
     {
         var t = Utc("2026-05-01T00:00:00Z");
-        var first = await fixture.SeedRunAsync("s", t, RunStatus.Succeeded, 10);
-        await fixture.SeedRunAsync("s", t.AddMinutes(1), RunStatus.Succeeded, 20);
-        await fixture.SeedRunAsync("s", t.AddMinutes(2), RunStatus.Succeeded, 30);
-        await fixture.SeedRunAsync("s", t.AddMinutes(3), RunStatus.Failed, 40);
-        await fixture.SeedRunAsync("s", t.AddMinutes(4), RunStatus.Canceled);
-        var last = await fixture.SeedRunAsync("s", t.AddMinutes(5));
+        var first = await Fixture.SeedRunAsync("s", t, RunStatus.Succeeded, 10);
+        await Fixture.SeedRunAsync("s", t.AddMinutes(1), RunStatus.Succeeded, 20);
+        await Fixture.SeedRunAsync("s", t.AddMinutes(2), RunStatus.Succeeded, 30);
+        await Fixture.SeedRunAsync("s", t.AddMinutes(3), RunStatus.Failed, 40);
+        await Fixture.SeedRunAsync("s", t.AddMinutes(4), RunStatus.Canceled);
+        var last = await Fixture.SeedRunAsync("s", t.AddMinutes(5));
 
         var stats = await Get("/v1/jobs/s/stats");
 
@@ -51,18 +40,18 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Success_rate_is_null_without_finished_runs_and_unknown_jobs_are_404()
     {
-        await fixture.SeedRunAsync("fresh", Utc("2026-05-01T00:00:00Z"));
+        await Fixture.SeedRunAsync("fresh", Utc("2026-05-01T00:00:00Z"));
         var stats = await Get("/v1/jobs/fresh/stats");
         Assert.Null(stats["success_rate"]);
         Assert.Null(stats["duration"]!["p50"]);
-        await _host.Scenario(s => { s.Get.Url("/v1/jobs/never-ran/stats"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url("/v1/jobs/never-ran/stats"); s.Bearer(Token); s.StatusCodeShouldBe(404); });
     }
 
     [Fact]
     public async Task The_job_list_carries_each_jobs_aggregate()
     {
-        await fixture.SeedRunAsync("b-job", Utc("2026-05-01T00:00:00Z"), RunStatus.Succeeded, 3);
-        await fixture.SeedRunAsync("a-job", Utc("2026-05-01T00:00:00Z"), RunStatus.Failed, 1);
+        await Fixture.SeedRunAsync("b-job", Utc("2026-05-01T00:00:00Z"), RunStatus.Succeeded, 3);
+        await Fixture.SeedRunAsync("a-job", Utc("2026-05-01T00:00:00Z"), RunStatus.Failed, 1);
         var jobs = (await Get("/v1/jobs"))["jobs"]!.AsArray();
         Assert.Equal(["a-job", "b-job"], jobs.Select(j => (string)j!["job"]!));
         Assert.Equal(0, (double)jobs[0]!["success_rate"]!);
@@ -72,7 +61,7 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task The_job_history_is_never_capped()
     {
-        await fixture.SeedManyAsync("big", 1100, Utc("2026-01-01T00:00:00Z"));
+        await Fixture.SeedManyAsync("big", 1100, Utc("2026-01-01T00:00:00Z"));
 
         var json = await Get("/v1/jobs/big/stats/runs");
         var rows = json["runs"]!.AsArray();
@@ -81,7 +70,7 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Equal("schedule", (string)rows[0]!["trigger"]!);
         Assert.Equal("succeeded", (string)rows[1099]!["status"]!);
 
-        var text = await (await _host.Scenario(s => { s.Get.Url("/v1/jobs/big/stats/runs"); s.Bearer(_token); })).ReadAsTextAsync();
+        var text = await (await Api.Scenario(s => { s.Get.Url("/v1/jobs/big/stats/runs"); s.Bearer(Token); })).ReadAsTextAsync();
         var lines = text.TrimEnd('\n').Split('\n');
         Assert.Equal(1101, lines.Length);
         Assert.Matches("^TIME +RUN +TRIGGER +DURATION +STATUS$", lines[0]);
@@ -91,8 +80,8 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Daily_buckets_follow_a_quarter_hour_offset_zone()
     {
-        await fixture.SeedRunAsync("k", Utc("2026-03-01T18:14:00Z"), RunStatus.Succeeded, 10);
-        await fixture.SeedRunAsync("k", Utc("2026-03-01T18:15:00Z"), RunStatus.Failed, 20);
+        await Fixture.SeedRunAsync("k", Utc("2026-03-01T18:14:00Z"), RunStatus.Succeeded, 10);
+        await Fixture.SeedRunAsync("k", Utc("2026-03-01T18:15:00Z"), RunStatus.Failed, 20);
 
         var daily = await Get("/v1/stats/daily?time_zone=Asia/Kathmandu&start_date=2026-03-01&end_date=2026-03-03");
 
@@ -109,10 +98,10 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Daily_buckets_follow_a_half_hour_offset_zone_in_winter_and_summer()
     {
-        await fixture.SeedRunAsync("n", Utc("2026-01-15T03:29:00Z"));
-        await fixture.SeedRunAsync("n", Utc("2026-01-15T03:30:00Z"));
-        await fixture.SeedRunAsync("n", Utc("2026-07-15T02:29:00Z"));
-        await fixture.SeedRunAsync("n", Utc("2026-07-15T02:30:00Z"));
+        await Fixture.SeedRunAsync("n", Utc("2026-01-15T03:29:00Z"));
+        await Fixture.SeedRunAsync("n", Utc("2026-01-15T03:30:00Z"));
+        await Fixture.SeedRunAsync("n", Utc("2026-07-15T02:29:00Z"));
+        await Fixture.SeedRunAsync("n", Utc("2026-07-15T02:30:00Z"));
 
         var winter = (await Get("/v1/stats/daily?time_zone=America/St_Johns&start_date=2026-01-14&end_date=2026-01-15"))["days"]!.AsArray();
         var summer = (await Get("/v1/stats/daily?time_zone=America/St_Johns&start_date=2026-07-14&end_date=2026-07-15"))["days"]!.AsArray();
@@ -126,11 +115,11 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
     {
         foreach (var at in new[] { "2026-03-28T22:59:00Z", "2026-03-28T23:00:00Z", "2026-03-29T21:59:00Z", "2026-03-29T22:00:00Z" })
         {
-            await fixture.SeedRunAsync("dst", Utc(at));
+            await Fixture.SeedRunAsync("dst", Utc(at));
         }
         foreach (var at in new[] { "2026-10-24T21:59:00Z", "2026-10-24T22:00:00Z", "2026-10-25T22:59:00Z", "2026-10-25T23:00:00Z" })
         {
-            await fixture.SeedRunAsync("dst", Utc(at));
+            await Fixture.SeedRunAsync("dst", Utc(at));
         }
 
         var spring = (await Get("/v1/stats/daily?time_zone=Europe/Berlin&start_date=2026-03-28&end_date=2026-03-30"))["days"]!.AsArray();
@@ -144,15 +133,15 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
     public async Task Daily_aggregates_filter_by_job_and_respect_grants()
     {
         var day = Utc("2026-04-01T12:00:00Z");
-        await fixture.SeedRunAsync("a", day);
-        await fixture.SeedRunAsync("b", day);
-        await fixture.SeedRunAsync("c", day);
+        await Fixture.SeedRunAsync("a", day);
+        await Fixture.SeedRunAsync("b", day);
+        await Fixture.SeedRunAsync("c", day);
 
         var filtered = await Get("/v1/stats/daily?time_zone=UTC&start_date=2026-04-01&end_date=2026-04-01&filter=" + Uri.EscapeDataString("job = \"a\" OR job = \"b\""));
         Assert.Equal(2, (int)filtered["days"]![0]!["total"]!);
 
-        var narrow = await fixture.TokenAsync("narrow", [Scopes.RunsRead], ["c"]);
-        var granted = await (await _host.Scenario(s => { s.Get.Url("/v1/stats/daily?time_zone=UTC&start_date=2026-04-01&end_date=2026-04-01"); s.Bearer(narrow); })).Json();
+        var narrow = await Fixture.TokenAsync("narrow", [Scopes.RunsRead], ["c"]);
+        var granted = await (await Api.Scenario(s => { s.Get.Url("/v1/stats/daily?time_zone=UTC&start_date=2026-04-01&end_date=2026-04-01"); s.Bearer(narrow); })).Json();
         Assert.Equal(1, (int)granted["days"]![0]!["total"]!);
     }
 
@@ -161,21 +150,5 @@ public sealed class StatisticsTests(DefaultHost fixture) : IAsyncLifetime
     {
         var days = (await Get("/v1/stats/daily?time_zone=Pacific/Auckland"))["days"]!.AsArray();
         Assert.Equal(30, days.Count);
-    }
-
-    [Theory]
-    [InlineData("", "time_zone")]
-    [InlineData("?time_zone=Mars/Olympus", "time_zone")]
-    [InlineData("?time_zone=UTC&start_date=2026-13-01", "start_date")]
-    [InlineData("?time_zone=UTC&start_date=2026-02-01&end_date=2026-01-01", "end_date")]
-    [InlineData("?time_zone=UTC&start_date=2020-01-01&end_date=2026-01-01", "start_date")]
-    [InlineData("?time_zone=UTC&filter=job%20%3D", "filter")]
-    [InlineData("?time_zone=UTC&end_date=0001-01-05", "end_date")]
-    [InlineData("?time_zone=UTC&start_date=0001-01-01&end_date=0001-01-31", "end_date")]
-    [InlineData("?time_zone=UTC&start_date=9999-12-30&end_date=9999-12-31", "end_date")]
-    public async Task Bad_daily_parameters_are_400(string query, string field)
-    {
-        var result = await _host.Scenario(s => { s.Get.Url($"/v1/stats/daily{query}"); s.Bearer(_token); s.StatusCodeShouldBe(400); });
-        Assert.NotNull((await result.ProblemAsync(400))["errors"]![field]);
     }
 }

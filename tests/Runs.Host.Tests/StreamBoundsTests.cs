@@ -3,19 +3,11 @@ namespace Runs.Host.Tests;
 
 /// <summary>Live streams are capped per token and per host, end after their lifetime, and end when their token does.</summary>
 [Collection(BoundsCollection.Name)]
-public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
+public sealed class StreamBoundsTests(BoundsHost fixture) : HostSpecification<BoundsHost>(fixture, "runner", [Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
     private readonly List<EventStream> _open = [];
-    private string _writer = "";
 
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _writer = await fixture.TokenAsync("runner", [Scopes.RunsWrite]);
-    }
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         foreach (var stream in _open)
         {
@@ -25,16 +17,16 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
 
     private async Task<EventStream> Open(JsonNode run, string token, string? lastEventId = null)
     {
-        var stream = await EventStream.OpenAsync(_host.Server.CreateClient(), $"{run["uri"]}/log/stream", token, lastEventId);
+        var stream = await EventStream.OpenAsync(Api.Server.CreateClient(), $"{run["uri"]}/log/stream", token, lastEventId);
         _open.Add(stream);
         return stream;
     }
 
     private Task Append(JsonNode run, params string[] messages) =>
-        _host.Scenario(s =>
+        Api.Scenario(s =>
         {
             s.Post.Json(new { lines = messages.Select(m => new { level = "info", message = m }) }).ToUrl($"{run["uri"]}/log");
-            s.Bearer(_writer);
+            s.Bearer(Token);
         });
 
     /// <summary>The next event that is not a comment.</summary>
@@ -52,8 +44,8 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
 
     private async Task<JsonNode> RunningRun()
     {
-        var run = await _host.TriggerAsync(_writer);
-        await _host.CommandAsync(_writer, run, "start");
+        var run = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, run, "start");
         return run;
     }
 
@@ -71,7 +63,7 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
     public async Task A_token_past_its_stream_cap_gets_429_with_retry_after_and_other_tokens_still_stream()
     {
         var run = await RunningRun();
-        var reader = await fixture.TokenAsync("reader", [Scopes.RunsRead]);
+        var reader = await Fixture.TokenAsync("reader", [Scopes.RunsRead]);
         for (var i = 0; i < BoundsHost.MaxStreamsPerToken; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await Open(run, reader)).Response.StatusCode);
@@ -80,7 +72,7 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
         var problem = await AssertTooManyStreams(await Open(run, reader));
         Assert.Contains("This token", (string)problem["detail"]!);
 
-        var other = await fixture.TokenAsync("other", [Scopes.RunsRead]);
+        var other = await Fixture.TokenAsync("other", [Scopes.RunsRead]);
         Assert.Equal(HttpStatusCode.OK, (await Open(run, other)).Response.StatusCode);
     }
 
@@ -90,10 +82,10 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
         var run = await RunningRun();
         for (var i = 0; i < BoundsHost.MaxStreams; i++)
         {
-            var token = await fixture.TokenAsync($"reader-{i}", [Scopes.RunsRead]);
+            var token = await Fixture.TokenAsync($"reader-{i}", [Scopes.RunsRead]);
             Assert.Equal(HttpStatusCode.OK, (await Open(run, token)).Response.StatusCode);
         }
-        var late = await fixture.TokenAsync("late", [Scopes.RunsRead]);
+        var late = await Fixture.TokenAsync("late", [Scopes.RunsRead]);
 
         var problem = await AssertTooManyStreams(await Open(run, late));
         Assert.Contains("This server", (string)problem["detail"]!);
@@ -112,20 +104,20 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Revoking_the_token_ends_its_open_stream_with_an_error_event()
     {
-        var admin = await fixture.TokenAsync("admin", [Scopes.Admin]);
-        var (leaver, secret) = await TestTokens.IssueAsync(fixture.Store, "leaver", [Scopes.RunsRead]);
+        var admin = await Fixture.TokenAsync("admin", [Scopes.Admin]);
+        var (leaver, secret) = await TestTokens.IssueAsync(Fixture.Store, "leaver", [Scopes.RunsRead]);
         var run = await RunningRun();
         var stream = await Open(run, secret);
         await Append(run, "before");
         Assert.Equal("log", (await NextEvent(stream)).Event);
 
-        await _host.Scenario(s =>
+        await Api.Scenario(s =>
         {
             s.Delete.Url($"/v1/tokens/{leaver.Id}");
             s.Bearer(admin);
             s.StatusCodeShouldBe(204);
         });
-        fixture.Clock.Advance(BoundsHost.TokenCheckInterval);
+        Fixture.Clock.Advance(BoundsHost.TokenCheckInterval);
 
         var error = await NextEvent(stream);
         Assert.Equal("error", error.Event);
@@ -138,12 +130,12 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task An_expired_token_ends_its_open_stream_with_an_error_event()
     {
-        var (_, secret) = await TestTokens.IssueAsync(fixture.Store, "short-lived", [Scopes.RunsRead],
-            expiresOn: fixture.Clock.GetUtcNow() + BoundsHost.TokenCheckInterval);
+        var (_, secret) = await TestTokens.IssueAsync(Fixture.Store, "short-lived", [Scopes.RunsRead],
+            expiresOn: Fixture.Clock.GetUtcNow() + BoundsHost.TokenCheckInterval);
         var run = await RunningRun();
         var stream = await Open(run, secret);
 
-        fixture.Clock.Advance(BoundsHost.TokenCheckInterval);
+        Fixture.Clock.Advance(BoundsHost.TokenCheckInterval);
 
         var error = await NextEvent(stream);
         Assert.Equal("error", error.Event);
@@ -154,7 +146,7 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task At_its_lifetime_a_stream_says_reconnect_and_resuming_from_its_id_loses_and_repeats_nothing()
     {
-        var reader = await fixture.TokenAsync("reader", [Scopes.RunsRead]);
+        var reader = await Fixture.TokenAsync("reader", [Scopes.RunsRead]);
         var run = await RunningRun();
         await Append(run, "1", "2", "3");
         var first = await Open(run, reader);
@@ -166,7 +158,7 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
 
         // Lines arrive while the lifetime runs out: some may go out before the reconnect, the rest after.
         await Append(run, "4", "5");
-        fixture.Clock.Advance(BoundsHost.MaxLifetime);
+        Fixture.Clock.Advance(BoundsHost.MaxLifetime);
         ServerSentEvent last;
         while ((last = await NextEvent(first)).Event == "log")
         {
@@ -179,7 +171,7 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
 
         var resumed = await Open(run, reader, last.Id);
         await Append(run, "6");
-        await _host.CommandAsync(_writer, run, "succeed");
+        await Api.CommandAsync(Token, run, "succeed");
         ServerSentEvent next;
         while ((next = await NextEvent(resumed)).Event == "log")
         {
@@ -193,7 +185,7 @@ public sealed class StreamBoundsTests(BoundsHost fixture) : IAsyncLifetime
     [Fact]
     public async Task The_document_states_this_servers_stream_caps_and_lifetime_and_the_events_a_stream_can_end_with()
     {
-        var document = JsonNode.Parse(await (await _host.Scenario(s => s.Get.Url("/openapi/v1.json"))).ReadAsTextAsync())!;
+        var document = JsonNode.Parse(await (await Api.Scenario(s => s.Get.Url("/openapi/v1.json"))).ReadAsTextAsync())!;
 
         var description = (string)document["info"]!["description"]!;
         Assert.Contains($"{BoundsHost.MaxStreamsPerToken} open at once per token and {BoundsHost.MaxStreams} on this server", description);

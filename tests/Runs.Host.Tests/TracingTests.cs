@@ -6,21 +6,18 @@ namespace Runs.Host.Tests;
 /// listener on the sources the host's OTLP exporter subscribes to; the events' correlation id is that trace.
 /// </summary>
 [Collection(WebhooksCollection.Name)]
-public sealed class TracingTests(WebhooksHost fixture) : IAsyncLifetime
+public sealed class TracingTests(WebhooksHost fixture) : HostSpecification<WebhooksHost>(fixture, "tracer", [Scopes.RunsRead, Scopes.RunsWrite, Scopes.WebhooksManage])
 {
     private const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     private static readonly string[] Sources = ["Microsoft.AspNetCore", "System.Net.Http", "Npgsql", .. Operations.Tracing.Sources];
 
-    private readonly IAlbaHost _host = fixture.Host;
     private readonly ConcurrentQueue<Activity> _finished = new();
     private ActivityListener _listener = null!;
     private Receiver _receiver = null!;
-    private string _token = "";
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("tracer", [Scopes.RunsRead, Scopes.RunsWrite, Scopes.WebhooksManage]);
+        await base.InitializeAsync();
         _receiver = await Receiver.StartAsync();
         _listener = new ActivityListener
         {
@@ -37,28 +34,29 @@ public sealed class TracingTests(WebhooksHost fixture) : IAsyncLifetime
         ActivitySource.AddActivityListener(_listener);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         _listener.Dispose();
         await _receiver.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
     public async Task A_terminal_write_and_its_webhook_delivery_are_one_trace_and_its_events_carry_the_trace_id()
     {
-        await _host.Scenario(s =>
+        await Api.Scenario(s =>
         {
             s.Post.Json(new { url = _receiver.Url, events = new[] { "run.succeeded" } }).ToUrl("/v1/webhooks");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(201);
         });
-        var run = await _host.TriggerAsync(_token, job: "traced");
-        await _host.CommandAsync(_token, run, "start");
-        var succeeded = await _host.Scenario(s =>
+        var run = await Api.TriggerAsync(Token, job: "traced");
+        await Api.CommandAsync(Token, run, "start");
+        var succeeded = await Api.Scenario(s =>
         {
             s.Post.Json(new { exit_code = 0 }).ToUrl($"{run["uri"]}/succeed");
             s.WithRequestHeader("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01");
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
         Assert.Equal(TraceId, succeeded.Context.Response.Headers["X-Correlation-Id"].ToString());
         Assert.Single(await _receiver.WaitForAsync(1));
@@ -77,10 +75,10 @@ public sealed class TracingTests(WebhooksHost fixture) : IAsyncLifetime
         Assert.Contains(spans, a => a.Source.Name == "System.Net.Http" && a.Kind == ActivityKind.Client
             && a.GetTagItem("url.full") is string url && url.StartsWith(_receiver.Url, StringComparison.Ordinal));
 
-        var events = await (await _host.Scenario(s =>
+        var events = await (await Api.Scenario(s =>
         {
             s.Get.Url($"{run["uri"]}/events");
-            s.Bearer(_token);
+            s.Bearer(Token);
         })).Json();
         var ended = events["events"]!.AsArray().Single(e => (string)e!["type"]! == "Succeeded")!;
         Assert.Equal(TraceId, (string)ended["metadata"]!["correlation_id"]!);

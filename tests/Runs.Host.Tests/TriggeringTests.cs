@@ -2,27 +2,16 @@
 namespace Runs.Host.Tests;
 
 [Collection(DefaultCollection.Name)]
-public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class TriggeringTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "tester")
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync();
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     [Fact]
     public async Task Trigger_answers_201_with_location_and_the_pending_run()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Json(new { trigger = "schedule", source = "cli", argv = new[] { "make", "all" }, labels = new { team = "data" } })
                 .ToUrl("/v1/jobs/nightly-etl/runs");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(201);
         });
 
@@ -44,12 +33,12 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task The_triggered_run_can_be_read_back_with_its_etag()
     {
-        var run = await _host.TriggerAsync(_token, body: new { command = "echo hi", entrypoint = "/bin/sh" });
+        var run = await Api.TriggerAsync(Token, body: new { command = "echo hi", entrypoint = "/bin/sh" });
 
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Get.Url((string)run["uri"]!);
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
 
         var read = await result.Json();
@@ -62,7 +51,7 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Unknown_fields_are_ignored()
     {
-        var run = await _host.TriggerAsync(_token, body: new { source = "cli", colour = "blue", nested = new { a = 1 } });
+        var run = await Api.TriggerAsync(Token, body: new { source = "cli", colour = "blue", nested = new { a = 1 } });
         Assert.Equal("cli", (string)run["source"]!);
         Assert.False(run.AsObject().ContainsKey("colour"));
     }
@@ -70,11 +59,11 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task An_empty_json_body_is_400()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text("").ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         var problem = await result.ProblemAsync(400);
@@ -84,11 +73,11 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Malformed_json_is_400()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text("{\"argv\": [").ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         await result.ProblemAsync(400);
@@ -97,11 +86,11 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_wrong_type_is_400_naming_the_field()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text("{\"argv\": \"not-an-array\"}").ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         var problem = await result.ProblemAsync(400);
@@ -111,11 +100,11 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Another_media_type_is_415()
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text("trigger=api").ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("Content-Type", "application/x-www-form-urlencoded");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(415);
         });
         await result.ProblemAsync(415);
@@ -127,10 +116,10 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     [InlineData("night%20ly")]
     public async Task A_job_name_that_is_not_a_slug_is_400(string job)
     {
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Json(new { }).ToUrl($"/v1/jobs/{job}/runs");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         var problem = await result.ProblemAsync(400);
@@ -141,11 +130,11 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     public async Task A_body_over_the_limit_is_413()
     {
         var big = new StringBuilder("{\"source\":\"").Append('x', 1024 * 1024 + 10).Append("\"}").ToString();
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text(big).ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(413);
         });
         await result.ProblemAsync(413);
@@ -154,7 +143,7 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Secret_env_values_are_masked_and_never_stored_in_clear()
     {
-        var run = await _host.TriggerAsync(_token, body: new
+        var run = await Api.TriggerAsync(Token, body: new
         {
             env = new object[]
             {
@@ -167,7 +156,7 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
         Assert.Equal("********", (string)env[0]!["value"]!);
         Assert.Equal("full", (string)env[1]!["value"]!);
 
-        await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
+        await using var connection = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand(
             "select count(*) from runs.mt_events where data::text like '%hunter2%' " +
@@ -181,14 +170,8 @@ public sealed class TriggeringTests(DefaultHost fixture) : IAsyncLifetime
 }
 
 [Collection(DefaultCollection.Name)]
-public sealed class TriggerValidationTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class TriggerValidationTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "tester")
 {
-    private string _token = "";
-
-    public async Task InitializeAsync() => _token = await fixture.TokenAsync();
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     public static TheoryData<string, string> InvalidBodies() => new()
     {
         { "{\"trigger\":\"cron\"}", "trigger" },
@@ -211,11 +194,11 @@ public sealed class TriggerValidationTests(DefaultHost fixture) : IAsyncLifetime
     [MemberData(nameof(InvalidBodies))]
     public async Task Invalid_trigger_bodies_are_400_naming_the_field(string body, string field)
     {
-        var result = await fixture.Host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text(body).ToUrl("/v1/jobs/nightly/runs");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
         var problem = await result.ProblemAsync(400);
@@ -226,15 +209,8 @@ public sealed class TriggerValidationTests(DefaultHost fixture) : IAsyncLifetime
 
 /// <summary>A run's input is stored as sent, so it is capped in bytes and depth and its numbers must fit PostgreSQL, on both trigger paths.</summary>
 [Collection(DefaultCollection.Name)]
-public sealed class InputLimitTests(DefaultHost fixture) : IAsyncLifetime
+public sealed class InputLimitTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "tester")
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-
-    public async Task InitializeAsync() => _token = await fixture.TokenAsync();
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     private static string Nested(int depth) => new string('[', depth) + new string(']', depth);
 
     /// <summary>A string input whose compact JSON (with its quotes) is exactly this many bytes.</summary>
@@ -257,24 +233,24 @@ public sealed class InputLimitTests(DefaultHost fixture) : IAsyncLifetime
         {
             form.Add(new StringContent(value), name);
         }
-        var client = _host.Server.CreateClient();
-        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {_token}");
+        var client = Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {Token}");
         return await client.PostAsync($"/v1/jobs/{job}/runs", form);
     }
 
     private async Task AssertNoRunFor(string job) =>
-        await _host.Scenario(s => { s.Get.Url($"/v1/jobs/{job}/runs"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url($"/v1/jobs/{job}/runs"); s.Bearer(Token); s.StatusCodeShouldBe(404); });
 
     [Theory]
     [MemberData(nameof(RefusedInputs))]
     public async Task An_input_too_deep_too_large_or_with_numbers_PostgreSQL_cannot_hold_is_400_and_starts_no_run(string input)
     {
         var job = $"input-{Guid.NewGuid():N}";
-        var result = await _host.Scenario(s =>
+        var result = await Api.Scenario(s =>
         {
             s.Post.Text($"{{\"input\":{input}}}").ToUrl($"/v1/jobs/{job}/runs");
             s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(_token);
+            s.Bearer(Token);
             s.StatusCodeShouldBe(400);
         });
 
@@ -301,7 +277,7 @@ public sealed class InputLimitTests(DefaultHost fixture) : IAsyncLifetime
     [Fact]
     public async Task Inputs_at_the_limits_are_kept_as_sent()
     {
-        var deep = await _host.TriggerAsync(_token, "inputs", System.Text.Json.JsonSerializer.Deserialize<object>($"{{\"input\":{Nested(32)}}}"));
+        var deep = await Api.TriggerAsync(Token, "inputs", System.Text.Json.JsonSerializer.Deserialize<object>($"{{\"input\":{Nested(32)}}}"));
         Assert.Equal(Nested(32), deep["input"]!.ToJsonString());
 
         var response = await TriggerForm("inputs", ("input", InputOfBytes(64 * 1024)));
@@ -309,7 +285,7 @@ public sealed class InputLimitTests(DefaultHost fixture) : IAsyncLifetime
         var run = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(64 * 1024 - 2, ((string)run["input"]!).Length);
 
-        var events = await (await _host.Scenario(s => { s.Get.Url($"{deep["uri"]}/events"); s.Bearer(_token); })).Json();
+        var events = await (await Api.Scenario(s => { s.Get.Url($"{deep["uri"]}/events"); s.Bearer(Token); })).Json();
         Assert.Equal(Nested(32), events["events"]![0]!["data"]!["input"]!.ToJsonString());
     }
 }

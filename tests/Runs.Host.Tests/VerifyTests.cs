@@ -6,22 +6,8 @@ namespace Runs.Host.Tests;
 /// of change made behind its back — straight in PostgreSQL — is found and named.
 /// </summary>
 [Collection(LedgerCollection.Name)]
-public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
+public sealed class VerifyTests(LedgerHost fixture) : HostSpecification<LedgerHost>(fixture, "auditor", [Scopes.RunsRead, Scopes.RunsWrite])
 {
-    private readonly IAlbaHost _host = fixture.Host;
-    private string _token = "";
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        await fixture.ResetAsync();
-        _token = await fixture.TokenAsync("auditor", [Scopes.RunsRead, Scopes.RunsWrite]);
-        _client = _host.Server.CreateClient();
-        _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     /// <summary>
     /// Events: 1 Triggered (an input file), 2 Started, 3 LogAppended (lines 1–3, line 2 an error),
     /// 4 OutputAttached (out.txt), 5 Succeeded.
@@ -33,11 +19,11 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
             { new StringContent("{\"source\":\"test\",\"input\":{\"rows\":1.50,\"big\":1E3}}"), "run" },
             { new ByteArrayContent(Encoding.UTF8.GetBytes("input bytes")), "files", "in.txt" },
         };
-        var created = await _client.PostAsync("/v1/jobs/audited/runs", form);
+        var created = await Client.PostAsync("/v1/jobs/audited/runs", form);
         var run = JsonNode.Parse(await created.Content.ReadAsStringAsync())!;
         Assert.True(created.IsSuccessStatusCode, run.ToJsonString());
-        await _host.CommandAsync(_token, run, "start", new { runner = "w1" });
-        await _host.Scenario(s =>
+        await Api.CommandAsync(Token, run, "start", new { runner = "w1" });
+        await Api.Scenario(s =>
         {
             s.Post.Json(new
             {
@@ -48,21 +34,21 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
                     new { level = "info", message = "done", at = "2026-06-13T08:15:02.1234567+02:00" },
                 },
             }).ToUrl($"{run["uri"]}/log");
-            s.Bearer(_token);
+            s.Bearer(Token);
         });
         var output = new ByteArrayContent(Encoding.UTF8.GetBytes("output bytes"));
         output.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = "out.txt" };
         output.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
-        Assert.True((await _client.PutAsync($"{run["uri"]}/output", output)).IsSuccessStatusCode);
-        await _host.CommandAsync(_token, run, "succeed", new { exit_code = 0 });
+        Assert.True((await Client.PutAsync($"{run["uri"]}/output", output)).IsSuccessStatusCode);
+        await Api.CommandAsync(Token, run, "succeed", new { exit_code = 0 });
         return run;
     }
 
-    private async Task<JsonNode> Verify(JsonNode run) => JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/verify"))!;
+    private async Task<JsonNode> Verify(JsonNode run) => JsonNode.Parse(await Client.GetStringAsync($"{run["uri"]}/verify"))!;
 
     private async Task Sql(string sql, params object[] args)
     {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var arg in args)
@@ -78,7 +64,7 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
         var run = await RunWithEverything();
 
         var verification = await Verify(run);
-        var events = JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
+        var events = JsonNode.Parse(await Client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
 
         Assert.True((bool)verification["verified"]!, verification.ToJsonString());
         Assert.Empty(verification["problems"]!.AsArray());
@@ -164,14 +150,14 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
     public async Task A_purged_run_still_verifies_and_its_content_can_no_longer_come_back()
     {
         var run = await RunWithEverything();
-        var before = JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
-        _host.AdvanceClock(TimeSpan.FromSeconds(1.2));
+        var before = JsonNode.Parse(await Client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
+        Api.AdvanceClock(TimeSpan.FromSeconds(1.2));
 
-        var purged = await _host.Services.GetRequiredService<RetentionSweep>().SweepAsync();
+        var purged = await Api.Services.GetRequiredService<RetentionSweep>().SweepAsync();
         Assert.Contains(purged, p => p.Id == (string)run["id"]!);
 
         var verification = await Verify(run);
-        var after = JsonNode.Parse(await _client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
+        var after = JsonNode.Parse(await Client.GetStringAsync($"{run["uri"]}/events"))!["events"]!.AsArray();
         Assert.True((bool)verification["verified"]!, verification.ToJsonString());
         Assert.Equal((0, 0), ((int)verification["log_lines"]!, (int)verification["files"]!));
         Assert.Equal(before.Select(e => (string)e!["hash"]!), after.Take(before.Count).Select(e => (string)e!["hash"]!));
@@ -187,13 +173,13 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
     public async Task Rebuilding_the_projections_leaves_the_chain_as_it_was()
     {
         var run = await RunWithEverything();
-        var before = await _client.GetStringAsync($"{run["uri"]}/events");
+        var before = await Client.GetStringAsync($"{run["uri"]}/events");
 
-        using var daemon = await fixture.Store.BuildProjectionDaemonAsync();
+        using var daemon = await Fixture.Store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync<RunProjection>(CancellationToken.None);
         await daemon.RebuildProjectionAsync<TelemetryProjection>(CancellationToken.None);
 
-        Assert.Equal(before, await _client.GetStringAsync($"{run["uri"]}/events"));
+        Assert.Equal(before, await Client.GetStringAsync($"{run["uri"]}/events"));
         Assert.True((bool)(await Verify(run))["verified"]!);
     }
 
@@ -202,13 +188,13 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
     {
         var good = await RunWithEverything();
         var bad = await RunWithEverything();
-        await _host.TriggerAsync(_token, job: "elsewhere");
+        await Api.TriggerAsync(Token, job: "elsewhere");
         await Sql("update runs.log_lines set message = 'all is well' where run_id = $1 and line_id = 2", (string)bad["id"]!);
 
-        var all = await HostProcess.RunAsync(fixture.ConnectionString, null, "verify");
-        var job = await HostProcess.RunAsync(fixture.ConnectionString, null, "verify", "--job", "elsewhere");
-        var one = await HostProcess.RunAsync(fixture.ConnectionString, null, "verify", "--job", "audited", "--run", (string)good["id"]!);
-        var unknown = await HostProcess.RunAsync(fixture.ConnectionString, null, "verify", "--run", "20260101-000000-0000000000000000");
+        var all = await HostProcess.RunAsync(Fixture.ConnectionString, null, "verify");
+        var job = await HostProcess.RunAsync(Fixture.ConnectionString, null, "verify", "--job", "elsewhere");
+        var one = await HostProcess.RunAsync(Fixture.ConnectionString, null, "verify", "--job", "audited", "--run", (string)good["id"]!);
+        var unknown = await HostProcess.RunAsync(Fixture.ConnectionString, null, "verify", "--run", "20260101-000000-0000000000000000");
 
         Assert.Equal(1, all.Exit);
         var line = Assert.Single(all.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -226,15 +212,15 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
     [Fact]
     public async Task A_run_from_before_the_chain_takes_appends_and_is_linked_by_ledger_chain()
     {
-        var run = await _host.TriggerAsync(_token, job: "audited");
-        await _host.CommandAsync(_token, run, "start");
+        var run = await Api.TriggerAsync(Token, job: "audited");
+        await Api.CommandAsync(Token, run, "start");
         // As a run written by a version of the service without the ledger.
         await Sql("delete from runs.ledger_events where run_id = $1", (string)run["id"]!);
 
-        await _host.Scenario(s => { s.Post.Json(new { lines = new[] { new { level = "info", message = "after the upgrade" } } }).ToUrl($"{run["uri"]}/log"); s.Bearer(_token); });
+        await Api.Scenario(s => { s.Post.Json(new { lines = new[] { new { level = "info", message = "after the upgrade" } } }).ToUrl($"{run["uri"]}/log"); s.Bearer(Token); });
         var before = Assert.Single((await Verify(run))["problems"]!.AsArray())!;
-        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, "ledger", "chain");
-        var again = await HostProcess.RunAsync(fixture.ConnectionString, null, "ledger", "chain");
+        var (exit, output, errors) = await HostProcess.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
+        var again = await HostProcess.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
 
         Assert.Equal("chain_missing", (string)before["kind"]!);
         Assert.True(exit == 0, output + errors);
@@ -242,7 +228,7 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
         Assert.Contains("0 runs chained", again.Output);
         var after = await Verify(run);
         Assert.True((bool)after["verified"]!, after.ToJsonString());
-        await _host.CommandAsync(_token, run, "succeed");
+        await Api.CommandAsync(Token, run, "succeed");
         Assert.True((bool)(await Verify(run))["verified"]!);
     }
 
@@ -250,11 +236,11 @@ public sealed class VerifyTests(LedgerHost fixture) : IAsyncLifetime
     public async Task Verifying_needs_read_access_to_the_job()
     {
         var run = await RunWithEverything();
-        var elsewhere = await fixture.TokenAsync("elsewhere", [Scopes.RunsRead], ["other"]);
-        var writer = await fixture.TokenAsync("writer", [Scopes.RunsWrite]);
+        var elsewhere = await Fixture.TokenAsync("elsewhere", [Scopes.RunsRead], ["other"]);
+        var writer = await Fixture.TokenAsync("writer", [Scopes.RunsWrite]);
 
-        await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/verify"); s.Bearer(elsewhere); s.StatusCodeShouldBe(404); });
-        await _host.Scenario(s => { s.Get.Url($"{run["uri"]}/verify"); s.Bearer(writer); s.StatusCodeShouldBe(403); });
-        await _host.Scenario(s => { s.Get.Url("/v1/jobs/audited/runs/20260101-000000-0000000000000000/verify"); s.Bearer(_token); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url($"{run["uri"]}/verify"); s.Bearer(elsewhere); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url($"{run["uri"]}/verify"); s.Bearer(writer); s.StatusCodeShouldBe(403); });
+        await Api.Scenario(s => { s.Get.Url("/v1/jobs/audited/runs/20260101-000000-0000000000000000/verify"); s.Bearer(Token); s.StatusCodeShouldBe(404); });
     }
 }
