@@ -14,6 +14,7 @@ global using Runs.Domain;
 global using Runs.Host.Auth;
 global using Runs.Host.Retention;
 global using Runs.Host.Tests.Harness;
+global using Runs.Tests;
 global using Runs.Host.Tokens;
 global using Runs.Projections;
 global using System.Collections.Concurrent;

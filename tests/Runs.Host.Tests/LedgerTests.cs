@@ -35,17 +35,7 @@ public sealed class LedgerTests(LedgerHost fixture) : HostSpecification<LedgerHo
         return ids;
     }
 
-    private async Task Sql(string sql, params object[] args)
-    {
-        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-        await command.ExecuteNonQueryAsync();
-    }
+    private Task Sql(string sql, params object[] args) => Fixture.SqlAsync(sql, args);
 
     /// <summary>RFC 6962's tree, written again from docs/ledger.md rather than borrowed from the service.</summary>
     private static byte[] Merkle(IReadOnlyList<byte[]> leaves)
@@ -229,19 +219,13 @@ public sealed class LedgerTests(LedgerHost fixture) : HostSpecification<LedgerHo
     [Fact]
     public async Task Outside_development_the_service_refuses_to_start_without_a_checkpoint_key()
     {
-        var start = HostProcess.RunAsync(Fixture.ConnectionString, new Dictionary<string, string?>
+        var refusal = await HostProcess.RefusalToStartAsync(Fixture.ConnectionString, new Dictionary<string, string?>
         {
             ["Runs__Ledger__CurrentSigningKeyId"] = null,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-        }, "run");
-        // A service that did start would run until stopped: give up on it rather than hang the suite.
-        var finished = await Task.WhenAny(start, Task.Delay(TimeSpan.FromMinutes(2)));
-        Assert.Same(start, finished);
-
-        var (exit, output, errors) = await start;
-        Assert.NotEqual(0, exit);
-        Assert.Contains("Runs:Ledger:CurrentSigningKeyId is required", output + errors);
+        });
+        Assert.Contains("Runs:Ledger:CurrentSigningKeyId is required", refusal);
     }
 
     [Fact]

@@ -115,13 +115,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : HostSpecification<Defa
             await Command(run, "start");
         }
 
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text(body).ToUrl($"{run["uri"]}/{action}");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(400);
-        });
+        var result = await Api.PostTextAsync(Token, $"{run["uri"]}/{action}", body, "application/json", 400);
 
         var problem = await result.ProblemAsync(400);
         Assert.NotNull(problem["errors"]![field]);
@@ -139,13 +133,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : HostSpecification<Defa
     public async Task An_optional_body_may_be_empty_even_with_a_json_content_type()
     {
         var run = await Api.TriggerAsync(Token);
-        await Api.Scenario(s =>
-        {
-            s.Post.Text("").ToUrl($"{run["uri"]}/start");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(200);
-        });
+        await Api.PostTextAsync(Token, $"{run["uri"]}/start", "", "application/json", 200);
     }
 
     [Theory]
@@ -173,13 +161,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : HostSpecification<Defa
     {
         var run = await Api.TriggerAsync(Token);
         await Api.CommandAsync(Token, run, "start");
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text("{\"exit_code\":\"0\"}").ToUrl($"{run["uri"]}/succeed");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(400);
-        });
+        var result = await Api.PostTextAsync(Token, $"{run["uri"]}/succeed", "{\"exit_code\":\"0\"}", "application/json", 400);
         Assert.NotNull((await result.ProblemAsync(400))["errors"]!["exit_code"]);
     }
 

@@ -154,13 +154,8 @@ public sealed class LogSearchTests(DefaultHost fixture) : HostSpecification<Defa
         Assert.Equal(1L, await CountLines((string)expired["id"]!));
     }
 
-    private async Task<long> CountLines(string run)
-    {
-        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select count(*) from runs.log_lines where run_id = $1", connection) { Parameters = { new() { Value = run } } };
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private async Task<long> CountLines(string run) =>
+        (long)(await Fixture.SqlAsync("select count(*) from runs.log_lines where run_id = $1", run))!;
 
     [Fact]
     public async Task A_page_size_above_the_maximum_is_treated_as_the_maximum()

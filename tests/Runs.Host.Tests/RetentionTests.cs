@@ -29,17 +29,7 @@ public sealed class RetentionTests(RetentionHost fixture) : HostSpecification<Re
         return run;
     }
 
-    private async Task<long> Count(string sql, params object[] args)
-    {
-        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private async Task<long> Count(string sql, params object[] args) => (long)(await Fixture.SqlAsync(sql, args))!;
 
     [Fact]
     public async Task A_finished_run_shows_when_it_expires_and_a_running_one_never_does()

@@ -59,13 +59,7 @@ public sealed class TriggeringTests(DefaultHost fixture) : HostSpecification<Def
     [Fact]
     public async Task An_empty_json_body_is_400()
     {
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text("").ToUrl("/v1/jobs/nightly/runs");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(400);
-        });
+        var result = await Api.PostTextAsync(Token, "/v1/jobs/nightly/runs", "", "application/json", 400);
         var problem = await result.ProblemAsync(400);
         Assert.NotNull(problem["errors"]);
     }
@@ -73,26 +67,14 @@ public sealed class TriggeringTests(DefaultHost fixture) : HostSpecification<Def
     [Fact]
     public async Task Malformed_json_is_400()
     {
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text("{\"argv\": [").ToUrl("/v1/jobs/nightly/runs");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(400);
-        });
+        var result = await Api.PostTextAsync(Token, "/v1/jobs/nightly/runs", "{\"argv\": [", "application/json", 400);
         await result.ProblemAsync(400);
     }
 
     [Fact]
     public async Task A_wrong_type_is_400_naming_the_field()
     {
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text("{\"argv\": \"not-an-array\"}").ToUrl("/v1/jobs/nightly/runs");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(400);
-        });
+        var result = await Api.PostTextAsync(Token, "/v1/jobs/nightly/runs", "{\"argv\": \"not-an-array\"}", "application/json", 400);
         var problem = await result.ProblemAsync(400);
         Assert.NotNull(problem["errors"]!["argv"]);
     }
@@ -100,13 +82,7 @@ public sealed class TriggeringTests(DefaultHost fixture) : HostSpecification<Def
     [Fact]
     public async Task Another_media_type_is_415()
     {
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text("trigger=api").ToUrl("/v1/jobs/nightly/runs");
-            s.WithRequestHeader("Content-Type", "application/x-www-form-urlencoded");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(415);
-        });
+        var result = await Api.PostTextAsync(Token, "/v1/jobs/nightly/runs", "trigger=api", "application/x-www-form-urlencoded", 415);
         await result.ProblemAsync(415);
     }
 
@@ -130,13 +106,7 @@ public sealed class TriggeringTests(DefaultHost fixture) : HostSpecification<Def
     public async Task A_body_over_the_limit_is_413()
     {
         var big = new StringBuilder("{\"source\":\"").Append('x', 1024 * 1024 + 10).Append("\"}").ToString();
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text(big).ToUrl("/v1/jobs/nightly/runs");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(413);
-        });
+        var result = await Api.PostTextAsync(Token, "/v1/jobs/nightly/runs", big, "application/json", 413);
         await result.ProblemAsync(413);
     }
 
@@ -194,13 +164,7 @@ public sealed class TriggerValidationTests(DefaultHost fixture) : HostSpecificat
     [MemberData(nameof(InvalidBodies))]
     public async Task Invalid_trigger_bodies_are_400_naming_the_field(string body, string field)
     {
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text(body).ToUrl("/v1/jobs/nightly/runs");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(400);
-        });
+        var result = await Api.PostTextAsync(Token, "/v1/jobs/nightly/runs", body, "application/json", 400);
         var problem = await result.ProblemAsync(400);
         Assert.True(problem["errors"]!.AsObject().ContainsKey(field),
             $"expected an error for '{field}' in {problem["errors"]!.ToJsonString()}");
@@ -246,13 +210,7 @@ public sealed class InputLimitTests(DefaultHost fixture) : HostSpecification<Def
     public async Task An_input_too_deep_too_large_or_with_numbers_PostgreSQL_cannot_hold_is_400_and_starts_no_run(string input)
     {
         var job = $"input-{Guid.NewGuid():N}";
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Text($"{{\"input\":{input}}}").ToUrl($"/v1/jobs/{job}/runs");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(400);
-        });
+        var result = await Api.PostTextAsync(Token, $"/v1/jobs/{job}/runs", $"{{\"input\":{input}}}", "application/json", 400);
 
         var problem = await result.ProblemAsync(400);
         Assert.True(problem["errors"]!.AsObject().ContainsKey("input"), problem["errors"]!.ToJsonString());

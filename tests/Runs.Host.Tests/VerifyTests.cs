@@ -46,17 +46,7 @@ public sealed class VerifyTests(LedgerHost fixture) : HostSpecification<LedgerHo
 
     private async Task<JsonNode> Verify(JsonNode run) => JsonNode.Parse(await Client.GetStringAsync($"{run["uri"]}/verify"))!;
 
-    private async Task Sql(string sql, params object[] args)
-    {
-        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-        await command.ExecuteNonQueryAsync();
-    }
+    private Task Sql(string sql, params object[] args) => Fixture.SqlAsync(sql, args);
 
     [Fact]
     public async Task A_run_as_written_verifies_and_every_event_carries_its_link()

@@ -37,7 +37,7 @@ public sealed class DashboardHost : IAsyncLifetime
             throw new InvalidOperationException(
                 $"No Chromium at {ChromiumPath}: run ./test.sh (it installs Debian's chromium package) or set RUNS_CHROMIUM.");
         }
-        ConnectionString = await FreshDatabaseAsync("browser");
+        ConnectionString = await Runs.Tests.TestDatabase.EnsureAsync("browser");
         Url = $"http://127.0.0.1:{FreePort()}";
 
         // As ./run.sh does it: the schema, then an admin token from the command line, then the service.
@@ -212,24 +212,6 @@ public sealed class DashboardHost : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>A fresh database beside the one ConnectionStrings__Runs names (./test.sh sets it), dropped first.</summary>
-    private static async Task<string> FreshDatabaseAsync(string suffix)
-    {
-        var baseline = Environment.GetEnvironmentVariable("ConnectionStrings__Runs")
-            ?? "Host=127.0.0.1;Port=55432;Database=runs_tests;Username=runs;Password=runs";
-        var builder = new NpgsqlConnectionStringBuilder(baseline);
-        builder.Database = $"{builder.Database}_{suffix}";
-        await using (var connection = new NpgsqlConnection(baseline))
-        {
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop database if exists \"{builder.Database}\" with (force)", connection);
-            await drop.ExecuteNonQueryAsync();
-            await using var create = new NpgsqlCommand($"create database \"{builder.Database}\"", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        return builder.ConnectionString;
     }
 }
 

@@ -42,21 +42,11 @@ public sealed class Deployment
     /// <summary>A database of its own (dropped and created again) beside the one <c>ConnectionStrings__Runs</c> names.</summary>
     public static async Task<Deployment> CreateAsync(string suffix)
     {
-        var baseline = Environment.GetEnvironmentVariable("ConnectionStrings__Runs")
+        _ = Environment.GetEnvironmentVariable("ConnectionStrings__Runs")
             ?? throw new InvalidOperationException("ConnectionStrings__Runs is not set: run the fault suite through ./test.sh, which provides PostgreSQL.");
-        var builder = new NpgsqlConnectionStringBuilder(baseline);
-        var database = $"{builder.Database}_faults_{suffix}";
-        await using (var connection = new NpgsqlConnection(baseline))
-        {
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", connection);
-            await drop.ExecuteNonQueryAsync();
-            await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        builder.Database = database;
+        var connectionString = await Runs.Tests.TestDatabase.EnsureAsync($"faults_{suffix}");
         // A restart of PostgreSQL breaks every pooled connection; the hosts must find their way back on their own.
-        return new Deployment(builder.ConnectionString);
+        return new Deployment(connectionString);
     }
 
     /// <summary>Stores an admin token (the schema exists once a host has started).</summary>

@@ -7,6 +7,19 @@ public static class HostProcess
     /// <summary>The checkpoint key every command-line run is given.</summary>
     public static readonly string SigningKeyPem = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem();
 
+    /// <summary>
+    /// Starts the service with these settings, expecting it to refuse: gives what it wrote. A service that did
+    /// start would run until stopped, so it is given up on (and the test fails) rather than hang the suite.
+    /// </summary>
+    public static async Task<string> RefusalToStartAsync(string connectionString, IDictionary<string, string?> settings)
+    {
+        var start = RunAsync(connectionString, settings, "run");
+        Assert.Same(start, await Task.WhenAny(start, Task.Delay(TimeSpan.FromMinutes(2))));
+        var (exit, output, errors) = await start;
+        Assert.NotEqual(0, exit);
+        return output + errors;
+    }
+
     public static async Task<(int Exit, string Output, string Errors)> RunAsync(
         string connectionString, IDictionary<string, string?>? settings, params string[] args)
     {

@@ -50,6 +50,22 @@ public abstract class RunsHost : IAsyncLifetime
     public async Task<string> TokenAsync(string name = "tester", string[]? scopes = null, string[]? jobs = null) =>
         (await TestTokens.IssueAsync(Store, name, scopes, jobs)).Secret;
 
+    /// <summary>
+    /// Runs SQL straight against the host's database, as someone behind the service's back would (arguments are
+    /// $1, $2, …); gives the first column of the first row.
+    /// </summary>
+    public async Task<object?> SqlAsync(string sql, params object[] args)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg });
+        }
+        return await command.ExecuteScalarAsync();
+    }
+
     /// <summary>Marten's documents and events, and the tables of our own that Marten does not know to clear.</summary>
     public async Task ResetAsync()
     {
@@ -72,33 +88,5 @@ public static class TestTokens
         session.Store(token);
         await session.SaveChangesAsync();
         return (token, secret);
-    }
-}
-
-public static class TestDatabase
-{
-    /// <summary>
-    /// The connection string of a fresh test database beside the one <c>ConnectionStrings__Runs</c> names
-    /// (./test.sh sets it to the project's local cluster): dropped and created again, so every test run
-    /// starts from the schema the code describes, whatever an earlier run left behind.
-    /// </summary>
-    public static async Task<string> EnsureAsync(string suffix)
-    {
-        var baseline = Environment.GetEnvironmentVariable("ConnectionStrings__Runs")
-            ?? "Host=127.0.0.1;Port=55432;Database=runs_tests;Username=runs;Password=runs";
-        var builder = new NpgsqlConnectionStringBuilder(baseline);
-        var database = $"{builder.Database}_{suffix}";
-
-        await using (var connection = new NpgsqlConnection(baseline))
-        {
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", connection);
-            await drop.ExecuteNonQueryAsync();
-            await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        builder.Database = database;
-        return builder.ConnectionString;
     }
 }

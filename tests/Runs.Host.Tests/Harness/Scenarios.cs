@@ -41,6 +41,16 @@ public static class Scenarios
         });
     }
 
+    /// <summary>Posts <paramref name="body"/> as it is, under the given Content-Type, and expects <paramref name="status"/>.</summary>
+    public static Task<IScenarioResult> PostTextAsync(this IAlbaHost host, string token, string url, string body, string contentType, int status) =>
+        host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl(url);
+            s.WithRequestHeader("Content-Type", contentType);
+            s.Bearer(token);
+            s.StatusCodeShouldBe(status);
+        });
+
     public static async Task<JsonNode> ProblemAsync(this IScenarioResult result, int status)
     {
         Assert.Equal(status, result.Context.Response.StatusCode);

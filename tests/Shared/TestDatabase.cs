@@ -1,0 +1,32 @@
+using Npgsql;
+
+namespace Runs.Tests;
+
+// Compiled into every test project (each links this file).
+public static class TestDatabase
+{
+    /// <summary>
+    /// The connection string of a fresh test database beside the one <c>ConnectionStrings__Runs</c> names
+    /// (./test.sh sets it to a cluster of its own): dropped and created again, so every test run
+    /// starts from the schema the code describes, whatever an earlier run left behind.
+    /// </summary>
+    public static async Task<string> EnsureAsync(string suffix)
+    {
+        var baseline = Environment.GetEnvironmentVariable("ConnectionStrings__Runs")
+            ?? "Host=127.0.0.1;Port=55432;Database=runs_tests;Username=runs;Password=runs";
+        var builder = new NpgsqlConnectionStringBuilder(baseline);
+        var database = $"{builder.Database}_{suffix}";
+
+        await using (var connection = new NpgsqlConnection(baseline))
+        {
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", connection);
+            await drop.ExecuteNonQueryAsync();
+            await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        builder.Database = database;
+        return builder.ConnectionString;
+    }
+}
