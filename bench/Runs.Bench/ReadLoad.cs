@@ -7,6 +7,7 @@ using Npgsql;
 internal static class ReadLoad
 {
     private const int Iterations = 200;
+    private const int Warmups = 20;
 
     public static async Task<int> RunAsync(Options options, string connectionString)
     {
@@ -45,19 +46,8 @@ internal static class ReadLoad
         var results = new List<object>();
         foreach (var (name, url, sql, args) in cases)
         {
-            var api = await TimeAsync(async () => (await http.GetAsync(url)).EnsureSuccessStatusCode().Dispose());
-            var bare = await TimeAsync(async () =>
-            {
-                await using var command = database.CreateCommand(sql);
-                foreach (var arg in args)
-                {
-                    command.Parameters.Add(new NpgsqlParameter { Value = arg });
-                }
-                await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync())
-                {
-                }
-            });
+            var api = await Latency.TimeAsync(async () => (await http.GetAsync(url)).EnsureSuccessStatusCode().Dispose(), Iterations, Warmups);
+            var bare = await Latency.TimeAsync(() => Latency.ReadAllAsync(database, sql, args), Iterations, Warmups);
             results.Add(new
             {
                 query = name,
@@ -81,20 +71,4 @@ internal static class ReadLoad
         return (new DateTime(long.Parse(parts[0]), DateTimeKind.Utc), parts[1]);
     }
 
-    private static async Task<(double P50, double P99)> TimeAsync(Func<Task> call)
-    {
-        for (var i = 0; i < 20; i++)
-        {
-            await call();
-        }
-        var times = new double[Iterations];
-        for (var i = 0; i < Iterations; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await call();
-            times[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return (Math.Round(times[Iterations / 2], 2), Math.Round(times[(int)Math.Ceiling(0.99 * Iterations) - 1], 2));
-    }
 }

@@ -57,24 +57,13 @@ internal static class SearchLoad
         foreach (var (name, url, sql, args) in cases)
         {
             var matches = 0;
-            var api = await TimeAsync(async () =>
+            var api = await Latency.TimeAsync(async () =>
             {
                 using var response = (await http.GetAsync(url)).EnsureSuccessStatusCode();
                 using var doc = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
                 matches = doc.RootElement.GetProperty("matches").GetArrayLength();
-            });
-            var bare = await TimeAsync(async () =>
-            {
-                await using var command = database.CreateCommand(sql);
-                foreach (var arg in args)
-                {
-                    command.Parameters.Add(new NpgsqlParameter { Value = arg });
-                }
-                await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync())
-                {
-                }
-            });
+            }, Iterations, Warmups);
+            var bare = await Latency.TimeAsync(() => Latency.ReadAllAsync(database, sql, args), Iterations, Warmups);
             results.Add(new
             {
                 query = name,
@@ -100,20 +89,4 @@ internal static class SearchLoad
         return (new DateTime(long.Parse(parts[0]), DateTimeKind.Utc), parts[1][..dot], long.Parse(parts[1][(dot + 1)..]));
     }
 
-    private static async Task<(double P50, double P99)> TimeAsync(Func<Task> call)
-    {
-        for (var i = 0; i < Warmups; i++)
-        {
-            await call();
-        }
-        var times = new double[Iterations];
-        for (var i = 0; i < Iterations; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await call();
-            times[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return (Math.Round(times[Iterations / 2], 2), Math.Round(times[(int)Math.Ceiling(0.99 * Iterations) - 1], 2));
-    }
 }

@@ -152,7 +152,7 @@ app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference("/docs", ApiReference.Page).AllowAnonymous();
 app.MapWolverineEndpoints(http =>
 {
-    http.AddParameterHandlingStrategy<RunWritePipeline>();
+    http.AddParameterHandlingStrategy<RunPipeline>();
     http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite());
 });
 // The browser dashboard: pages need no token, the /v1 calls they make do.

@@ -3,57 +3,51 @@ namespace Runs.Host.Jobs;
 
 public sealed record DailyStats(string TimeZone, IReadOnlyList<DayAggregate> Days);
 
-public static class DailyStatsEndpoint
+/// <summary>The query of the daily statistics: <c>time_zone</c> (required), <c>start_date</c>, <c>end_date</c>, <c>filter</c>.</summary>
+public sealed record DailyStatsQuery(TimeZoneInfo Zone, DateOnly Start, DateOnly End, RunFilter? Filter) : IQueryRequest<DailyStatsQuery>
 {
-    public const int MaxDays = 366;
     private static readonly DateOnly Earliest = new(1970, 1, 1);
     private static readonly DateOnly Latest = new(9000, 12, 31);
 
-    [Authorize(Scopes.RunsRead)]
-    [WolverineGet("/v1/stats/daily", OperationId = "getDailyStats", Summary = "Get statistics per day")]
-    [Tags("Jobs and statistics")]
-    [ProducesResponseType<DailyStats>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource database, TimeProvider clock)
+    public static (DailyStatsQuery? Query, IResult? Refusal) Read(HttpRequest request)
     {
-        var query = http.Request.Query;
+        var query = request.Query;
+        var clock = request.HttpContext.RequestServices.GetRequiredService<TimeProvider>();
         string? zoneName = query["time_zone"];
         if (string.IsNullOrWhiteSpace(zoneName))
         {
-            return Problems.Invalid("time_zone", "'time_zone' is required: an IANA time zone such as Europe/Berlin.");
+            return (null, Problems.Invalid("time_zone", "'time_zone' is required: an IANA time zone such as Europe/Berlin."));
         }
         if (!TryZone(zoneName, out var zone))
         {
-            return Problems.Invalid("time_zone", $"'{zoneName}' is not an IANA time zone.");
+            return (null, Problems.Invalid("time_zone", $"'{zoneName}' is not an IANA time zone."));
         }
 
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
         var (end, endProblem) = Date(query["end_date"], "end_date", today);
         if (endProblem is not null)
         {
-            return endProblem;
+            return (null, endProblem);
         }
         var (start, startProblem) = Date(query["start_date"], "start_date", end.AddDays(-29));
         if (startProblem is not null)
         {
-            return startProblem;
+            return (null, startProblem);
         }
         if (end < start)
         {
-            return Problems.Invalid("end_date", "'end_date' is before 'start_date'.");
+            return (null, Problems.Invalid("end_date", "'end_date' is before 'start_date'."));
         }
-        if (end.DayNumber - start.DayNumber + 1 > MaxDays)
+        if (end.DayNumber - start.DayNumber + 1 > DailyStatsEndpoint.MaxDays)
         {
-            return Problems.Invalid("start_date", $"At most {MaxDays} days at once.");
+            return (null, Problems.Invalid("start_date", $"At most {DailyStatsEndpoint.MaxDays} days at once."));
         }
         var (filter, filterProblem) = Filters.Parse(query["filter"]);
         if (filterProblem is not null)
         {
-            return filterProblem;
+            return (null, filterProblem);
         }
-
-        var scope = JobScope.From(http.User.FindAll(BearerTokens.JobClaim).Select(c => c.Value));
-        var days = await JobStatistics.DailyAsync(database, zone.Id, start, end, scope, filter, http.RequestAborted);
-        return Results.Ok(new DailyStats(zone.Id, days));
+        return (new DailyStatsQuery(zone, start, end, filter), null);
     }
 
     private static bool TryZone(string name, out TimeZoneInfo zone)
@@ -85,5 +79,21 @@ public static class DailyStatsEndpoint
             && date >= Earliest && date <= Latest
             ? (date, null)
             : (fallback, Problems.Invalid(field, $"'{field}' must be a date YYYY-MM-DD between {Earliest:yyyy-MM-dd} and {Latest:yyyy-MM-dd}."));
+    }
+}
+
+public static class DailyStatsEndpoint
+{
+    public const int MaxDays = 366;
+
+    [Authorize(Scopes.RunsRead)]
+    [WolverineGet("/v1/stats/daily", OperationId = "getDailyStats", Summary = "Get statistics per day")]
+    [Tags("Jobs and statistics")]
+    [ProducesResponseType<DailyStats>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Get(DailyStatsQuery query, HttpContext http, NpgsqlDataSource database)
+    {
+        var scope = JobScope.From(http.User.FindAll(BearerTokens.JobClaim).Select(c => c.Value));
+        var days = await JobStatistics.DailyAsync(database, query.Zone.Id, query.Start, query.End, scope, query.Filter, http.RequestAborted);
+        return Results.Ok(new DailyStats(query.Zone.Id, days));
     }
 }

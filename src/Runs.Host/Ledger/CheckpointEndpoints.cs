@@ -3,6 +3,27 @@ namespace Runs.Host.Ledger;
 
 public sealed record CheckpointPage(IReadOnlyList<CheckpointView> Checkpoints, string? NextPageToken);
 
+/// <summary>The query of the checkpoint list: <c>page_size</c>, <c>page_token</c>.</summary>
+public sealed record CheckpointQuery(int Size, long? Before) : IQueryRequest<CheckpointQuery>
+{
+    public static (CheckpointQuery? Query, IResult? Refusal) Read(HttpRequest request)
+    {
+        var (size, sizeProblem) = PageSize.Parse(request, CheckpointEndpoints.DefaultPageSize, CheckpointEndpoints.MaxPageSize);
+        if (sizeProblem is not null)
+        {
+            return (null, sizeProblem);
+        }
+        if (!request.Query.TryGetValue("page_token", out var token) || string.IsNullOrEmpty(token))
+        {
+            return (new CheckpointQuery(size, null), null);
+        }
+        var text = token.ToString();
+        return text.StartsWith('c') && long.TryParse(text[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? (new CheckpointQuery(size, id), null)
+            : (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
+    }
+}
+
 public sealed record SigningKeys(IReadOnlyList<SigningKeyView> Keys);
 
 public static class CheckpointEndpoints
@@ -14,24 +35,10 @@ public static class CheckpointEndpoints
     [WolverineGet("/v1/ledger/checkpoints", OperationId = "listCheckpoints", Summary = "List ledger checkpoints, newest first")]
     [Tags("Ledger")]
     [ProducesResponseType<CheckpointPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> List(HttpContext http, Checkpoints checkpoints)
+    public static async Task<IResult> List(CheckpointQuery query, HttpContext http, Checkpoints checkpoints)
     {
-        var (size, sizeProblem) = PageSize.Parse(http.Request, DefaultPageSize, MaxPageSize);
-        if (sizeProblem is not null)
-        {
-            return sizeProblem;
-        }
-        long? before = null;
-        if (http.Request.Query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
-        {
-            var text = token.ToString();
-            if (!text.StartsWith('c') || !long.TryParse(text[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                return Problems.Invalid("page_token", "'page_token' is not one this service handed out.");
-            }
-            before = id;
-        }
-        var page = await checkpoints.ListAsync(before, size + 1, http.RequestAborted);
+        var size = query.Size;
+        var page = await checkpoints.ListAsync(query.Before, size + 1, http.RequestAborted);
         return Results.Ok(new CheckpointPage([.. page.Take(size)], page.Count > size ? $"c{page[size - 1].Id}" : null));
     }
 

@@ -104,14 +104,7 @@ public sealed class Checkpoints(NpgsqlDataSource database, CheckpointKeys keys, 
             $"select distinct on (run_id) run_id, version, hash from {Table(LedgerTables.CheckpointHeads)} " +
             "where checkpoint_id <= $1 order by run_id, checkpoint_id desc");
         command.Parameters.Add(new() { Value = id });
-        var heads = new List<RunHead>();
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
-        {
-            heads.Add(new RunHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
-        }
-        heads.Sort((a, b) => string.CompareOrdinal(a.Run, b.Run));
-        return heads;
+        return await ReadHeadsAsync(command, cancellation);
     }
 
     /// <summary>Each checkpoint's <c>previous_root</c> against the root of the one before it.</summary>
@@ -165,10 +158,9 @@ public sealed class Checkpoints(NpgsqlDataSource database, CheckpointKeys keys, 
         return problems;
     }
 
-    private static async Task<List<RunHead>> CurrentHeadsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellation)
+    /// <summary>Heads as (run_id, version, hash) rows, in ordinal order of run id.</summary>
+    private static async Task<List<RunHead>> ReadHeadsAsync(NpgsqlCommand command, CancellationToken cancellation)
     {
-        await using var command = new NpgsqlCommand(
-            $"select distinct on (run_id) run_id, version, hash from {Table(LedgerTables.Links)} order by run_id, version desc", connection, transaction);
         var heads = new List<RunHead>();
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
@@ -177,6 +169,13 @@ public sealed class Checkpoints(NpgsqlDataSource database, CheckpointKeys keys, 
         }
         heads.Sort((a, b) => string.CompareOrdinal(a.Run, b.Run));
         return heads;
+    }
+
+    private static async Task<List<RunHead>> CurrentHeadsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellation)
+    {
+        await using var command = new NpgsqlCommand(
+            $"select distinct on (run_id) run_id, version, hash from {Table(LedgerTables.Links)} order by run_id, version desc", connection, transaction);
+        return await ReadHeadsAsync(command, cancellation);
     }
 
     private static async Task<List<CheckpointView>> ReadAsync(NpgsqlCommand command, CancellationToken cancellation)

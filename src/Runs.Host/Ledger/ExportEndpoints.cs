@@ -12,14 +12,8 @@ public static class ExportEndpoints
     [Tags("Ledger")]
     [DisableRequestTimeout]
     [Produces(RunExport.MediaType)]
-    public static async Task<IResult> Run(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, TimeProvider clock)
-    {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        return await StreamAsync(http, database, [run], $"{run}.ndjson", clock);
-    }
+    public static Task<IResult> Run(Run run, HttpContext http, NpgsqlDataSource database, TimeProvider clock) =>
+        StreamAsync(http, database, [run.Id], $"{run.Id}.ndjson", clock);
 
     [Authorize(Scopes.Admin)]
     [WolverineGet("/v1/jobs/{job}/export", OperationId = "exportJob", Summary = "Export a job's runs (runs-export/1 NDJSON)")]

@@ -21,13 +21,9 @@ public static class VerifyRunEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}/verify", OperationId = "verifyRun", Summary = "Verify a run's history and content")]
     [Tags("Auditing")]
     [ProducesResponseType<RunVerification>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, TimeProvider clock)
+    public static async Task<IResult> Get(Run run, HttpContext http, NpgsqlDataSource database, TimeProvider clock)
     {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        await foreach (var verdict in StoredRunAudit.VerifyAsync(database, [run], cancellation: http.RequestAborted))
+        await foreach (var verdict in StoredRunAudit.VerifyAsync(database, [run.Id], cancellation: http.RequestAborted))
         {
             return Results.Ok(RunVerification.From(verdict, clock.GetUtcNow()));
         }

@@ -4,6 +4,18 @@ namespace Runs.Host.Webhooks;
 /// <summary>The body of <c>POST /v1/webhooks</c> (and of <c>PATCH</c>, where every field is optional).</summary>
 public sealed record WebhookRequest(string? Url = null, string[]? Events = null, string[]? Jobs = null, string? Description = null, bool? Enabled = null)
 {
+    /// <summary>
+    /// A 400 naming every field that is wrong, or <see cref="WolverineContinue.Result"/>: run by Wolverine before the
+    /// endpoint (its <c>ValidateAsync</c>), as it needs DNS and the caller's grants, which a validator has not.
+    /// </summary>
+    public async Task<IResult> RefusalAsync(HttpContext http, bool creating, RunsOptions options, IHostEnvironment environment)
+    {
+        var allowPrivate = options.Webhooks.AllowPrivateNetworks ?? environment.IsDevelopment();
+        return await ProblemsAsync(http.User, creating, allowPrivate, http.RequestAborted) is { Count: > 0 } problems
+            ? Problems.Invalid(problems)
+            : WolverineContinue.Result();
+    }
+
     /// <summary>Field → messages for the fields given; <paramref name="creating"/> also requires url and events.</summary>
     public async Task<Dictionary<string, string[]>> ProblemsAsync(System.Security.Claims.ClaimsPrincipal user, bool creating, bool allowPrivate, CancellationToken cancellation)
     {
@@ -46,20 +58,16 @@ public static class CreateWebhookEndpoint
 {
     public const string OperationId = "createWebhook";
 
+    public static Task<IResult> ValidateAsync(WebhookRequest body, HttpContext http, IOptions<RunsOptions> options, IHostEnvironment environment) =>
+        body.RefusalAsync(http, creating: true, options.Value, environment);
+
     [Authorize(ScopePolicies.WebhookOwner)]
     [WolverinePost("/v1/webhooks", OperationId = OperationId, Summary = "Register a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status201Created)]
     public static async Task<IResult> Post(
-        WebhookRequest body, HttpContext http, JsonBody json, IDocumentSession session, Runs.RunSecrets secrets, IOptions<RunsOptions> options,
-        IHostEnvironment environment, TimeProvider clock)
+        WebhookRequest body, HttpContext http, IDocumentSession session, Runs.RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock)
     {
-        var allowPrivate = options.Value.Webhooks.AllowPrivateNetworks ?? environment.IsDevelopment();
-        if (await body.ProblemsAsync(http.User, creating: true, allowPrivate, http.RequestAborted) is { Count: > 0 } problems)
-        {
-            return Problems.Invalid(problems);
-        }
-
         // Every bearer token carries its id; the endpoint belongs to it.
         var owner = WebhookEndpoint.TokenIdOf(http.User)!;
         if (await OverCapAsync(session, owner, options.Value.Webhooks.MaxEndpointsPerToken, http.RequestAborted) is { } full)

@@ -15,36 +15,36 @@ public sealed record RecoverRequest(DateTimeOffset? Since = null)
 
 public sealed record Recovered(int Requeued);
 
+/// <summary>The query of an endpoint's deliveries: <c>page_size</c>, <c>page_token</c>.</summary>
+public sealed record DeliveryQuery(int Size, PageCursor? After) : IQueryRequest<DeliveryQuery>
+{
+    public static (DeliveryQuery? Query, IResult? Refusal) Read(HttpRequest request)
+    {
+        var (size, sizeProblem) = PageSize.Parse(request, 30, 1000);
+        if (sizeProblem is not null)
+        {
+            return (null, sizeProblem);
+        }
+        if (!request.Query.TryGetValue("page_token", out var token) || string.IsNullOrEmpty(token))
+        {
+            return (new DeliveryQuery(size, null), null);
+        }
+        return PageCursor.Decode(token!, id => id.StartsWith("msg_", StringComparison.Ordinal)) is { } after
+            ? (new DeliveryQuery(size, after), null)
+            : (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
+    }
+}
+
 public static class DeliveriesEndpoints
 {
     [Authorize(Scopes.WebhooksManage)]
     [WolverineGet("/v1/webhooks/{id}/deliveries", OperationId = "listWebhookDeliveries", Summary = "List an endpoint's deliveries")]
     [Tags("Webhooks")]
     [ProducesResponseType<DeliveryPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> List(string id, HttpContext http, IQuerySession session)
+    public static async Task<IResult> List(DeliveryQuery query, WebhookEndpoint endpoint, HttpContext http, IQuerySession session)
     {
-        var (endpoint, problem) = await ManageWebhooksEndpoints.FindAsync(http, session, id);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var query = http.Request.Query;
-        var (pageSize, sizeProblem) = PageSize.Parse(http.Request, 30, 1000);
-        if (sizeProblem is not null)
-        {
-            return sizeProblem;
-        }
-        PageCursor? after = null;
-        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
-        {
-            after = PageCursor.Decode(token!, id => id.StartsWith("msg_", StringComparison.Ordinal));
-            if (after is null)
-            {
-                return Problems.Invalid("page_token", "'page_token' is not one this service handed out.");
-            }
-        }
-
-        var deliveries = session.Query<WebhookDelivery>().Where(d => d.EndpointId == endpoint!.Id);
+        var (pageSize, after) = (query.Size, query.After);
+        var deliveries = session.Query<WebhookDelivery>().Where(d => d.EndpointId == endpoint.Id);
         if (after is not null)
         {
             var on = new DateTimeOffset(after.CreatedOn);
@@ -63,17 +63,12 @@ public static class DeliveriesEndpoints
     [WolverinePost("/v1/webhooks/{id}/deliveries/{delivery}/redeliver", OperationId = "redeliverWebhook", Summary = "Deliver a message again")]
     [Tags("Webhooks")]
     [ProducesResponseType<DeliveryView>(StatusCodes.Status202Accepted)]
-    public static async Task<IResult> Redeliver(string id, string delivery, HttpContext http, IDocumentSession session, IMessageBus bus, TimeProvider clock)
+    public static async Task<IResult> Redeliver(WebhookEndpoint endpoint, string delivery, HttpContext http, IDocumentSession session, IMessageBus bus, TimeProvider clock)
     {
-        var (endpoint, problem) = await ManageWebhooksEndpoints.FindAsync(http, session, id);
-        if (problem is not null)
-        {
-            return problem;
-        }
         var found = delivery.Length <= 100 ? await session.LoadAsync<WebhookDelivery>(delivery, http.RequestAborted) : null;
-        if (found is null || found.EndpointId != endpoint!.Id)
+        if (found is null || found.EndpointId != endpoint.Id)
         {
-            return Problems.NotFound($"No delivery '{delivery}' to webhook endpoint '{id}'.");
+            return Problems.NotFound($"No delivery '{delivery}' to webhook endpoint '{endpoint.Id}'.");
         }
         await Requeue(session, bus, found, clock.GetUtcNow());
         return Results.Accepted(value: DeliveryView.From(found));
@@ -83,16 +78,11 @@ public static class DeliveriesEndpoints
     [WolverinePost("/v1/webhooks/{id}/recover", OperationId = "recoverWebhookDeliveries", Summary = "Deliver again what failed since a time")]
     [Tags("Webhooks")]
     [ProducesResponseType<Recovered>(StatusCodes.Status202Accepted)]
-    public static async Task<IResult> Recover(string id, RecoverRequest body, HttpContext http, IDocumentSession session, IMessageBus bus, TimeProvider clock)
+    public static async Task<IResult> Recover(WebhookEndpoint endpoint, RecoverRequest body, HttpContext http, IDocumentSession session, IMessageBus bus, TimeProvider clock)
     {
-        var (endpoint, problem) = await ManageWebhooksEndpoints.FindAsync(http, session, id);
-        if (problem is not null)
-        {
-            return problem;
-        }
         var since = body.Since!.Value;
         var failed = await session.Query<WebhookDelivery>()
-            .Where(d => d.EndpointId == endpoint!.Id && d.CreatedOn >= since
+            .Where(d => d.EndpointId == endpoint.Id && d.CreatedOn >= since
                 && (d.Status == WebhookDelivery.Failed || d.Status == WebhookDelivery.DeadLettered))
             .ToListAsync(http.RequestAborted);
         var now = clock.GetUtcNow();

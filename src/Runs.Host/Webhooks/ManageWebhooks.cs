@@ -12,15 +12,6 @@ public static class ManageWebhooksEndpoints
     /// <summary>How many times a change is applied again when another write to the endpoint committed first.</summary>
     public const int ChangeAttempts = 5;
 
-    /// <summary>The endpoint, when it exists and the token may manage it; otherwise the answer to give.</summary>
-    public static async Task<(WebhookEndpoint? Endpoint, IResult? Problem)> FindAsync(HttpContext http, IQuerySession session, string id)
-    {
-        var endpoint = id.Length <= 100 ? await session.LoadAsync<WebhookEndpoint>(id, http.RequestAborted) : null;
-        return endpoint is not null && endpoint.ManageableBy(http.User)
-            ? (endpoint, null)
-            : (null, Problems.NotFound($"No webhook endpoint '{id}'."));
-    }
-
     [Authorize(Scopes.WebhooksManage)]
     [WolverineGet("/v1/webhooks", OperationId = "listWebhooks", Summary = "List webhook endpoints")]
     [Tags("Webhooks")]
@@ -41,62 +32,18 @@ public static class ManageWebhooksEndpoints
     [WolverineGet("/v1/webhooks/{id}", OperationId = "getWebhook", Summary = "Get a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string id, HttpContext http, IQuerySession session)
+    public static async Task<IResult> Get(WebhookEndpoint endpoint)
     {
-        var (endpoint, problem) = await FindAsync(http, session, id);
-        return problem ?? Results.Ok(WebhookView.From(endpoint!));
-    }
-
-    [Authorize(ScopePolicies.WebhookOwner)]
-    [WolverinePatch("/v1/webhooks/{id}", OperationId = "updateWebhook", Summary = "Change a webhook endpoint")]
-    [Tags("Webhooks")]
-    [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Patch(
-        string id, WebhookRequest body, HttpContext http, JsonBody json, IDocumentSession session, IOptions<RunsOptions> options, IHostEnvironment environment,
-        TimeProvider clock)
-    {
-        var (endpoint, problem) = await FindAsync(http, session, id);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var allowPrivate = options.Value.Webhooks.AllowPrivateNetworks ?? environment.IsDevelopment();
-        if (await body.ProblemsAsync(http.User, creating: false, allowPrivate, http.RequestAborted) is { Count: > 0 } problems)
-        {
-            return Problems.Invalid(problems);
-        }
-        // Re-enabling an endpoint whose owner is gone would only see it disabled again at the next run end.
-        if (body.Enabled is true && endpoint!.OwnerRefusal(await OwnerAsync(session, endpoint, http.RequestAborted), clock.GetUtcNow()) is { } refusal)
-        {
-            return Problems.Conflict($"Webhook endpoint '{id}' cannot be enabled: {refusal}.");
-        }
-        return await ChangeAsync(session, endpoint!, changing =>
-        {
-            changing.Url = body.Url ?? changing.Url;
-            changing.Events = body.Events is { } events ? [.. events.Distinct()] : changing.Events;
-            changing.Jobs = body.Jobs is { } jobs ? [.. jobs.Distinct()] : changing.Jobs;
-            changing.Description = body.Description ?? changing.Description;
-            if (body.Enabled is { } enabled)
-            {
-                changing.Enabled = enabled;
-                changing.DisabledReason = enabled ? null : $"disabled by {http.User.Actor()}";
-            }
-            return WebhookView.From(changing);
-        }, http.RequestAborted);
+        return Results.Ok(WebhookView.From(endpoint));
     }
 
     [Authorize(Scopes.WebhooksManage)]
     [WolverineDelete("/v1/webhooks/{id}", OperationId = "deleteWebhook", Summary = "Delete a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
-    public static async Task<IResult> Delete(string id, HttpContext http, IDocumentSession session)
+    public static async Task<IResult> Delete(WebhookEndpoint endpoint, IDocumentSession session)
     {
-        var (endpoint, problem) = await FindAsync(http, session, id);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        session.Delete(endpoint!);
+        session.Delete(endpoint);
         return Results.NoContent();
     }
 
@@ -105,18 +52,13 @@ public static class ManageWebhooksEndpoints
     [WolverinePost("/v1/webhooks/{id}/rotate-secret", OperationId = "rotateWebhookSecret", Summary = "Rotate a webhook endpoint's secret")]
     [Tags("Webhooks")]
     [ProducesResponseType<RotatedSecret>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Rotate(string id, HttpContext http, IDocumentSession session, Runs.RunSecrets secrets, TimeProvider clock)
+    public static async Task<IResult> Rotate(WebhookEndpoint endpoint, HttpContext http, IDocumentSession session, Runs.RunSecrets secrets, TimeProvider clock)
     {
-        var (endpoint, problem) = await FindAsync(http, session, id);
-        if (problem is not null)
-        {
-            return problem;
-        }
         var now = clock.GetUtcNow();
         var expires = now + RotationOverlap;
         var secret = WebhookEndpoint.NewSecret();
         var sealedSecret = secrets.Seal(secret);
-        return await ChangeAsync(session, endpoint!, changing =>
+        return await ChangeAsync(session, endpoint, changing =>
         {
             changing.Secrets =
             [
@@ -136,7 +78,7 @@ public static class ManageWebhooksEndpoints
     /// concurrency, so when another write committed since it was read (a rotation, a PATCH, a delivery
     /// that disabled it) the change is applied again to what is there now instead of overwriting it.
     /// </summary>
-    private static async Task<IResult> ChangeAsync<T>(
+    public static async Task<IResult> ChangeAsync<T>(
         IDocumentSession session, WebhookEndpoint endpoint, Func<WebhookEndpoint, T> change, CancellationToken cancellation)
     {
         for (var attempt = 1; ; attempt++)
@@ -162,5 +104,39 @@ public static class ManageWebhooksEndpoints
                 endpoint = current;
             }
         }
+    }
+}
+
+/// <summary><c>PATCH /v1/webhooks/{id}</c>, in a class of its own: its <c>ValidateAsync</c> runs before it alone.</summary>
+public static class UpdateWebhookEndpoint
+{
+    public static Task<IResult> ValidateAsync(WebhookRequest body, HttpContext http, IOptions<RunsOptions> options, IHostEnvironment environment) =>
+        body.RefusalAsync(http, creating: false, options.Value, environment);
+
+    [Authorize(ScopePolicies.WebhookOwner)]
+    [WolverinePatch("/v1/webhooks/{id}", OperationId = "updateWebhook", Summary = "Change a webhook endpoint")]
+    [Tags("Webhooks")]
+    [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Patch(
+        WebhookEndpoint endpoint, WebhookRequest body, HttpContext http, IDocumentSession session, TimeProvider clock)
+    {
+        // Re-enabling an endpoint whose owner is gone would only see it disabled again at the next run end.
+        if (body.Enabled is true && endpoint.OwnerRefusal(await ManageWebhooksEndpoints.OwnerAsync(session, endpoint, http.RequestAborted), clock.GetUtcNow()) is { } refusal)
+        {
+            return Problems.Conflict($"Webhook endpoint '{endpoint.Id}' cannot be enabled: {refusal}.");
+        }
+        return await ManageWebhooksEndpoints.ChangeAsync(session, endpoint, changing =>
+        {
+            changing.Url = body.Url ?? changing.Url;
+            changing.Events = body.Events is { } events ? [.. events.Distinct()] : changing.Events;
+            changing.Jobs = body.Jobs is { } jobs ? [.. jobs.Distinct()] : changing.Jobs;
+            changing.Description = body.Description ?? changing.Description;
+            if (body.Enabled is { } enabled)
+            {
+                changing.Enabled = enabled;
+                changing.DisabledReason = enabled ? null : $"disabled by {http.User.Actor()}";
+            }
+            return WebhookView.From(changing);
+        }, http.RequestAborted);
     }
 }

@@ -9,8 +9,18 @@ public sealed record WebhookSecret(string Sealed, DateTimeOffset CreatedOn, Date
 /// a write based on a stale read fails rather than undoing another). It belongs to the token that
 /// created it and receives runs only while that token is live and may read them.
 /// </summary>
-public sealed class WebhookEndpoint
+public sealed class WebhookEndpoint : IRouteResource<WebhookEndpoint>
 {
+    /// <summary>The endpoint <c>{id}</c> names, when it exists and the token may manage it; otherwise 404.</summary>
+    public static async Task<(WebhookEndpoint? Resource, IResult? Refusal)> LoadAsync(HttpContext http, IQuerySession session)
+    {
+        var id = (string)http.Request.RouteValues["id"]!;
+        var endpoint = id.Length <= 100 ? await session.LoadAsync<WebhookEndpoint>(id, http.RequestAborted) : null;
+        return endpoint is not null && endpoint.ManageableBy(http.User)
+            ? (endpoint, null)
+            : (null, Problems.NotFound($"No webhook endpoint '{id}'."));
+    }
+
     public string Id { get; set; } = "";
     public string Url { get; set; } = "";
     public string[] Events { get; set; } = [];

@@ -29,16 +29,7 @@ public static class JobStatistics
     public static async Task<List<JobAggregate>> JobsAsync(NpgsqlDataSource database, string? job, JobScope scope, CancellationToken cancellation)
     {
         var parameters = new List<object>();
-        var conditions = new List<string>();
-        if (job is not null)
-        {
-            parameters.Add(job);
-            conditions.Add($"d.job = ${parameters.Count}");
-        }
-        if (scope.Condition(parameters) is { } granted)
-        {
-            conditions.Add(granted);
-        }
+        var conditions = scope.Conditions(job, parameters);
         var sql = $"""
             select d.job, count(*), {StatusCounts("d")},
                    percentile_cont(0.5) within group (order by d.duration),

@@ -47,6 +47,22 @@ public sealed record JobScope(IReadOnlyList<string> Names, IReadOnlyList<string>
             false);
     }
 
+    /// <summary>The conditions for runs of <paramref name="job"/> (any job when null) within these grants.</summary>
+    public List<string> Conditions(string? job, List<object> parameters)
+    {
+        var conditions = new List<string>();
+        if (job is not null)
+        {
+            parameters.Add(job);
+            conditions.Add($"d.job = ${parameters.Count}");
+        }
+        if (Condition(parameters) is { } granted)
+        {
+            conditions.Add(granted);
+        }
+        return conditions;
+    }
+
     public string? Condition(List<object> parameters)
     {
         if (Everything)
@@ -96,16 +112,7 @@ public static class RunListing
         int pageSize, PageCursor? after, CancellationToken cancellation)
     {
         var parameters = new List<object>();
-        var conditions = new List<string>();
-        if (job is not null)
-        {
-            parameters.Add(job);
-            conditions.Add($"d.job = ${parameters.Count}");
-        }
-        if (scope.Condition(parameters) is { } granted)
-        {
-            conditions.Add(granted);
-        }
+        var conditions = scope.Conditions(job, parameters);
         if (filter is not null)
         {
             conditions.Add(new FilterSql(parameters).Translate(filter));

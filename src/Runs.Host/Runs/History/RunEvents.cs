@@ -8,6 +8,41 @@ public sealed record EventView(long Sequence, long Version, string Type, DateTim
 
 public sealed record EventPage(IReadOnlyList<EventView> Events, string? NextPageToken);
 
+/// <summary>The query of <c>GET .../events</c>: a page size, the page token a previous page gave, a filter on <c>type</c>.</summary>
+public sealed record EventQuery(int PageSize, long After, RunFilter? Filter) : IQueryRequest<EventQuery>
+{
+    public static (EventQuery? Query, IResult? Refusal) Read(HttpRequest request)
+    {
+        var query = request.Query;
+        var (pageSize, sizeProblem) = Http.PageSize.Parse(request, RunEventsEndpoint.DefaultPageSize, RunEventsEndpoint.MaxPageSize);
+        if (sizeProblem is not null)
+        {
+            return (null, sizeProblem);
+        }
+        long after = 0;
+        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token)
+            && (!token.ToString().StartsWith('v') || !long.TryParse(token.ToString()[1..], NumberStyles.None, CultureInfo.InvariantCulture, out after)))
+        {
+            return (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
+        }
+        if (string.IsNullOrWhiteSpace(query["filter"]))
+        {
+            return (new EventQuery(pageSize, after, null), null);
+        }
+        try
+        {
+            var filter = RunFilter.Parse(query["filter"]!);
+            // Translated once here so an unknown type or field is a 400 before any query runs.
+            RunEventsEndpoint.TypeCondition(filter, []);
+            return (new EventQuery(pageSize, after, filter), null);
+        }
+        catch (FilterError error)
+        {
+            return (null, Filters.Problem(error));
+        }
+    }
+}
+
 /// <summary>An auditor's view of a run: its events, oldest first, exactly as stored.</summary>
 public static class RunEventsEndpoint
 {
@@ -24,41 +59,11 @@ public static class RunEventsEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}/events", OperationId = "listRunEvents", Summary = "List a run's events")]
     [Tags("Auditing")]
     [ProducesResponseType<EventPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(
-        string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, IOptions<RunsOptions> options)
+    public static async Task<IResult> Get(EventQuery query, Run run, HttpContext http, NpgsqlDataSource database, IOptions<RunsOptions> options)
     {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is null)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-
-        var query = http.Request.Query;
-        var (pageSize, sizeProblem) = PageSize.Parse(http.Request, DefaultPageSize, MaxPageSize);
-        if (sizeProblem is not null)
-        {
-            return sizeProblem;
-        }
-        long after = 0;
-        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token)
-            && (!token.ToString().StartsWith('v') || !long.TryParse(token.ToString()[1..], NumberStyles.None, CultureInfo.InvariantCulture, out after)))
-        {
-            return Problems.Invalid("page_token", "'page_token' is not one this service handed out.");
-        }
-
-        var parameters = new List<object> { run, after };
-        string? typeCondition = null;
-        if (!string.IsNullOrWhiteSpace(query["filter"]))
-        {
-            try
-            {
-                typeCondition = TypeCondition(RunFilter.Parse(query["filter"]!), parameters);
-            }
-            catch (FilterError error)
-            {
-                return Filters.Problem(error);
-            }
-        }
-        await WritePageAsync(http, database, parameters, typeCondition, pageSize, options.Value.Events.MaxPageBytes);
+        var parameters = new List<object> { run.Id, query.After };
+        var typeCondition = query.Filter is null ? null : TypeCondition(query.Filter, parameters);
+        await WritePageAsync(http, database, parameters, typeCondition, query.PageSize, options.Value.Events.MaxPageBytes);
         return Results.Empty;
     }
 
@@ -159,7 +164,7 @@ public static class RunEventsEndpoint
     }
 
     /// <summary>The events filter knows one field, <c>type</c>, with = and !=, AND, OR and NOT.</summary>
-    private static string TypeCondition(RunFilter filter, List<object> parameters) => filter switch
+    internal static string TypeCondition(RunFilter filter, List<object> parameters) => filter switch
     {
         RunFilter.All all => $"({TypeCondition(all.Left, parameters)} and {TypeCondition(all.Right, parameters)})",
         RunFilter.Any any => $"({TypeCondition(any.Left, parameters)} or {TypeCondition(any.Right, parameters)})",

@@ -1,6 +1,30 @@
 
 namespace Runs.Host.Runs.History;
 
+/// <summary>The query of <c>GET .../state</c>: either <c>version</c> (an event number) or <c>at</c> (an RFC 3339 time).</summary>
+public sealed record RunStateQuery(long? Version, DateTimeOffset? At) : IQueryRequest<RunStateQuery>
+{
+    public static (RunStateQuery? Query, IResult? Refusal) Read(HttpRequest request)
+    {
+        var query = request.Query;
+        var hasVersion = query.TryGetValue("version", out var versionText);
+        var hasAt = query.TryGetValue("at", out var atText);
+        if (hasVersion == hasAt)
+        {
+            return (null, Problems.Invalid("version", "Give either 'version' (an event number) or 'at' (an RFC 3339 time)."));
+        }
+        if (hasVersion)
+        {
+            return long.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version >= 1
+                ? (new RunStateQuery(version, null), null)
+                : (null, Problems.Invalid("version", "'version' must be a positive integer."));
+        }
+        return Rfc3339Converter.TryParse(atText, out var at)
+            ? (new RunStateQuery(null, at), null)
+            : (null, Problems.Invalid("at", "'at' must be an RFC 3339 time such as 2026-06-13T08:15:02Z."));
+    }
+}
+
 public static class RunStateEndpoint
 {
     /// <summary>The run as it stood after event <c>version</c>, or at time <c>at</c>, folded live from its stream.</summary>
@@ -8,46 +32,20 @@ public static class RunStateEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}/state", OperationId = "getRunState", Summary = "Get a run as it stood at a version or time")]
     [Tags("Auditing")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, RetentionPolicy retention)
+    public static async Task<IResult> Get(RunStateQuery query, Run run, HttpContext http, IQuerySession session, RetentionPolicy retention)
     {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } current)
+        if (query.Version is { } version)
         {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-
-        var query = http.Request.Query;
-        var hasVersion = query.TryGetValue("version", out var versionText);
-        var hasAt = query.TryGetValue("at", out var atText);
-        if (hasVersion == hasAt)
-        {
-            return Problems.Invalid("version", "Give either 'version' (an event number) or 'at' (an RFC 3339 time).");
-        }
-
-        Run? state;
-        if (hasVersion)
-        {
-            if (!long.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version < 1)
+            if (version > run.Version)
             {
-                return Problems.Invalid("version", "'version' must be a positive integer.");
+                return Problems.NotFound($"Run '{run.Id}' has {run.Version} events; there is no version {version}.");
             }
-            if (version > current.Version)
-            {
-                return Problems.NotFound($"Run '{run}' has {current.Version} events; there is no version {version}.");
-            }
-            state = await session.Events.AggregateStreamAsync<Run>(run, version: version, token: http.RequestAborted);
+            var then = await session.Events.AggregateStreamAsync<Run>(run.Id, version: version, token: http.RequestAborted);
+            return Results.Ok(RunView.From(then!, retention));
         }
-        else
-        {
-            if (!Rfc3339Converter.TryParse(atText, out var at))
-            {
-                return Problems.Invalid("at", "'at' must be an RFC 3339 time such as 2026-06-13T08:15:02Z.");
-            }
-            state = await session.Events.AggregateStreamAsync<Run>(run, timestamp: at, token: http.RequestAborted);
-            if (state is null)
-            {
-                return Problems.NotFound($"Run '{run}' did not exist yet at {Rfc3339Converter.Text(at)}.");
-            }
-        }
-        return Results.Ok(RunView.From(state!, retention));
+        var at = query.At!.Value;
+        return await session.Events.AggregateStreamAsync<Run>(run.Id, timestamp: at, token: http.RequestAborted) is { } state
+            ? Results.Ok(RunView.From(state, retention))
+            : Problems.NotFound($"Run '{run.Id}' did not exist yet at {Rfc3339Converter.Text(at)}.");
     }
 }

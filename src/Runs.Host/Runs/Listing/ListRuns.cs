@@ -16,6 +16,30 @@ public sealed record RunSummary(
         run.CreatedOn, run.StartedOn, run.CompletedOn, run.LastModified, run.Duration, run.ExitCode, run.HasOutput);
 }
 
+/// <summary>The query of a listing: <c>page_size</c>, <c>page_token</c>, <c>filter</c>.</summary>
+public sealed record RunListQuery(int PageSize, PageCursor? After, RunFilter? Filter) : IQueryRequest<RunListQuery>
+{
+    public static (RunListQuery? Query, IResult? Refusal) Read(HttpRequest request)
+    {
+        var (pageSize, sizeProblem) = Http.PageSize.Parse(request, ListRunsEndpoint.DefaultPageSize, ListRunsEndpoint.MaxPageSize);
+        if (sizeProblem is not null)
+        {
+            return (null, sizeProblem);
+        }
+        PageCursor? after = null;
+        if (request.Query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            after = PageCursor.Decode(token!);
+            if (after is null)
+            {
+                return (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
+            }
+        }
+        var (filter, problem) = Filters.Parse(request.Query["filter"]);
+        return problem is null ? (new RunListQuery(pageSize, after, filter), null) : (null, problem);
+    }
+}
+
 public sealed record RunPage(IReadOnlyList<RunSummary> Runs, string? NextPageToken, bool HasNextPage, int Count);
 
 public static class ListRunsEndpoint
@@ -27,56 +51,27 @@ public static class ListRunsEndpoint
     [WolverineGet("/v1/jobs/{job}/runs", OperationId = "listJobRuns", Summary = "List a job's runs")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> ForJob(string job, HttpContext http, NpgsqlDataSource database, IDocumentStore store)
+    public static async Task<IResult> ForJob(string job, RunListQuery query, HttpContext http, NpgsqlDataSource database, IDocumentStore store)
     {
         if (!JobName.IsValid(job))
         {
             return Problems.NotFound($"No job '{job}'.");
         }
-        return await ListAsync(http, database, store, job);
+        return await ListAsync(http, database, store, job, query);
     }
 
     [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/runs", OperationId = "listRuns", Summary = "List runs across jobs")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Everywhere(HttpContext http, NpgsqlDataSource database, IDocumentStore store) =>
-        await ListAsync(http, database, store, null);
+    public static Task<IResult> Everywhere(RunListQuery query, HttpContext http, NpgsqlDataSource database, IDocumentStore store) =>
+        ListAsync(http, database, store, null, query);
 
-    private static async Task<IResult> ListAsync(HttpContext http, NpgsqlDataSource database, IDocumentStore store, string? job)
+    private static async Task<IResult> ListAsync(HttpContext http, NpgsqlDataSource database, IDocumentStore store, string? job, RunListQuery query)
     {
-        var query = http.Request.Query;
-        var (pageSize, sizeProblem) = PageSize.Parse(http.Request, DefaultPageSize, MaxPageSize);
-        if (sizeProblem is not null)
-        {
-            return sizeProblem;
-        }
-        PageCursor? after = null;
-        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
-        {
-            after = PageCursor.Decode(token!);
-            if (after is null)
-            {
-                return Problems.Invalid("page_token", "'page_token' is not one this service handed out.");
-            }
-        }
-        var (filter, problem) = Filters.Parse(query["filter"]);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
         var scope = JobScope.From(http.User.FindAll(BearerTokens.JobClaim).Select(c => c.Value));
-        RunListing.Page page;
-        try
-        {
-            page = await RunListing.ReadAsync(database, store, job, scope, filter, pageSize, after, http.RequestAborted);
-        }
-        catch (FilterError error)
-        {
-            return Filters.Problem(error);
-        }
-        if (job is not null && page.Runs.Count == 0 && after is null && filter is null && !await RunListing.JobExistsAsync(database, job, http.RequestAborted))
+        var page = await RunListing.ReadAsync(database, store, job, scope, query.Filter, query.PageSize, query.After, http.RequestAborted);
+        if (job is not null && page.Runs.Count == 0 && query.After is null && query.Filter is null && !await RunListing.JobExistsAsync(database, job, http.RequestAborted))
         {
             return Problems.NotFound($"No job '{job}': a job exists once it has a run.");
         }

@@ -2,6 +2,16 @@ using LogLevel = Runs.Domain.LogLevel;
 
 namespace Runs.Host.Runs.Logs;
 
+/// <summary>The query of a log read: <c>after_id</c>, <c>limit</c> or <c>tail</c>, <c>level</c>.</summary>
+public sealed record LogQuery(LogLineStore.Range Range) : IQueryRequest<LogQuery>
+{
+    public static (LogQuery? Query, IResult? Refusal) Read(HttpRequest request)
+    {
+        var (range, problem) = ReadLogEndpoint.Parse(request);
+        return (range is null ? null : new LogQuery(range), problem);
+    }
+}
+
 public static class ReadLogEndpoint
 {
     public const int MaxLimit = 100_000;
@@ -12,15 +22,8 @@ public static class ReadLogEndpoint
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<LogLineView[]>(StatusCodes.Status200OK, "application/json")]
     [DisableRequestTimeout]
-    public static async Task<IResult> Get(
-        string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json, IOptions<RunsOptions> options)
-    {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        return await WriteAsync(http, found, database, json, options.Value.Logs);
-    }
+    public static Task<IResult> Get(LogQuery query, Run run, HttpContext http, NpgsqlDataSource database, JsonBody json, IOptions<RunsOptions> options) =>
+        WriteAsync(http, run, query.Range, database, json, options.Value.Logs);
 
     [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/log", OperationId = "readJobLog", Summary = "Read the log of a job's latest run")]
@@ -29,7 +32,7 @@ public static class ReadLogEndpoint
     [ProducesResponseType<LogLineView[]>(StatusCodes.Status200OK, "application/json")]
     [DisableRequestTimeout]
     public static async Task<IResult> GetLatest(
-        string job, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json, IOptions<RunsOptions> options)
+        string job, LogQuery query, HttpContext http, IQuerySession session, NpgsqlDataSource database, JsonBody json, IOptions<RunsOptions> options)
     {
         var latest = JobName.IsValid(job)
             ? await session.Query<Run>().Where(r => r.Job == job)
@@ -40,7 +43,7 @@ public static class ReadLogEndpoint
             return Problems.NotFound($"Job '{job}' has no runs.");
         }
         http.Response.Headers["Runs-Run-Id"] = latest.Id;
-        return await WriteAsync(http, latest, database, json, options.Value.Logs);
+        return await WriteAsync(http, latest, query.Range, database, json, options.Value.Logs);
     }
 
     /// <summary>Parses after_id, limit, tail and level; a problem when one is malformed.</summary>
@@ -87,18 +90,13 @@ public static class ReadLogEndpoint
     /// Whole logs are transfers: exempt from the request time-out (Kestrel's minimum data rate bounds a slow
     /// reader instead) and read a page at a time, so no connection waits on the client.
     /// </summary>
-    private static async Task<IResult> WriteAsync(HttpContext http, Run run, NpgsqlDataSource database, JsonBody json, LogsOptions pages)
+    private static async Task<IResult> WriteAsync(HttpContext http, Run run, LogLineStore.Range range, NpgsqlDataSource database, JsonBody json, LogsOptions pages)
     {
         if (Expiry.Gone(run) is { } gone)
         {
             return gone;
         }
-        var (range, problem) = Parse(http.Request);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var lines = LogLineStore.PagesAsync(database, run.Id, range!, pages.ReadPageLines, pages.ReadPageBytes, http.RequestAborted);
+        var lines = LogLineStore.PagesAsync(database, run.Id, range, pages.ReadPageLines, pages.ReadPageBytes, http.RequestAborted);
         var response = http.Response;
         if (Negotiation.WantsJson(http.Request))
         {

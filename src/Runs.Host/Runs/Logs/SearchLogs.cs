@@ -7,6 +7,16 @@ public sealed record LogMatchView(string Job, string Run, LogLineView Line);
 
 public sealed record LogSearchPage(IReadOnlyList<LogMatchView> Matches, string? NextPageToken);
 
+/// <summary>The query of a log search: <c>q</c>, <c>filter</c>, <c>level</c>, <c>page_size</c>, <c>page_token</c>.</summary>
+public sealed record LogSearchQuery(LogSearch.Query Search) : IQueryRequest<LogSearchQuery>
+{
+    public static (LogSearchQuery? Query, IResult? Refusal) Read(HttpRequest request)
+    {
+        var (search, problem) = SearchLogsEndpoint.Parse(request, request.RouteValues["job"] as string);
+        return (search is null ? null : new LogSearchQuery(search), problem);
+    }
+}
+
 /// <summary>
 /// Case-insensitive substring search over the logs the token may read (internal lines for admin tokens
 /// only, expired logs never): newest run first, lines in order within a run, the listing's filter on runs.
@@ -20,20 +30,20 @@ public static class SearchLogsEndpoint
     [WolverineGet("/v1/logs/search", OperationId = "searchLogs", Summary = "Search the logs of every run")]
     [Tags("Logs and telemetry")]
     [ProducesResponseType<LogSearchPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Everywhere(HttpContext http, NpgsqlDataSource database) =>
-        await SearchAsync(http, database, null);
+    public static Task<IResult> Everywhere(LogSearchQuery query, HttpContext http, NpgsqlDataSource database) =>
+        SearchAsync(http, database, query.Search);
 
     [Authorize(Scopes.RunsRead)]
     [WolverineGet("/v1/jobs/{job}/logs/search", OperationId = "searchJobLogs", Summary = "Search the logs of a job's runs")]
     [Tags("Logs and telemetry")]
     [ProducesResponseType<LogSearchPage>(StatusCodes.Status200OK)]
-    public static async Task<IResult> ForJob(string job, HttpContext http, NpgsqlDataSource database)
+    public static async Task<IResult> ForJob(string job, LogSearchQuery query, HttpContext http, NpgsqlDataSource database)
     {
         if (!JobName.IsValid(job))
         {
             return Problems.NotFound($"No job '{job}'.");
         }
-        return await SearchAsync(http, database, job);
+        return await SearchAsync(http, database, query.Search);
     }
 
     /// <summary>The query parameters, with their limits, in the OpenAPI document (the endpoints read them from the query themselves).</summary>
@@ -109,15 +119,10 @@ public static class SearchLogsEndpoint
         return (new LogSearch.Query(text, job, scope, filter, level, internalLines, pageSize, after), null);
     }
 
-    private static async Task<IResult> SearchAsync(HttpContext http, NpgsqlDataSource database, string? job)
+    private static async Task<IResult> SearchAsync(HttpContext http, NpgsqlDataSource database, LogSearch.Query query)
     {
-        var (query, problem) = Parse(http.Request, job);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var page = await LogSearch.ReadAsync(database, query!, http.RequestAborted);
-        if (job is not null && page.Matches.Count == 0 && query!.After is null
+        var page = await LogSearch.ReadAsync(database, query, http.RequestAborted);
+        if (query.Job is { } job && page.Matches.Count == 0 && query.After is null
             && !await RunListing.JobExistsAsync(database, job, http.RequestAborted))
         {
             return Problems.NotFound($"No job '{job}': a job exists once it has a run.");

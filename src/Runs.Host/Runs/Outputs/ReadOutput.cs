@@ -14,19 +14,15 @@ public static class ReadOutputEndpoint
     [Tags("Outputs")]
     [Produces("application/octet-stream", "application/zip")]
     [DisableRequestTimeout]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session, NpgsqlDataSource database)
+    public static async Task<IResult> Get(Run run, HttpContext http, NpgsqlDataSource database)
     {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        if (Expiry.Gone(found) is { } gone)
+        if (Expiry.Gone(run) is { } gone)
         {
             return gone;
         }
         // In the order they were attached, as the run lists them.
-        var attached = found.OutputFiles.Select(f => f.Name).ToList();
-        var files = (await RunFileStore.ListAsync(database, run, RunFileStore.Output, http.RequestAborted))
+        var attached = run.OutputFiles.Select(f => f.Name).ToList();
+        var files = (await RunFileStore.ListAsync(database, run.Id, RunFileStore.Output, http.RequestAborted))
             .OrderBy(f => attached.IndexOf(f.Name) is var at and >= 0 ? at : int.MaxValue)
             .ThenBy(f => f.Name, StringComparer.Ordinal)
             .ToList();
@@ -48,7 +44,7 @@ public static class ReadOutputEndpoint
         }
 
         response.ContentType = "application/zip";
-        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"{run}-output.zip" }.ToString();
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"{run.Id}-output.zip" }.ToString();
         // The asynchronous archive, so slow readers block no thread. Even so, closing an entry (the end of its
         // deflate stream, its data descriptor) writes synchronously: those few bytes land in this buffer, which
         // is emptied asynchronously before each entry closes and after the central directory.

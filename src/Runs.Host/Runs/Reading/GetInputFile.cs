@@ -9,21 +9,17 @@ public static class GetInputFileEndpoint
     [Tags("Reading runs")]
     [Produces("application/octet-stream")]
     [DisableRequestTimeout]
-    public static async Task<IResult> Get(string job, string run, string name, HttpContext http, IQuerySession session, NpgsqlDataSource database)
+    public static async Task<IResult> Get(Run run, string name, HttpContext http, NpgsqlDataSource database)
     {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        if (Expiry.Gone(found) is { } gone)
+        if (Expiry.Gone(run) is { } gone)
         {
             return gone;
         }
         // One read of the file's row gives length, ETag and bytes that belong together.
-        var files = await RunFileStore.ListAsync(database, run, RunFileStore.Input, http.RequestAborted);
+        var files = await RunFileStore.ListAsync(database, run.Id, RunFileStore.Input, http.RequestAborted);
         if (files.FirstOrDefault(f => f.Name == name) is not { } file)
         {
-            return Problems.NotFound($"Run '{run}' has no input file '{name}'.");
+            return Problems.NotFound($"Run '{run.Id}' has no input file '{name}'.");
         }
 
         http.Response.ContentType = file.ContentType;

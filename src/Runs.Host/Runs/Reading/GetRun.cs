@@ -7,14 +7,7 @@ public static class GetRunEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}", OperationId = "getRun", Summary = "Get a run")]
     [Tags("Reading runs")]
     [ProducesResponseType<RunView>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, ClaimsPrincipal user, IQuerySession session, RetentionPolicy retention)
-    {
-        var found = await RunLookup.FindAsync(session, job, run, http.RequestAborted);
-        if (found is null)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        return ETags.NotModified(http, found.Version) ? Results.StatusCode(StatusCodes.Status304NotModified)
-            : Results.Ok(RunView.From(found, retention));
-    }
+    public static IResult Get(Run run, HttpContext http, RetentionPolicy retention) =>
+        ETags.NotModified(http, run.Version) ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : Results.Ok(RunView.From(run, retention));
 }

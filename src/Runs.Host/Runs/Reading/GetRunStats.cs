@@ -46,17 +46,13 @@ public static class GetRunStatsEndpoint
     [Tags("Reading runs")]
     [Produces("text/plain", "application/json")]
     [ProducesResponseType<RunStats>(StatusCodes.Status200OK, "application/json")]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)
+    public static IResult Get(Run run, HttpContext http)
     {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        if (ETags.NotModified(http, found.Version))
+        if (ETags.NotModified(http, run.Version))
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
-        var stats = RunStats.From(found);
+        var stats = RunStats.From(run);
         return Negotiation.WantsJson(http.Request)
             ? Results.Ok(stats)
             : Results.Text(stats.ToText(), "text/plain; charset=utf-8");

@@ -7,17 +7,13 @@ public static class ReadTelemetryEndpoint
     [WolverineGet("/v1/jobs/{job}/runs/{run}/telemetry", OperationId = "readTelemetry", Summary = "Read a run's telemetry")]
     [Tags("Logs and telemetry")]
     [ProducesResponseType<TelemetryView>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(string job, string run, HttpContext http, IQuerySession session)
+    public static async Task<IResult> Get(Run run, HttpContext http, IQuerySession session)
     {
-        if (await RunLookup.FindAsync(session, job, run, http.RequestAborted) is not { } found)
-        {
-            return Problems.NotFound($"No run '{run}' in job '{job}'.");
-        }
-        if (ETags.NotModified(http, found.Version))
+        if (ETags.NotModified(http, run.Version))
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
-        var series = await session.LoadAsync<TelemetrySeries>(run, http.RequestAborted);
-        return Results.Ok(new TelemetryView(found.TelemetrySummary, series?.Samples ?? []));
+        var series = await session.LoadAsync<TelemetrySeries>(run.Id, http.RequestAborted);
+        return Results.Ok(new TelemetryView(run.TelemetrySummary, series?.Samples ?? []));
     }
 }

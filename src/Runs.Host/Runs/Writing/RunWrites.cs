@@ -1,7 +1,7 @@
 
 namespace Runs.Host.Runs.Writing;
 
-/// <summary>The steps <see cref="RunWritePipeline"/> generates around every write to an existing run.</summary>
+/// <summary>The steps <see cref="RunPipeline"/> generates around every write to an existing run.</summary>
 public static class RunWrites
 {
     /// <summary>
@@ -43,7 +43,7 @@ public static class RunWrites
         }
         if (!JobName.IsValid(job) || !RunId.IsValid(run))
         {
-            return (null, NotFound(job, run));
+            return (null, RunLookup.NotFound(job, run));
         }
         var (key, badKey) = Idempotency.KeyOf(http.Request);
         if (badKey is not null)
@@ -76,7 +76,7 @@ public static class RunWrites
 
         if (stream.Aggregate is not { } current || current.Job != job)
         {
-            return (null, NotFound(job, run));
+            return (null, RunLookup.NotFound(job, run));
         }
         if (expected.Count > 0 && !expected.Contains(current.Version))
         {
@@ -113,5 +113,4 @@ public static class RunWrites
         }
     }
 
-    private static IResult NotFound(string job, string run) => Problems.NotFound($"No run '{run}' in job '{job}'.");
 }

@@ -5,31 +5,41 @@ using JasperFx.Core.Reflection;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http.CodeGen;
 
-namespace Runs.Host.Runs.Writing;
+namespace Runs.Host.Runs.Shared;
 
 /// <summary>
-/// Makes a write endpoint a pure function — <c>(body, Run run, …) → RunAnswer</c> — by supplying two kinds of
-/// parameter as Wolverine builds each chain, with the frames that produce them:
+/// Makes an endpoint a pure function — <c>(body or query, Run run, …) → answer</c> — by supplying three kinds of
+/// parameter as Wolverine builds each chain, with the frames that produce them; a refusal is answered and the
+/// handler stops, so no endpoint body checks its input or looks its run up:
 /// <list type="bullet">
 /// <item>a parameter named <c>body</c> (any write): read and validated by <see cref="RunWrites.ReadBodyAsync{T}"/>,
 /// or by the endpoint's own <c>ReadBodyAsync(HttpContext)</c> for bodies that are not only JSON; a refusal is
 /// answered and the handler stops. Its type becomes the chain's request type, so OpenAPI describes it.</item>
-/// <item>a <see cref="Run"/>: loaded for writing by <see cref="RunWrites.LoadAsync"/> (If-Match, the job in the
-/// route, Idempotency-Key); after the endpoint, <see cref="RunWrites.CompleteAsync"/> appends what it decided.
-/// Wolverine's transaction commits; the answer is written after it.</item>
+/// <item>a parameter named <c>query</c> (any read) of a type that reads itself from the query string
+/// (<see cref="IQueryRequest{TSelf}"/>): 400 naming the parameter when it cannot.</item>
+/// <item>a <see cref="Run"/>: in a write, loaded for writing by <see cref="RunWrites.LoadAsync"/> (If-Match, the
+/// job in the route, Idempotency-Key), and after the endpoint <see cref="RunWrites.CompleteAsync"/> appends what
+/// it decided; Wolverine's transaction commits and the answer is written after it. In a read, loaded by
+/// <see cref="RunLookup.FindAsync(HttpContext, IQuerySession)"/>: 404 unless it is the route's job's.</item>
 /// </list>
 /// This is the part of <c>WolverineFx.Http.Marten</c>'s <c>[WriteAggregate]</c> this service needs; that
 /// package does not restore here.
 /// </summary>
-public sealed class RunWritePipeline : IParameterStrategy
+public sealed class RunPipeline : IParameterStrategy
 {
     public const string BodyParameter = "body";
+    public const string QueryParameter = "query";
 
-    /// <summary>Wolverine asks for every parameter as it builds a chain; this answers for <c>body</c> and <see cref="Run"/>.</summary>
+    /// <summary>Wolverine asks for every parameter as it builds a chain; this answers for <c>body</c>, <c>query</c> and <see cref="Run"/>.</summary>
     public bool TryMatch(HttpChain chain, IServiceContainer container, ParameterInfo parameter, out Variable? variable)
     {
         variable = null;
-        if (parameter.Name == BodyParameter && chain.HttpMethods.Any(m => m != "GET"))
+        if (parameter.Name == BodyParameter && chain.Middleware.OfType<ReadBody>().FirstOrDefault() is { } alreadyRead)
+        {
+            // A Validate or Before method of the endpoint's asks for the body too: it is read once.
+            variable = alreadyRead.Body;
+        }
+        else if (parameter.Name == BodyParameter && chain.HttpMethods.Any(m => m != "GET"))
         {
             var read = new ReadBody(chain.Method.HandlerType, parameter);
             chain.Middleware.Insert(0, read);
@@ -38,6 +48,24 @@ public sealed class RunWritePipeline : IParameterStrategy
                 Describe(chain, read, described);
             }
             variable = read.Body;
+        }
+        else if (parameter.Name == QueryParameter && parameter.ParameterType.Closes(typeof(IQueryRequest<>)))
+        {
+            var read = new ReadQuery(parameter.ParameterType);
+            chain.Middleware.Insert(0, read);
+            variable = read.Query;
+        }
+        else if (parameter.ParameterType.Closes(typeof(IRouteResource<>)))
+        {
+            var load = new LoadRouteResource(parameter, reading: chain.HttpMethods.All(m => m == "GET"));
+            chain.Middleware.Add(load);
+            variable = load.Resource;
+        }
+        else if (parameter.ParameterType == typeof(Run) && chain.HttpMethods.All(m => m == "GET"))
+        {
+            var load = new LoadRunForReading();
+            chain.Middleware.Add(load);
+            variable = load.Run;
         }
         else if (parameter.ParameterType == typeof(Run))
         {
@@ -100,6 +128,73 @@ public sealed class RunWritePipeline : IParameterStrategy
         {
             writer.Write($"var ({Body.Usage}, bodyRefusal) = await {_reader};");
             writer.Write("if (bodyRefusal != null) { await bodyRefusal.ExecuteAsync(httpContext); return; }");
+            Next?.GenerateCode(method, writer);
+        }
+    }
+
+    /// <summary>Reads the query string into its type; answers a refusal and stops.</summary>
+    private sealed class ReadQuery : SyncFrame
+    {
+        public ReadQuery(Type type) => Query = new Variable(type, QueryParameter, this);
+
+        public Variable Query { get; }
+
+        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
+        {
+            writer.Write($"var ({Query.Usage}, queryRefusal) = {Query.VariableType.FullNameInCode()}.Read(httpContext.Request);");
+            writer.Write("if (queryRefusal != null) { await queryRefusal.ExecuteAsync(httpContext); return; }");
+            Next?.GenerateCode(method, writer);
+        }
+    }
+
+    /// <summary>Loads the document the route names; answers a refusal and stops.</summary>
+    private sealed class LoadRouteResource : AsyncFrame
+    {
+        private readonly bool _reading;
+        private Variable? _session;
+
+        public LoadRouteResource(ParameterInfo parameter, bool reading)
+        {
+            _reading = reading;
+            Resource = new Variable(parameter.ParameterType, parameter.Name!, this);
+        }
+
+        public Variable Resource { get; }
+
+        public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
+        {
+            // A write loads through the session it commits, so what it changes is what it read.
+            _session = chain.FindVariable(_reading ? typeof(IQuerySession) : typeof(IDocumentSession));
+            yield return _session;
+        }
+
+        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
+        {
+            writer.Write($"var ({Resource.Usage}, resourceRefusal) = await {Resource.VariableType.FullNameInCode()}.LoadAsync(httpContext, {_session!.Usage});");
+            writer.Write("if (resourceRefusal != null) { await resourceRefusal.ExecuteAsync(httpContext); return; }");
+            Next?.GenerateCode(method, writer);
+        }
+    }
+
+    /// <summary>Loads the run for reading; 404 and stops when the route names none.</summary>
+    private sealed class LoadRunForReading : AsyncFrame
+    {
+        private Variable? _session;
+
+        public LoadRunForReading() => Run = new Variable(typeof(Run), "run", this);
+
+        public Variable Run { get; }
+
+        public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
+        {
+            _session = chain.FindVariable(typeof(IQuerySession));
+            yield return _session;
+        }
+
+        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
+        {
+            writer.Write($"var ({Run.Usage}, runRefusal) = await {typeof(RunLookup).FullNameInCode()}.{nameof(RunLookup.FindAsync)}(httpContext, {_session!.Usage});");
+            writer.Write("if (runRefusal != null) { await runRefusal.ExecuteAsync(httpContext); return; }");
             Next?.GenerateCode(method, writer);
         }
     }
