@@ -57,15 +57,16 @@ public sealed class RunPipeline : IParameterStrategy
         }
         else if (parameter.ParameterType.Closes(typeof(IRouteResource<>)))
         {
-            var load = new LoadRouteResource(parameter, reading: chain.HttpMethods.All(m => m == "GET"));
+            var load = new LoadFromRoute(parameter.ParameterType, parameter.Name!, reading: chain.HttpMethods.All(m => m == "GET"),
+                $"{parameter.ParameterType.FullNameInCode()}.LoadAsync");
             chain.Middleware.Add(load);
             variable = load.Resource;
         }
         else if (parameter.ParameterType == typeof(Run) && chain.HttpMethods.All(m => m == "GET"))
         {
-            var load = new LoadRunForReading();
+            var load = new LoadFromRoute(typeof(Run), "run", reading: true, $"{typeof(RunLookup).FullNameInCode()}.{nameof(RunLookup.FindAsync)}");
             chain.Middleware.Add(load);
-            variable = load.Run;
+            variable = load.Resource;
         }
         else if (parameter.ParameterType == typeof(Run))
         {
@@ -147,16 +148,21 @@ public sealed class RunPipeline : IParameterStrategy
         }
     }
 
-    /// <summary>Loads the document the route names; answers a refusal and stops.</summary>
-    private sealed class LoadRouteResource : AsyncFrame
+    /// <summary>
+    /// Loads what the route names with <paramref name="loader"/> (<c>(HttpContext, session) → (value, refusal)</c>);
+    /// answers a refusal and stops.
+    /// </summary>
+    private sealed class LoadFromRoute : AsyncFrame
     {
         private readonly bool _reading;
+        private readonly string _loader;
         private Variable? _session;
 
-        public LoadRouteResource(ParameterInfo parameter, bool reading)
+        public LoadFromRoute(Type type, string name, bool reading, string loader)
         {
             _reading = reading;
-            Resource = new Variable(parameter.ParameterType, parameter.Name!, this);
+            _loader = loader;
+            Resource = new Variable(type, name, this);
         }
 
         public Variable Resource { get; }
@@ -170,31 +176,8 @@ public sealed class RunPipeline : IParameterStrategy
 
         public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
         {
-            writer.Write($"var ({Resource.Usage}, resourceRefusal) = await {Resource.VariableType.FullNameInCode()}.LoadAsync(httpContext, {_session!.Usage});");
+            writer.Write($"var ({Resource.Usage}, resourceRefusal) = await {_loader}(httpContext, {_session!.Usage});");
             writer.Write("if (resourceRefusal != null) { await resourceRefusal.ExecuteAsync(httpContext); return; }");
-            Next?.GenerateCode(method, writer);
-        }
-    }
-
-    /// <summary>Loads the run for reading; 404 and stops when the route names none.</summary>
-    private sealed class LoadRunForReading : AsyncFrame
-    {
-        private Variable? _session;
-
-        public LoadRunForReading() => Run = new Variable(typeof(Run), "run", this);
-
-        public Variable Run { get; }
-
-        public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
-        {
-            _session = chain.FindVariable(typeof(IQuerySession));
-            yield return _session;
-        }
-
-        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
-        {
-            writer.Write($"var ({Run.Usage}, runRefusal) = await {typeof(RunLookup).FullNameInCode()}.{nameof(RunLookup.FindAsync)}(httpContext, {_session!.Usage});");
-            writer.Write("if (runRefusal != null) { await runRefusal.ExecuteAsync(httpContext); return; }");
             Next?.GenerateCode(method, writer);
         }
     }
