@@ -112,9 +112,8 @@ builder.Services.AddSingleton<Idempotency>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionPolicy>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionSweep>();
 builder.Services.AddHostedService<Runs.Host.Retention.RetentionSweeper>();
-// Reads (logs, files, listings) and LISTEN: no command changes connection state, so returns skip DISCARD ALL.
-builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(
-    new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString));
+// Reads (logs, files, listings) and LISTEN.
+builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(ConnectionSettings.For(connectionString).ConnectionString));
 builder.Services.AddSingleton(TokenDatabase.Create(connectionString,
     builder.Configuration.GetValue($"{RunsOptions.Section}:Database:TokenPoolSize", new DatabaseOptions().TokenPoolSize)));
 builder.Services.AddSingleton<TokenLookup>();

@@ -24,8 +24,7 @@ public static class RunsStore
 
     public static void Configure(StoreOptions options, string connectionString, int maxTelemetrySamplesPerRun = 2000, TimeProvider? clock = null)
     {
-        // Sessions never change connection state, so the pool can skip DISCARD ALL on every return.
-        options.Connection(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString);
+        options.Connection(ConnectionSettings.For(connectionString).ConnectionString);
         options.DatabaseSchemaName = Schema;
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase);
 

@@ -11,12 +11,8 @@ public sealed record TokenDatabase(NpgsqlDataSource DataSource)
 {
     public static TokenDatabase Create(string connectionString, int poolSize)
     {
-        var settings = new NpgsqlConnectionStringBuilder(connectionString)
-        {
-            MaxPoolSize = poolSize,
-            // Lookups never change session state, so returning a connection can skip DISCARD ALL.
-            NoResetOnClose = true,
-        };
+        var settings = ConnectionSettings.For(connectionString);
+        settings.MaxPoolSize = poolSize;
         settings.MinPoolSize = Math.Min(settings.MinPoolSize, poolSize);
         return new TokenDatabase(NpgsqlDataSource.Create(settings.ConnectionString));
     }
