@@ -3,6 +3,8 @@
 # wrk with 8 connections, against (1) the service and (2) a raw-Npgsql reference app doing the same writes,
 # then (3) pgbench's single-row insert commits with 8 clients — all on the same server in one run, with
 # the CPU seconds of every process (server, PostgreSQL, wrk) and CPU per command.
+# Each server is first warmed up for RUNS_BENCH_WARMUP seconds (default 60): until then the JIT is still
+# re-compiling hot code (tiered, with dynamic PGO) and takes a seventh of the machine (docs/benchmarks.md).
 #   bench/lifecycle.sh [seconds]        results are printed and appended to bench/results/lifecycle.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,14 +13,15 @@ seconds="${1:-20}"
 start_host runs_bench 5090
 export RUNS_TOKEN="$token"
 
-say "warming up the service (5 s)"
-wrk -t2 -c8 -d5s -s bench/wrk/lifecycle.lua "$url" >/dev/null
+warmup="${RUNS_BENCH_WARMUP:-60}"
+say "warming up the service (${warmup} s)"
+wrk -t2 -c8 -d"${warmup}s" -s bench/wrk/lifecycle.lua "$url" >/dev/null
 say "service: wrk, 8 connections, ${seconds}s"
 service="$(wrk_run service bench/wrk/lifecycle.lua "$url" "$seconds")"
 stop_host
 
 start_reference 5192
-wrk -t2 -c8 -d5s -s bench/wrk/lifecycle.lua "$reference_url" >/dev/null
+wrk -t2 -c8 -d"${warmup}s" -s bench/wrk/lifecycle.lua "$reference_url" >/dev/null
 say "reference (raw Npgsql): wrk, 8 connections, ${seconds}s"
 reference="$(wrk_run reference bench/wrk/lifecycle.lua "$reference_url" "$seconds")"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true

@@ -3,6 +3,7 @@
 #  1. ingest: 8 writers, 100-line batches, durable commits — vs pgbench 100-row inserts, 8 clients (also
 #     800 rows to a commit, the most grouping commits could give, and into a table with the trigram index);
 #  2. live fan-out: 500 SSE readers of one run — latency from append acknowledged to line received.
+# The host is first warmed up for RUNS_BENCH_WARMUP seconds (default 60), as in bench/lifecycle.sh.
 #   bench/logs.sh [seconds] [readers]    results are printed and appended to bench/results/logs.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ new_runs() {
 export RUNS_TOKEN="$token"
 
 say "log ingest: wrk, 8 connections over 8 runs, 100-line batches, ${seconds}s"
-RUNS_URIS="$(new_runs "$url")" wrk -t2 -c8 -d3s -s bench/wrk/logs.lua "$url" >/dev/null
+RUNS_URIS="$(new_runs "$url")" wrk -t2 -c8 -d"${RUNS_BENCH_WARMUP:-60}s" -s bench/wrk/logs.lua "$url" >/dev/null
 ingest="$(RUNS_URIS="$(new_runs "$url")" wrk_run service bench/wrk/logs.lua "$url" "$seconds")"
 say "live fan-out: $readers readers on one run, ${seconds}s"
 fanout="$("${bench[@]}" sse --url "$url" --token "$token" --readers "$readers" --seconds "$seconds")"

@@ -32,16 +32,13 @@ public static class ManageWebhooksEndpoints
     [WolverineGet("/v1/webhooks/{id}", OperationId = "getWebhook", Summary = "Get a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType<WebhookView>(StatusCodes.Status200OK)]
-    public static async Task<IResult> Get(WebhookEndpoint endpoint)
-    {
-        return Results.Ok(WebhookView.From(endpoint));
-    }
+    public static IResult Get(WebhookEndpoint endpoint) => Results.Ok(WebhookView.From(endpoint));
 
     [Authorize(Scopes.WebhooksManage)]
     [WolverineDelete("/v1/webhooks/{id}", OperationId = "deleteWebhook", Summary = "Delete a webhook endpoint")]
     [Tags("Webhooks")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
-    public static async Task<IResult> Delete(WebhookEndpoint endpoint, IDocumentSession session)
+    public static IResult Delete(WebhookEndpoint endpoint, IDocumentSession session)
     {
         session.Delete(endpoint);
         return Results.NoContent();
