@@ -8,19 +8,9 @@ public sealed record CheckpointQuery(int Size, long? Before) : IQueryRequest<Che
 {
     public static (CheckpointQuery? Query, IResult? Refusal) Read(HttpRequest request)
     {
-        var (size, sizeProblem) = PageSize.Parse(request, CheckpointEndpoints.DefaultPageSize, CheckpointEndpoints.MaxPageSize);
-        if (sizeProblem is not null)
-        {
-            return (null, sizeProblem);
-        }
-        if (!request.Query.TryGetValue("page_token", out var token) || string.IsNullOrEmpty(token))
-        {
-            return (new CheckpointQuery(size, null), null);
-        }
-        var text = token.ToString();
-        return text.StartsWith('c') && long.TryParse(text[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? (new CheckpointQuery(size, id), null)
-            : (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
+        var (size, before, problem) = PageSize.WithToken(request, CheckpointEndpoints.DefaultPageSize, CheckpointEndpoints.MaxPageSize,
+            text => text.StartsWith('c') && long.TryParse(text[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : (long?)null);
+        return problem is null ? (new CheckpointQuery(size, before), null) : (null, problem);
     }
 }
 

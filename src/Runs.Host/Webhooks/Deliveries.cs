@@ -20,18 +20,9 @@ public sealed record DeliveryQuery(int Size, PageCursor? After) : IQueryRequest<
 {
     public static (DeliveryQuery? Query, IResult? Refusal) Read(HttpRequest request)
     {
-        var (size, sizeProblem) = PageSize.Parse(request, 30, 1000);
-        if (sizeProblem is not null)
-        {
-            return (null, sizeProblem);
-        }
-        if (!request.Query.TryGetValue("page_token", out var token) || string.IsNullOrEmpty(token))
-        {
-            return (new DeliveryQuery(size, null), null);
-        }
-        return PageCursor.Decode(token!, id => id.StartsWith("msg_", StringComparison.Ordinal)) is { } after
-            ? (new DeliveryQuery(size, after), null)
-            : (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
+        var (size, after, problem) = PageSize.WithToken(request, 30, 1000,
+            token => PageCursor.Decode(token, id => id.StartsWith("msg_", StringComparison.Ordinal)));
+        return problem is null ? (new DeliveryQuery(size, after), null) : (null, problem);
     }
 }
 

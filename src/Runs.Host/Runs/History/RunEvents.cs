@@ -14,17 +14,13 @@ public sealed record EventQuery(int PageSize, long After, RunFilter? Filter) : I
     public static (EventQuery? Query, IResult? Refusal) Read(HttpRequest request)
     {
         var query = request.Query;
-        var (pageSize, sizeProblem) = Http.PageSize.Parse(request, RunEventsEndpoint.DefaultPageSize, RunEventsEndpoint.MaxPageSize);
-        if (sizeProblem is not null)
+        var (pageSize, afterVersion, pageProblem) = Http.PageSize.WithToken(request, RunEventsEndpoint.DefaultPageSize, RunEventsEndpoint.MaxPageSize,
+            text => text.StartsWith('v') && long.TryParse(text[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : (long?)null);
+        if (pageProblem is not null)
         {
-            return (null, sizeProblem);
+            return (null, pageProblem);
         }
-        long after = 0;
-        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token)
-            && (!token.ToString().StartsWith('v') || !long.TryParse(token.ToString()[1..], NumberStyles.None, CultureInfo.InvariantCulture, out after)))
-        {
-            return (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
-        }
+        var after = afterVersion ?? 0;
         if (string.IsNullOrWhiteSpace(query["filter"]))
         {
             return (new EventQuery(pageSize, after, null), null);

@@ -21,19 +21,11 @@ public sealed record RunListQuery(int PageSize, PageCursor? After, RunFilter? Fi
 {
     public static (RunListQuery? Query, IResult? Refusal) Read(HttpRequest request)
     {
-        var (pageSize, sizeProblem) = Http.PageSize.Parse(request, ListRunsEndpoint.DefaultPageSize, ListRunsEndpoint.MaxPageSize);
-        if (sizeProblem is not null)
+        var (pageSize, after, pageProblem) = Http.PageSize.WithToken(
+            request, ListRunsEndpoint.DefaultPageSize, ListRunsEndpoint.MaxPageSize, token => PageCursor.Decode(token));
+        if (pageProblem is not null)
         {
-            return (null, sizeProblem);
-        }
-        PageCursor? after = null;
-        if (request.Query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
-        {
-            after = PageCursor.Decode(token!);
-            if (after is null)
-            {
-                return (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
-            }
+            return (null, pageProblem);
         }
         var (filter, problem) = Filters.Parse(request.Query["filter"]);
         return problem is null ? (new RunListQuery(pageSize, after, filter), null) : (null, problem);

@@ -89,19 +89,10 @@ public static class SearchLogsEndpoint
         {
             return (null, Problems.Invalid("q", "'q' may not contain a NUL character; no log line holds one."));
         }
-        var (pageSize, sizeProblem) = PageSize.Parse(request, DefaultPageSize, MaxPageSize);
-        if (sizeProblem is not null)
+        var (pageSize, after, pageProblem) = PageSize.WithToken(request, DefaultPageSize, MaxPageSize, token => SearchCursor.Decode(token));
+        if (pageProblem is not null)
         {
-            return (null, sizeProblem);
-        }
-        SearchCursor? after = null;
-        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
-        {
-            after = SearchCursor.Decode(token!);
-            if (after is null)
-            {
-                return (null, Problems.Invalid("page_token", "'page_token' is not one this service handed out."));
-            }
+            return (null, pageProblem);
         }
         var level = LogLevel.Debug;
         if (query.TryGetValue("level", out var levelText) && !LogLevels.TryParse(levelText, out level))
