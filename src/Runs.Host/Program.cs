@@ -95,7 +95,7 @@ builder.Services.AddOpenApi(options =>
     OpenApiLimits.Describe(options);
     ApiReference.Describe(options);
     WebhookLimits.Describe(options);
-    SearchLogsEndpoint.Describe(options);
+    QueryParameters.Describe(options);
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting", "Wolverine", "Marten", "Npgsql")

@@ -100,6 +100,26 @@ public sealed class OperationsTests(DefaultHost fixture)
             .Where(entry => Methods.Contains(entry.Key))
             .Select(entry => (path.Key, entry.Key, entry.Value!.AsObject())));
 
+    [Theory]
+    [InlineData("/v1/runs", "filter page_size page_token", "")]
+    [InlineData("/v1/jobs/{job}/runs", "filter page_size page_token", "")]
+    [InlineData("/v1/jobs/{job}/runs/{run}/events", "filter page_size page_token", "")]
+    [InlineData("/v1/jobs/{job}/runs/{run}/state", "version at", "")]
+    [InlineData("/v1/jobs/{job}/runs/{run}/log", "after_id limit tail level", "")]
+    [InlineData("/v1/logs/search", "q filter level page_size page_token", "q")]
+    [InlineData("/v1/stats/daily", "time_zone start_date end_date filter", "time_zone")]
+    [InlineData("/v1/ledger/checkpoints", "page_size page_token", "")]
+    [InlineData("/v1/webhooks/{id}/deliveries", "page_size page_token", "")]
+    public async Task A_read_lists_the_query_parameters_it_understands(string path, string names, string required)
+    {
+        var parameters = (await DocumentAsync())["paths"]![path]!["get"]!["parameters"]!.AsArray()
+            .Where(p => (string?)p!["in"] == "query").ToList();
+        Assert.Equal(names.Split(' '), parameters.Select(p => (string)p!["name"]!));
+        Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace((string?)p!["description"])));
+        Assert.Equal(required.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            parameters.Where(p => (bool?)p!["required"] == true).Select(p => (string)p!["name"]!));
+    }
+
     [Fact]
     public async Task Every_v1_operation_asks_for_the_bearer_token_and_the_operational_ones_for_none()
     {

@@ -50,6 +50,14 @@ public sealed record DailyStatsQuery(TimeZoneInfo Zone, DateOnly Start, DateOnly
         return (new DailyStatsQuery(zone, start, end, filter), null);
     }
 
+    public static IEnumerable<OpenApiParameter> Parameters =>
+    [
+        QueryParameters.Of("time_zone", "The IANA time zone whose days are counted, such as Europe/Berlin.", required: true),
+        QueryParameters.Of("start_date", "The first day, YYYY-MM-DD; 29 days before end_date when absent."),
+        QueryParameters.Of("end_date", $"The last day, YYYY-MM-DD; today in time_zone when absent. At most {DailyStatsEndpoint.MaxDays} days."),
+        QueryParameters.Filter("The run listing's filter (AIP-160), applied to the runs counted."),
+    ];
+
     private static bool TryZone(string name, out TimeZoneInfo zone)
     {
         zone = TimeZoneInfo.Utc;

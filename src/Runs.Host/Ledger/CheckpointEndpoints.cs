@@ -12,6 +12,8 @@ public sealed record CheckpointQuery(int Size, long? Before) : IQueryRequest<Che
             text => text.StartsWith('c') && long.TryParse(text[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : (long?)null);
         return problem is null ? (new CheckpointQuery(size, before), null) : (null, problem);
     }
+
+    public static IEnumerable<OpenApiParameter> Parameters => QueryParameters.Paging(CheckpointEndpoints.DefaultPageSize, CheckpointEndpoints.MaxPageSize, "Checkpoints");
 }
 
 public sealed record SigningKeys(IReadOnlyList<SigningKeyView> Keys);

@@ -24,6 +24,8 @@ public sealed record DeliveryQuery(int Size, PageCursor? After) : IQueryRequest<
             token => PageCursor.Decode(token, id => id.StartsWith("msg_", StringComparison.Ordinal)));
         return problem is null ? (new DeliveryQuery(size, after), null) : (null, problem);
     }
+
+    public static IEnumerable<OpenApiParameter> Parameters => QueryParameters.Paging(30, 1000, "Deliveries");
 }
 
 public static class DeliveriesEndpoints

@@ -37,6 +37,12 @@ public sealed record EventQuery(int PageSize, long After, RunFilter? Filter) : I
             return (null, Filters.Problem(error));
         }
     }
+
+    public static IEnumerable<OpenApiParameter> Parameters =>
+    [
+        QueryParameters.Of("filter", "AIP-160 over the event's type, such as type = \"LogAppended\" OR type = \"Failed\"."),
+        .. QueryParameters.Paging(RunEventsEndpoint.DefaultPageSize, RunEventsEndpoint.MaxPageSize, "Events"),
+    ];
 }
 
 /// <summary>An auditor's view of a run: its events, oldest first, exactly as stored.</summary>

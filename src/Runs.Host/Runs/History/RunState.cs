@@ -23,6 +23,12 @@ public sealed record RunStateQuery(long? Version, DateTimeOffset? At) : IQueryRe
             ? (new RunStateQuery(null, at), null)
             : (null, Problems.Invalid("at", "'at' must be an RFC 3339 time such as 2026-06-13T08:15:02Z."));
     }
+
+    public static IEnumerable<OpenApiParameter> Parameters =>
+    [
+        QueryParameters.Of("version", "The run after this event (1 is the trigger). Give this or 'at'.", JsonSchemaType.Integer),
+        QueryParameters.Of("at", "The run as it stood at this RFC 3339 time. Give this or 'version'."),
+    ];
 }
 
 public static class RunStateEndpoint

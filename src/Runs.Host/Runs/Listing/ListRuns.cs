@@ -30,6 +30,12 @@ public sealed record RunListQuery(int PageSize, PageCursor? After, RunFilter? Fi
         var (filter, problem) = Filters.Parse(request.Query["filter"]);
         return problem is null ? (new RunListQuery(pageSize, after, filter), null) : (null, problem);
     }
+
+    public static IEnumerable<OpenApiParameter> Parameters =>
+    [
+        QueryParameters.Filter("AIP-160 over job, status, trigger, source, created_by, create_time, start_time, end_time, duration and labels.<key>."),
+        .. QueryParameters.Paging(ListRunsEndpoint.DefaultPageSize, ListRunsEndpoint.MaxPageSize, "Runs"),
+    ];
 }
 
 public sealed record RunPage(IReadOnlyList<RunSummary> Runs, string? NextPageToken, bool HasNextPage, int Count);

@@ -10,6 +10,14 @@ public sealed record LogQuery(LogLineStore.Range Range) : IQueryRequest<LogQuery
         var (range, problem) = ReadLogEndpoint.Parse(request);
         return (range is null ? null : new LogQuery(range), problem);
     }
+
+    public static IEnumerable<OpenApiParameter> Parameters =>
+    [
+        QueryParameters.Of("after_id", "Only lines after this line id.", JsonSchemaType.Integer),
+        QueryParameters.Of("limit", $"The first N lines (at most {ReadLogEndpoint.MaxLimit}).", JsonSchemaType.Integer),
+        QueryParameters.Of("tail", $"The last N lines (at most {ReadLogEndpoint.MaxLimit}); not with 'limit'.", JsonSchemaType.Integer),
+        QueryParameters.Of("level", "The lowest level of the lines read: debug, info, warn or error."),
+    ];
 }
 
 public static class ReadLogEndpoint

@@ -15,6 +15,23 @@ public sealed record LogSearchQuery(LogSearch.Query Search) : IQueryRequest<LogS
         var (search, problem) = SearchLogsEndpoint.Parse(request, request.RouteValues["job"] as string);
         return (search is null ? null : new LogSearchQuery(search), problem);
     }
+
+    public static IEnumerable<OpenApiParameter> Parameters =>
+    [
+        new OpenApiParameter
+        {
+            Name = "q", In = ParameterLocation.Query, Required = true,
+            Description = "The text to find inside messages, ignoring letter case; %, _ and \\ are plain characters.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = LogSearch.MinQueryLength },
+        },
+        QueryParameters.Filter("The run listing's filter (AIP-160), applied to the runs whose lines are searched."),
+        new OpenApiParameter
+        {
+            Name = "level", In = ParameterLocation.Query, Description = "The lowest level of the lines searched.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. Enum.GetValues<LogLevel>().Select(l => (System.Text.Json.Nodes.JsonNode)l.Name())] },
+        },
+        .. QueryParameters.Paging(SearchLogsEndpoint.DefaultPageSize, SearchLogsEndpoint.MaxPageSize, "Matches"),
+    ];
 }
 
 /// <summary>
@@ -44,36 +61,6 @@ public static class SearchLogsEndpoint
             return Problems.NotFound($"No job '{job}'.");
         }
         return await SearchAsync(http, database, query.Search);
-    }
-
-    /// <summary>The query parameters, with their limits, in the OpenAPI document (the endpoints read them from the query themselves).</summary>
-    public static void Describe(OpenApiOptions options) =>
-        options.AddOperationTransformer((operation, _, _) =>
-        {
-            if (operation.OperationId is "searchLogs" or "searchJobLogs")
-            {
-                operation.Parameters ??= [];
-                foreach (var parameter in Parameters())
-                {
-                    operation.Parameters.Add(parameter);
-                }
-            }
-            return Task.CompletedTask;
-        });
-
-    private static IEnumerable<OpenApiParameter> Parameters()
-    {
-        OpenApiParameter Query(string name, string description, OpenApiSchema schema, bool required = false) =>
-            new() { Name = name, In = ParameterLocation.Query, Required = required, Description = description, Schema = schema };
-        yield return Query("q", "The text to find inside messages, ignoring letter case; %, _ and \\ are plain characters.",
-            new OpenApiSchema { Type = JsonSchemaType.String, MinLength = LogSearch.MinQueryLength }, required: true);
-        yield return Query("filter", "The run listing's filter (AIP-160), applied to the runs whose lines are searched.",
-            new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Filters.MaxLength });
-        yield return Query("level", "The lowest level of the lines searched.",
-            new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. Enum.GetValues<LogLevel>().Select(l => (System.Text.Json.Nodes.JsonNode)l.Name())] });
-        yield return Query("page_size", $"Matches per page; values above {MaxPageSize} are treated as {MaxPageSize}.",
-            new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Default = DefaultPageSize });
-        yield return Query("page_token", "The previous page's next_page_token.", new OpenApiSchema { Type = JsonSchemaType.String });
     }
 
     /// <summary>The search the request asks for, or a 400 naming what is wrong with it.</summary>
