@@ -36,6 +36,7 @@ stop_host
 start_reference 5193
 say "reference (raw Npgsql): the same ingest, ${seconds}s"
 url_saved="$url"; url="$reference_url"
+RUNS_URIS="$(new_runs "$reference_url")" wrk -t2 -c8 -d"${RUNS_BENCH_WARMUP:-60}s" -s bench/wrk/logs.lua "$reference_url" >/dev/null
 reference="$(RUNS_URIS="$(new_runs "$reference_url")" wrk_run reference bench/wrk/logs.lua "$reference_url" "$seconds")"
 url="$url_saved"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true

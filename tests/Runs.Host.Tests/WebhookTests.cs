@@ -372,6 +372,23 @@ public sealed class WebhookTests(WebhooksHost fixture) : HostSpecification<Webho
     }
 
     [Fact]
+    public async Task A_change_with_an_invalid_field_is_400_naming_it_and_changes_nothing()
+    {
+        var endpoint = await Subscribe();
+        var refused = await Api.Scenario(s =>
+        {
+            s.Patch.Json(new { url = "ftp://example.com/x", description = "moved" }).ToUrl($"/v1/webhooks/{endpoint["id"]}");
+            s.Bearer(Token);
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.NotNull((await refused.ProblemAsync(400))["errors"]!["url"]);
+
+        var stored = await (await Api.Scenario(s => { s.Get.Url($"/v1/webhooks/{endpoint["id"]}"); s.Bearer(Token); })).Json();
+        Assert.Equal((string)endpoint["url"]!, (string)stored["url"]!);
+        Assert.Equal(endpoint["description"]?.ToJsonString(), stored["description"]?.ToJsonString());
+    }
+
+    [Fact]
     public async Task Endpoints_can_be_updated_disabled_and_deleted()
     {
         var endpoint = await Subscribe();

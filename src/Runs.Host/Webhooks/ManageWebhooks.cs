@@ -75,7 +75,7 @@ public static class ManageWebhooksEndpoints
     /// concurrency, so when another write committed since it was read (a rotation, a PATCH, a delivery
     /// that disabled it) the change is applied again to what is there now instead of overwriting it.
     /// </summary>
-    public static async Task<IResult> ChangeAsync<T>(
+    internal static async Task<IResult> ChangeAsync<T>(
         IDocumentSession session, WebhookEndpoint endpoint, Func<WebhookEndpoint, T> change, CancellationToken cancellation)
     {
         for (var attempt = 1; ; attempt++)

@@ -8,9 +8,10 @@ using Wolverine.Http.CodeGen;
 namespace Runs.Host.Runs.Shared;
 
 /// <summary>
-/// Makes an endpoint a pure function — <c>(body or query, Run run, …) → answer</c> — by supplying three kinds of
+/// Makes an endpoint a pure function — <c>(body or query, Run run, …) → answer</c> — by supplying four kinds of
 /// parameter as Wolverine builds each chain, with the frames that produce them; a refusal is answered and the
-/// handler stops, so no endpoint body checks its input or looks its run up:
+/// handler stops, so endpoint bodies neither check their input nor look up what their route names (the live log
+/// stream and the output upload look their run up again themselves, as they must hold no session while they run):
 /// <list type="bullet">
 /// <item>a parameter named <c>body</c> (any write): read and validated by <see cref="RunWrites.ReadBodyAsync{T}"/>,
 /// or by the endpoint's own <c>ReadBodyAsync(HttpContext)</c> for bodies that are not only JSON; a refusal is
@@ -21,7 +22,10 @@ namespace Runs.Host.Runs.Shared;
 /// job in the route, Idempotency-Key), and after the endpoint <see cref="RunWrites.CompleteAsync"/> appends what
 /// it decided; Wolverine's transaction commits and the answer is written after it. In a read, loaded by
 /// <see cref="RunLookup.FindAsync(HttpContext, IQuerySession)"/>: 404 unless it is the route's job's.</item>
+/// <item>a resource the route names (<see cref="IRouteResource{TSelf}"/>): loaded with the check that the caller
+/// may see it, 404 otherwise.</item>
 /// </list>
+/// A <c>Validate</c> or <c>Before</c> method beside the endpoint that asks for one of these gets the same one.
 /// This is the part of <c>WolverineFx.Http.Marten</c>'s <c>[WriteAggregate]</c> this service needs; that
 /// package does not restore here.
 /// </summary>
@@ -30,14 +34,14 @@ public sealed class RunPipeline : IParameterStrategy
     public const string BodyParameter = "body";
     public const string QueryParameter = "query";
 
-    /// <summary>Wolverine asks for every parameter as it builds a chain; this answers for <c>body</c>, <c>query</c> and <see cref="Run"/>.</summary>
+    /// <summary>Wolverine asks for every parameter as it builds a chain; this answers for <c>body</c>, <c>query</c>, <see cref="Run"/> and route resources.</summary>
     public bool TryMatch(HttpChain chain, IServiceContainer container, ParameterInfo parameter, out Variable? variable)
     {
         variable = null;
-        if (parameter.Name == BodyParameter && chain.Middleware.OfType<ReadBody>().FirstOrDefault() is { } alreadyRead)
+        if (chain.Middleware.OfType<IMakes>().Select(f => f.Made).FirstOrDefault(v => v.VariableType == parameter.ParameterType) is { } made)
         {
-            // A Validate or Before method of the endpoint's asks for the body too: it is read once.
-            variable = alreadyRead.Body;
+            // The endpoint and a Validate or Before method beside it both ask: it is read or loaded once.
+            variable = made;
         }
         else if (parameter.Name == BodyParameter && chain.HttpMethods.Any(m => m != "GET"))
         {
@@ -100,7 +104,7 @@ public sealed class RunPipeline : IParameterStrategy
     /// Reads the body: JSON through <see cref="RunWrites.ReadBodyAsync{T}"/>, or the endpoint's own
     /// <c>ReadBodyAsync(HttpContext)</c> for bodies that are not only JSON; answers a refusal and stops.
     /// </summary>
-    private sealed class ReadBody : AsyncFrame
+    private sealed class ReadBody : AsyncFrame, IMakes
     {
         private readonly string _reader;
 
@@ -120,6 +124,8 @@ public sealed class RunPipeline : IParameterStrategy
 
         public Variable Body { get; }
 
+        public Variable Made => Body;
+
         public bool Optional { get; }
 
         /// <summary>The type the OpenAPI document gives the body, if any.</summary>
@@ -133,12 +139,20 @@ public sealed class RunPipeline : IParameterStrategy
         }
     }
 
+    /// <summary>A frame of this pipeline's, and the parameter value it makes.</summary>
+    private interface IMakes
+    {
+        Variable Made { get; }
+    }
+
     /// <summary>Reads the query string into its type; answers a refusal and stops.</summary>
-    private sealed class ReadQuery : SyncFrame
+    private sealed class ReadQuery : AsyncFrame, IMakes
     {
         public ReadQuery(Type type) => Query = new Variable(type, QueryParameter, this);
 
         public Variable Query { get; }
+
+        public Variable Made => Query;
 
         public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
         {
@@ -152,7 +166,7 @@ public sealed class RunPipeline : IParameterStrategy
     /// Loads what the route names with <paramref name="loader"/> (<c>(HttpContext, session) → (value, refusal)</c>);
     /// answers a refusal and stops.
     /// </summary>
-    private sealed class LoadFromRoute : AsyncFrame
+    private sealed class LoadFromRoute : AsyncFrame, IMakes
     {
         private readonly bool _reading;
         private readonly string _loader;
@@ -167,6 +181,8 @@ public sealed class RunPipeline : IParameterStrategy
 
         public Variable Resource { get; }
 
+        public Variable Made => Resource;
+
         public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
         {
             // A write loads through the session it commits, so what it changes is what it read.
@@ -176,14 +192,15 @@ public sealed class RunPipeline : IParameterStrategy
 
         public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
         {
-            writer.Write($"var ({Resource.Usage}, resourceRefusal) = await {_loader}(httpContext, {_session!.Usage});");
-            writer.Write("if (resourceRefusal != null) { await resourceRefusal.ExecuteAsync(httpContext); return; }");
+            var refusal = $"{Resource.Usage}Refusal";
+            writer.Write($"var ({Resource.Usage}, {refusal}) = await {_loader}(httpContext, {_session!.Usage});");
+            writer.Write($"if ({refusal} != null) {{ await {refusal}.ExecuteAsync(httpContext); return; }}");
             Next?.GenerateCode(method, writer);
         }
     }
 
     /// <summary>Loads the run for writing; answers a refusal and stops.</summary>
-    private sealed class LoadRunForWriting : AsyncFrame
+    private sealed class LoadRunForWriting : AsyncFrame, IMakes
     {
         private readonly HttpChain _chain;
         private Variable? _body;
@@ -198,6 +215,7 @@ public sealed class RunPipeline : IParameterStrategy
 
         public Variable Stream { get; }
         public Variable Run { get; }
+        public Variable Made => Run;
 
         public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
         {

@@ -112,5 +112,4 @@ public static class RunWrites
                 .Remember(session, pending, StatusCodes.Status200OK, after.Version, answer.Body, json.SerializerOptions);
         }
     }
-
 }
