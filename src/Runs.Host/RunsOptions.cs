@@ -161,122 +161,49 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
     public ValidateOptionsResult Validate(string? name, RunsOptions options)
     {
         var failures = new List<string>();
-        if (options.Limits.MaxJsonBodyBytes is < 1024 or > 64L * 1024 * 1024)
+        void Refuse(bool wrong, string failure)
         {
-            failures.Add("Runs:Limits:MaxJsonBodyBytes must be between 1024 and 67108864.");
+            if (wrong)
+            {
+                failures.Add(failure);
+            }
         }
-        if (options.Limits.MaxTriggerBodyBytes < 1024)
-        {
-            failures.Add("Runs:Limits:MaxTriggerBodyBytes must be at least 1024.");
-        }
-        if (options.Limits.MaxLogBodyBytes < 1024)
-        {
-            failures.Add("Runs:Limits:MaxLogBodyBytes must be at least 1024.");
-        }
-        if (options.Limits.RequestsPerSecond < 1 || options.Limits.Burst < 1)
-        {
-            failures.Add("Runs:Limits:RequestsPerSecond and Runs:Limits:Burst must be at least 1.");
-        }
-        if (options.Limits.MaxQueryStringLength < 256 || options.Limits.MaxRequestHeaderBytes < 4096)
-        {
-            failures.Add("Runs:Limits:MaxQueryStringLength must be at least 256 and Runs:Limits:MaxRequestHeaderBytes at least 4096.");
-        }
-        if (options.Limits.RequestTimeout < TimeSpan.FromSeconds(1) || options.Limits.RequestHeadersTimeout < TimeSpan.FromSeconds(1))
-        {
-            failures.Add("Runs:Limits:RequestTimeout and Runs:Limits:RequestHeadersTimeout must be at least 00:00:01.");
-        }
-        if (options.Limits.MinRequestBodyBytesPerSecond < 0 || options.Limits.MinResponseBytesPerSecond < 0)
-        {
-            failures.Add("Runs:Limits:MinRequestBodyBytesPerSecond and Runs:Limits:MinResponseBytesPerSecond must not be negative.");
-        }
-        if (options.Idempotency.KeyLifetime < TimeSpan.FromMinutes(1))
-        {
-            failures.Add("Runs:Idempotency:KeyLifetime must be at least 00:01:00.");
-        }
-        if (options.Logs.MaxLinesPerRun < 1)
-        {
-            failures.Add("Runs:Logs:MaxLinesPerRun must be at least 1.");
-        }
-        if (options.Logs.MaxLineLength < 80)
-        {
-            failures.Add("Runs:Logs:MaxLineLength must be at least 80.");
-        }
-        if (options.Logs.MaxLinesPerRequest < 1)
-        {
-            failures.Add("Runs:Logs:MaxLinesPerRequest must be at least 1.");
-        }
-        if (options.Logs.MaxSecretFormChars < 0)
-        {
-            failures.Add("Runs:Logs:MaxSecretFormChars must not be negative.");
-        }
-        if (options.Logs.ReadPageLines < 1 || options.Logs.ReadPageBytes < 1024)
-        {
-            failures.Add("Runs:Logs:ReadPageLines must be at least 1 and Runs:Logs:ReadPageBytes at least 1024.");
-        }
-        if (options.Sse.PingInterval < TimeSpan.FromMilliseconds(100))
-        {
-            failures.Add("Runs:Sse:PingInterval must be at least 00:00:00.1.");
-        }
-        if (options.Sse.MaxStreams < 1 || options.Sse.MaxStreamsPerToken < 1)
-        {
-            failures.Add("Runs:Sse:MaxStreams and Runs:Sse:MaxStreamsPerToken must be at least 1.");
-        }
-        if (options.Sse.MaxLifetime < TimeSpan.FromSeconds(1) || options.Sse.TokenCheckInterval < TimeSpan.FromMilliseconds(100))
-        {
-            failures.Add("Runs:Sse:MaxLifetime must be at least 00:00:01 and Runs:Sse:TokenCheckInterval at least 00:00:00.1.");
-        }
-        if (options.Sse.TailBytes < 0)
-        {
-            failures.Add("Runs:Sse:TailBytes must not be negative.");
-        }
-        if (options.Events.MaxPageBytes < 1024)
-        {
-            failures.Add("Runs:Events:MaxPageBytes must be at least 1024.");
-        }
-        if (options.Database.TokenPoolSize < 1)
-        {
-            failures.Add("Runs:Database:TokenPoolSize must be at least 1.");
-        }
-        if (options.Telemetry.MaxSamplesPerRun < 3)
-        {
-            failures.Add("Runs:Telemetry:MaxSamplesPerRun must be at least 3.");
-        }
-        if (options.Telemetry.MaxFieldsPerRun is < 1 or > 1000)
-        {
-            failures.Add("Runs:Telemetry:MaxFieldsPerRun must be between 1 and 1000.");
-        }
-        if (options.Telemetry.MaxSummaryKeys < 1 || options.Telemetry.MaxSummaryBytes < 1024)
-        {
-            failures.Add("Runs:Telemetry:MaxSummaryKeys must be at least 1 and Runs:Telemetry:MaxSummaryBytes at least 1024.");
-        }
-        if (options.Limits.MaxJsonDepth is < 1 or > MaxStoredJsonDepth)
-        {
-            failures.Add($"Runs:Limits:MaxJsonDepth must be between 1 and {MaxStoredJsonDepth}.");
-        }
-        if (options.Limits.MaxInputBytes < 16)
-        {
-            failures.Add("Runs:Limits:MaxInputBytes must be at least 16.");
-        }
+
+        Refuse(options.Limits.MaxJsonBodyBytes is < 1024 or > 64L * 1024 * 1024, "Runs:Limits:MaxJsonBodyBytes must be between 1024 and 67108864.");
+        Refuse(options.Limits.MaxTriggerBodyBytes < 1024, "Runs:Limits:MaxTriggerBodyBytes must be at least 1024.");
+        Refuse(options.Limits.MaxLogBodyBytes < 1024, "Runs:Limits:MaxLogBodyBytes must be at least 1024.");
+        Refuse(options.Limits.RequestsPerSecond < 1 || options.Limits.Burst < 1, "Runs:Limits:RequestsPerSecond and Runs:Limits:Burst must be at least 1.");
+        Refuse(options.Limits.MaxQueryStringLength < 256 || options.Limits.MaxRequestHeaderBytes < 4096, "Runs:Limits:MaxQueryStringLength must be at least 256 and Runs:Limits:MaxRequestHeaderBytes at least 4096.");
+        Refuse(options.Limits.RequestTimeout < TimeSpan.FromSeconds(1) || options.Limits.RequestHeadersTimeout < TimeSpan.FromSeconds(1), "Runs:Limits:RequestTimeout and Runs:Limits:RequestHeadersTimeout must be at least 00:00:01.");
+        Refuse(options.Limits.MinRequestBodyBytesPerSecond < 0 || options.Limits.MinResponseBytesPerSecond < 0, "Runs:Limits:MinRequestBodyBytesPerSecond and Runs:Limits:MinResponseBytesPerSecond must not be negative.");
+        Refuse(options.Idempotency.KeyLifetime < TimeSpan.FromMinutes(1), "Runs:Idempotency:KeyLifetime must be at least 00:01:00.");
+        Refuse(options.Logs.MaxLinesPerRun < 1, "Runs:Logs:MaxLinesPerRun must be at least 1.");
+        Refuse(options.Logs.MaxLineLength < 80, "Runs:Logs:MaxLineLength must be at least 80.");
+        Refuse(options.Logs.MaxLinesPerRequest < 1, "Runs:Logs:MaxLinesPerRequest must be at least 1.");
+        Refuse(options.Logs.MaxSecretFormChars < 0, "Runs:Logs:MaxSecretFormChars must not be negative.");
+        Refuse(options.Logs.ReadPageLines < 1 || options.Logs.ReadPageBytes < 1024, "Runs:Logs:ReadPageLines must be at least 1 and Runs:Logs:ReadPageBytes at least 1024.");
+        Refuse(options.Sse.PingInterval < TimeSpan.FromMilliseconds(100), "Runs:Sse:PingInterval must be at least 00:00:00.1.");
+        Refuse(options.Sse.MaxStreams < 1 || options.Sse.MaxStreamsPerToken < 1, "Runs:Sse:MaxStreams and Runs:Sse:MaxStreamsPerToken must be at least 1.");
+        Refuse(options.Sse.MaxLifetime < TimeSpan.FromSeconds(1) || options.Sse.TokenCheckInterval < TimeSpan.FromMilliseconds(100), "Runs:Sse:MaxLifetime must be at least 00:00:01 and Runs:Sse:TokenCheckInterval at least 00:00:00.1.");
+        Refuse(options.Sse.TailBytes < 0, "Runs:Sse:TailBytes must not be negative.");
+        Refuse(options.Events.MaxPageBytes < 1024, "Runs:Events:MaxPageBytes must be at least 1024.");
+        Refuse(options.Database.TokenPoolSize < 1, "Runs:Database:TokenPoolSize must be at least 1.");
+        Refuse(options.Telemetry.MaxSamplesPerRun < 3, "Runs:Telemetry:MaxSamplesPerRun must be at least 3.");
+        Refuse(options.Telemetry.MaxFieldsPerRun is < 1 or > 1000, "Runs:Telemetry:MaxFieldsPerRun must be between 1 and 1000.");
+        Refuse(options.Telemetry.MaxSummaryKeys < 1 || options.Telemetry.MaxSummaryBytes < 1024, "Runs:Telemetry:MaxSummaryKeys must be at least 1 and Runs:Telemetry:MaxSummaryBytes at least 1024.");
+        Refuse(options.Limits.MaxJsonDepth is < 1 or > MaxStoredJsonDepth, $"Runs:Limits:MaxJsonDepth must be between 1 and {MaxStoredJsonDepth}.");
+        Refuse(options.Limits.MaxInputBytes < 16, "Runs:Limits:MaxInputBytes must be at least 16.");
         if (options.Webhooks.Problem() is { } webhooks)
         {
             failures.Add(webhooks);
         }
-        if (options.Retention.Default <= TimeSpan.Zero || options.Retention.ByJob.Values.Concat(options.Retention.ByOutcome.Values).Any(p => p <= TimeSpan.Zero))
-        {
-            failures.Add("Runs:Retention periods (Default, ByJob:<job>, ByOutcome:<status>) must be positive.");
-        }
+        Refuse(options.Retention.Default <= TimeSpan.Zero || options.Retention.ByJob.Values.Concat(options.Retention.ByOutcome.Values).Any(p => p <= TimeSpan.Zero), "Runs:Retention periods (Default, ByJob:<job>, ByOutcome:<status>) must be positive.");
         if (options.Retention.ByOutcome.Keys.FirstOrDefault(k => !Domain.RunStatusNames.TryParse(k.ToLowerInvariant(), out var s) || !Domain.RunStatusNames.IsTerminal(s)) is { } outcome)
         {
             failures.Add($"Runs:Retention:ByOutcome:{outcome} names no outcome; use succeeded, failed, canceled or rejected.");
         }
-        if (options.Retention.SweepInterval < TimeSpan.FromSeconds(1))
-        {
-            failures.Add("Runs:Retention:SweepInterval must be at least 00:00:01.");
-        }
-        if (options.Outputs.MaxBytesPerFile < 1 || options.Outputs.MaxBytesPerRun < 1 || options.Outputs.MaxFilesPerRun < 1)
-        {
-            failures.Add("Runs:Outputs:MaxBytesPerFile, MaxBytesPerRun and MaxFilesPerRun must be positive.");
-        }
+        Refuse(options.Retention.SweepInterval < TimeSpan.FromSeconds(1), "Runs:Retention:SweepInterval must be at least 00:00:01.");
+        Refuse(options.Outputs.MaxBytesPerFile < 1 || options.Outputs.MaxBytesPerRun < 1 || options.Outputs.MaxFilesPerRun < 1, "Runs:Outputs:MaxBytesPerFile, MaxBytesPerRun and MaxFilesPerRun must be positive.");
         failures.AddRange(options.Durability.Problems());
         failures.AddRange(options.Ledger.Problems());
         var secrets = options.Secrets;

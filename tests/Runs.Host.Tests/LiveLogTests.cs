@@ -158,10 +158,9 @@ public sealed class LiveLogTests(LogsHost fixture) : HostSpecification<LogsHost>
         Assert.Equal("3", (await ReadLogEvents(stream, 1))[0].Id);
     }
 
-    [Fact]
-    public async Task A_reader_on_one_host_sees_lines_written_through_another()
-    {
-        await using var writerHost = await AlbaHost.For<Program>(builder =>
+    /// <summary>A second host on the same database, as a deployment of several runs them.</summary>
+    private Task<IAlbaHost> AnotherHostAsync() =>
+        AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Runs", Fixture.ConnectionString);
@@ -170,6 +169,11 @@ public sealed class LiveLogTests(LogsHost fixture) : HostSpecification<LogsHost>
             LogsHost.Settings(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
         });
+
+    [Fact]
+    public async Task A_reader_on_one_host_sees_lines_written_through_another()
+    {
+        await using var writerHost = await AnotherHostAsync();
         var run = await writerHost.TriggerAsync(Token);
         await writerHost.CommandAsync(Token, run, "start");
 
@@ -183,15 +187,7 @@ public sealed class LiveLogTests(LogsHost fixture) : HostSpecification<LogsHost>
     [Fact]
     public async Task A_host_shutting_down_ends_its_streams_with_reconnect_and_another_host_resumes_them()
     {
-        var stopping = await AlbaHost.For<Program>(builder =>
-        {
-            builder.UseEnvironment("Development");
-            builder.UseSetting("ConnectionStrings:Runs", Fixture.ConnectionString);
-            builder.UseSetting("Runs:Secrets:CurrentKeyId", "other");
-            builder.UseSetting("Runs:Secrets:Keys:other", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            LogsHost.Settings(builder);
-            builder.ConfigureServices(services => services.RunWolverineInSoloMode());
-        });
+        var stopping = await AnotherHostAsync();
         var run = await Api.TriggerAsync(Token);
         await Api.CommandAsync(Token, run, "start");
         await Append(Api, run, "before");
