@@ -51,9 +51,9 @@ bench=(dotnet bench/Runs.Bench/bin/Release/net10.0/Runs.Bench.dll)
 
 # CPU seconds so far: of one process (user + system), and of every PostgreSQL process.
 cpu_of() { awk -v tck="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / tck}' "/proc/$1/stat"; }
-pg_cpu() { # backends that exited during the run are missed; the pools keep theirs open
+pg_cpu() { # a backend that exited is counted in its postmaster's children's times (cutime, cstime), once reaped
   local pid total=0
-  for pid in $(pgrep -u postgres); do total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0) )); done
+  for pid in $(pgrep -u postgres); do total=$(( total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0) )); done
   awk -v t="$total" -v tck="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f\n", t / tck}'
 }
 

@@ -32,6 +32,8 @@ psql -q -c "create table if not exists pgbench_ceiling (id bigserial primary key
 printf "insert into pgbench_ceiling (payload) values ('bench');\n" > /tmp/runs-pgbench-insert.sql
 pg_before="$(pg_cpu)"
 tps="$(pgbench -n -c 8 -j 2 -T "$seconds" -f /tmp/runs-pgbench-insert.sql 2>/dev/null | awk '/^tps/ {print $3; exit}')"
+# pgbench's backends exit with it; their CPU reaches the postmaster's children's times once it reaps them.
+for _ in $(seq 1 50); do pgrep -u postgres -f "postgres: .* ${PGDATABASE} " >/dev/null || break; sleep 0.1; done
 pg_after="$(pg_cpu)"
 psql -q -c "truncate pgbench_ceiling; truncate bench_ref_runs, bench_ref_events, bench_ref_log_lines"
 
