@@ -5,7 +5,8 @@ namespace Runs.Host.Tests;
 [Collection(DefaultCollection.Name)]
 public sealed class MalformedRequestTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "sloppy-client")
 {
-    // A request ({run} is a fresh run's path) with, for a POST, its JSON body; the field its 400 must name.
+    // A request ({run} is a fresh run's path, {running} a started one's) with, for a POST, its JSON body; the
+    // field its 400 must name.
     public static TheoryData<string, string?, string> Invalid => new()
     {
         { "GET {run}/events?page_size=0", null, "page_size" },
@@ -37,6 +38,15 @@ public sealed class MalformedRequestTests(DefaultHost fixture) : HostSpecificati
         { "GET /v1/stats/daily?time_zone=UTC&end_date=0001-01-05", null, "end_date" },
         { "GET /v1/stats/daily?time_zone=UTC&start_date=0001-01-01&end_date=0001-01-31", null, "end_date" },
         { "GET /v1/stats/daily?time_zone=UTC&start_date=9999-12-30&end_date=9999-12-31", null, "end_date" },
+        { "POST {running}/fail", "{}", "error_summary" },
+        { "POST {running}/fail", "{\"error_summary\":\"\"}", "error_summary" },
+        { "POST {running}/pause", "{}", "reason" },
+        { "POST {run}/reject", "{\"reason\":null}", "reason" },
+        { "POST {running}/succeed", "{\"exit_code\":1.5}", "exit_code" },
+        { "POST {running}/succeed", "{\"exit_code\":\"zero\"}", "exit_code" },
+        { "POST {run}/start", "{\"at\":\"yesterday\"}", "at" },
+        { "POST {run}/start", "{\"runner\":42}", "runner" },
+        { "POST {running}/succeed", "{\"telemetry_summary\":{\"progress\":101}}", "telemetry_summary.progress" },
         { "POST {run}/log", "{}", "lines" },
         { "POST {run}/log", "{\"lines\":[{\"level\":\"loud\",\"message\":\"x\"}]}", "lines[0].level" },
         { "POST {run}/log", "{\"lines\":[{\"level\":\"info\"}]}", "lines[0].message" },
@@ -68,7 +78,11 @@ public sealed class MalformedRequestTests(DefaultHost fixture) : HostSpecificati
     public async Task Invalid_parameters_and_bodies_are_400_naming_the_field(string request, string? body, string field)
     {
         var run = await Api.TriggerAsync(Token);
-        var (method, url) = (request.Split(' ')[0], request.Split(' ')[1].Replace("{run}", (string)run["uri"]!));
+        if (request.Contains("{running}"))
+        {
+            await Api.CommandAsync(Token, run, "start");
+        }
+        var (method, url) = (request.Split(' ')[0], request.Split(' ')[1].Replace("{run}", (string)run["uri"]!).Replace("{running}", (string)run["uri"]!));
         var result = await Api.Scenario(s =>
         {
             if (method == "GET")
