@@ -106,6 +106,7 @@ public sealed class OperationsTests(DefaultHost fixture)
     [InlineData("/v1/jobs/{job}/runs/{run}/events", "filter page_size page_token", "")]
     [InlineData("/v1/jobs/{job}/runs/{run}/state", "version at", "")]
     [InlineData("/v1/jobs/{job}/runs/{run}/log", "after_id limit tail level", "")]
+    [InlineData("/v1/jobs/{job}/runs/{run}/log/stream", "after_id limit tail level", "")]
     [InlineData("/v1/logs/search", "q filter level page_size page_token", "q")]
     [InlineData("/v1/stats/daily", "time_zone start_date end_date filter", "time_zone")]
     [InlineData("/v1/ledger/checkpoints", "page_size page_token", "")]

@@ -12,6 +12,22 @@ public sealed record StreamReconnect(long AfterId, string Detail);
 /// <summary>The stream was ended by the server for a reason that reconnecting will not cure (the token is no longer valid).</summary>
 public sealed record StreamError(int Status, string Title, string Detail);
 
+/// <summary>
+/// The query of a live log: a log read's, except that a reconnecting EventSource's <c>Last-Event-ID</c> (it repeats
+/// the original URL) wins over <c>after_id</c>.
+/// </summary>
+public sealed record LiveLogQuery(LogLineStore.Range Range) : IQueryRequest<LiveLogQuery>
+{
+    public static (LiveLogQuery? Query, IResult? Refusal) Read(HttpRequest request)
+    {
+        string? lastEventId = request.Headers["Last-Event-ID"];
+        var (range, problem) = ReadLogEndpoint.Parse(request, string.IsNullOrWhiteSpace(lastEventId) ? null : lastEventId.Trim());
+        return (range is null ? null : new LiveLogQuery(range), problem);
+    }
+
+    public static IEnumerable<OpenApiParameter> Parameters => LogQuery.Parameters;
+}
+
 public static class StreamLogEndpoint
 {
     [Authorize(Scopes.RunsRead)]
@@ -22,7 +38,7 @@ public static class StreamLogEndpoint
     [DisableRequestTimeout]
     [EnableRateLimiting(LiveStreamCaps.Name)]
     public static async Task<IResult> Get(
-        string job, string run, HttpContext http, IDocumentStore store, NpgsqlDataSource database,
+        string job, string run, LiveLogQuery query, HttpContext http, IDocumentStore store, NpgsqlDataSource database,
         RunChangeFeed feed, JsonBody json, IOptions<RunsOptions> options, TokenLookup tokens, TimeProvider clock,
         IHostApplicationLifetime lifetime)
     {
@@ -37,14 +53,7 @@ public static class StreamLogEndpoint
                 return gone;
             }
         }
-        // A reconnecting EventSource sends Last-Event-ID and repeats the original URL: the header wins.
-        string? lastEventId = http.Request.Headers["Last-Event-ID"];
-        var (range, problem) = ReadLogEndpoint.Parse(http.Request, string.IsNullOrWhiteSpace(lastEventId) ? null : lastEventId.Trim());
-        if (problem is not null)
-        {
-            return problem;
-        }
-
+        var range = query.Range;
         var response = http.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
@@ -56,7 +65,7 @@ public static class StreamLogEndpoint
         var sse = options.Value.Sse;
         var pages = options.Value.Logs;
         var events = new EventWriter(response.BodyWriter, json.SerializerOptions);
-        var minimum = range!.MinimumLevel ?? LogLevel.Debug;
+        var minimum = range.MinimumLevel ?? LogLevel.Debug;
         var tokenId = http.User.FindFirst(BearerTokens.TokenIdClaim)?.Value;
         // The last line id looked at, shown or not: the stream resumes after it and ends when the run has.
         var scanned = range.AfterId;
