@@ -54,6 +54,13 @@ public static class StreamLogEndpoint
             }
         }
         var range = query.Range;
+        var sse = options.Value.Sse;
+        // The stream's clocks start before its headers go out: a client that sees the stream open and then lets
+        // time pass must find every deadline counted from before that moment.
+        var opened = clock.GetUtcNow();
+        var endOfLife = opened + sse.MaxLifetime;
+        var nextTokenCheck = opened + sse.TokenCheckInterval;
+        var lastSent = opened;
         var response = http.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
@@ -62,17 +69,12 @@ public static class StreamLogEndpoint
 
         // Subscribe before the first read, so a line committed between the read and the wait still signals.
         using var subscription = feed.Subscribe(run);
-        var sse = options.Value.Sse;
         var pages = options.Value.Logs;
         var events = new EventWriter(response.BodyWriter, json.SerializerOptions);
         var minimum = range.MinimumLevel ?? LogLevel.Debug;
         var tokenId = http.User.FindFirst(BearerTokens.TokenIdClaim)?.Value;
         // The last line id looked at, shown or not: the stream resumes after it and ends when the run has.
         var scanned = range.AfterId;
-        var opened = clock.GetUtcNow();
-        var endOfLife = opened + sse.MaxLifetime;
-        var nextTokenCheck = opened + sse.TokenCheckInterval;
-        var lastSent = opened;
         var cancellation = http.RequestAborted;
         try
         {
