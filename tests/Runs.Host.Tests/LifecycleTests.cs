@@ -381,6 +381,27 @@ public sealed class LifecycleTests(DefaultHost fixture) : HostSpecification<Defa
         await result.ProblemAsync(status);
     }
 
+    /// <summary>Every read of one run, found in the route table, looks its run up the same way.</summary>
+    [Fact]
+    public async Task Every_read_of_a_run_is_404_for_an_unknown_run_and_for_a_run_of_another_job()
+    {
+        var run = await Api.TriggerAsync(Token, job: "alpha");
+        var reads = RouteTable.V1Routes(Api).Where(r => r.Method == "GET" && r.Pattern.StartsWith("/v1/jobs/{job}/runs/{run}", StringComparison.Ordinal)).ToList();
+        Assert.Contains(reads, r => r.Pattern.EndsWith("/events", StringComparison.Ordinal));
+
+        foreach (var route in reads)
+        {
+            foreach (var (job, id) in new[] { ("beta", (string)run["id"]!), ("alpha", "20260101-000000-0123456789abcdef") })
+            {
+                // A valid query, where the read needs one, so that only the run can be what is missing.
+                var url = route.Pattern.Replace("{job}", job).Replace("{run}", id).Replace("{name}", "in.txt")
+                    + (route.Pattern.EndsWith("/state", StringComparison.Ordinal) ? "?version=1" : "");
+                var result = await Api.Scenario(s => { s.Get.Url(url); s.Bearer(Token); s.StatusCodeShouldBe(404); });
+                Assert.Contains("No run", (string)(await result.ProblemAsync(404))["detail"]!);
+            }
+        }
+    }
+
     [Fact]
     public async Task Unknown_runs_and_runs_of_another_job_are_404()
     {
