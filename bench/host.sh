@@ -47,6 +47,14 @@ pg_env() {
   export PGHOST="$(field Host)" PGPORT="$(field Port)" PGDATABASE="$(field Database)" PGUSER="$(field Username)" PGPASSWORD="$(field Password)"
 }
 
+# seed_needed TABLE ROWS WHAT TRUNCATE: true when TABLE holds fewer than ROWS rows, after emptying the
+# tables in TRUNCATE for a fresh seed of WHAT (a seed stopped half-way is redone whole).
+seed_needed() {
+  [[ "$(psql -tAc "select count(*) from $1")" -lt "$2" ]] || return 1
+  say "seeding $3"
+  psql -q -c "truncate $4"
+}
+
 bench=(dotnet bench/Runs.Bench/bin/Release/net10.0/Runs.Bench.dll)
 
 # CPU seconds so far: of one process (user + system), and of every PostgreSQL process.

@@ -10,10 +10,7 @@ cd "$(dirname "$0")/.."
 source bench/host.sh
 start_host runs_bench_reads 5092
 pg_env
-existing="$(psql -tAc "select count(*) from runs.mt_doc_run")"
-if [[ "$existing" -lt 1000000 ]]; then
-  say "seeding 1,000,000 runs across 100 jobs"
-  psql -q -c "truncate runs.mt_doc_run"
+if seed_needed runs.mt_doc_run 1000000 "1,000,000 runs across 100 jobs" runs.mt_doc_run; then
   psql -q <<'SQL'
 insert into runs.mt_doc_run (id, data, mt_dotnet_type, mt_version, job, status, created__on, completed__on, duration)
 select id, jsonb_build_object(

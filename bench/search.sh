@@ -15,10 +15,7 @@ source bench/host.sh
 export Runs__Logs__MaxLinesPerRun=100000000
 start_host runs_bench_search 5093
 pg_env
-existing="$(psql -tAc "select count(*) from runs.log_lines")"
-if [[ "$existing" -lt 3000000 ]]; then
-  say "seeding 30,000 runs and 3,000,000 log lines"
-  psql -q -c "truncate runs.mt_doc_run, runs.log_lines"
+if seed_needed runs.log_lines 3000000 "30,000 runs and 3,000,000 log lines" "runs.mt_doc_run, runs.log_lines"; then
   psql -q <<'SQL'
 create temporary table seed_runs as
 select g as n, id, job, status, created,

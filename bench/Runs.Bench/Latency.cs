@@ -1,6 +1,3 @@
-using Npgsql;
-
-
 /// <summary>Latency of one call, timed alone and in turn: the service's answer beside its bare SQL.</summary>
 public static class Latency
 {
@@ -34,5 +31,27 @@ public static class Latency
         while (await reader.ReadAsync())
         {
         }
+    }
+
+    /// <summary>
+    /// One result row: the API call and the same query in bare SQL, timed in turn; <paramref name="extra"/>
+    /// adds what the caller counted along the way.
+    /// </summary>
+    public static async Task<Dictionary<string, object>> CompareAsync(
+        string query, Func<Task> api, NpgsqlDataSource database, string sql, object[] args, int iterations, int warmups, Func<(string, object)>? extra = null)
+    {
+        var served = await TimeAsync(api, iterations, warmups);
+        var bare = await TimeAsync(() => ReadAllAsync(database, sql, args), iterations, warmups);
+        var row = new Dictionary<string, object> { ["query"] = query };
+        if (extra?.Invoke() is { } counted)
+        {
+            row[counted.Item1] = counted.Item2;
+        }
+        row["api_p50_ms"] = served.P50;
+        row["api_p99_ms"] = served.P99;
+        row["sql_p50_ms"] = bare.P50;
+        row["sql_p99_ms"] = bare.P99;
+        row["ratio_p50"] = Math.Round(served.P50 / bare.P50, 2);
+        return row;
     }
 }

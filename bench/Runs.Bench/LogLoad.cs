@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 /// <summary>
 /// logs: N writers append 100-line batches to N runs, durably, as fast as they can.
 /// sse:  R live-stream readers on one run; one writer appends a line every 50 ms; the latency is from

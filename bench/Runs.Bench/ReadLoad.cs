@@ -1,5 +1,3 @@
-using Npgsql;
-
 /// <summary>
 /// reads: latency of the read endpoints over a seeded table, each beside the bare SQL that returns the
 /// same rows, measured in the same run, one request at a time.
@@ -43,20 +41,11 @@ internal static class ReadLoad
                 []),
         };
 
-        var results = new List<object>();
+        var results = new List<Dictionary<string, object>>();
         foreach (var (name, url, sql, args) in cases)
         {
-            var api = await Latency.TimeAsync(async () => (await http.GetAsync(url)).EnsureSuccessStatusCode().Dispose(), Iterations, Warmups);
-            var bare = await Latency.TimeAsync(() => Latency.ReadAllAsync(database, sql, args), Iterations, Warmups);
-            results.Add(new
-            {
-                query = name,
-                api_p50_ms = api.P50,
-                api_p99_ms = api.P99,
-                sql_p50_ms = bare.P50,
-                sql_p99_ms = bare.P99,
-                ratio_p50 = Math.Round(api.P50 / bare.P50, 2),
-            });
+            results.Add(await Latency.CompareAsync(
+                name, async () => (await http.GetAsync(url)).EnsureSuccessStatusCode().Dispose(), database, sql, args, Iterations, Warmups));
         }
         Console.WriteLine(JsonSerializer.Serialize(results));
         return 0;

@@ -1,9 +1,4 @@
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using Npgsql;
 
 /// <summary>
 /// reference: what a user would write instead of this service — a minimal ASP.NET Core app doing the same

@@ -1,5 +1,3 @@
-using Npgsql;
-
 /// <summary>
 /// search: latency of log search over a seeded log table (bench/search.sh), each case beside the bare SQL
 /// that returns the same rows — the statement the endpoint runs, without HTTP, authentication and JSON —
@@ -53,27 +51,16 @@ internal static class SearchLoad
                 Select + Order, ["%zebra crossing%"]),
         };
 
-        var results = new List<object>();
+        var results = new List<Dictionary<string, object>>();
         foreach (var (name, url, sql, args) in cases)
         {
             var matches = 0;
-            var api = await Latency.TimeAsync(async () =>
+            results.Add(await Latency.CompareAsync(name, async () =>
             {
                 using var response = (await http.GetAsync(url)).EnsureSuccessStatusCode();
                 using var doc = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
                 matches = doc.RootElement.GetProperty("matches").GetArrayLength();
-            }, Iterations, Warmups);
-            var bare = await Latency.TimeAsync(() => Latency.ReadAllAsync(database, sql, args), Iterations, Warmups);
-            results.Add(new
-            {
-                query = name,
-                matches_on_page = matches,
-                api_p50_ms = api.P50,
-                api_p99_ms = api.P99,
-                sql_p50_ms = bare.P50,
-                sql_p99_ms = bare.P99,
-                ratio_p50 = Math.Round(api.P50 / bare.P50, 2),
-            });
+            }, database, sql, args, Iterations, Warmups, () => ("matches_on_page", matches)));
         }
         Console.WriteLine(JsonSerializer.Serialize(results));
         return 0;

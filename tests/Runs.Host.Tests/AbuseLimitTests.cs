@@ -10,8 +10,7 @@ public sealed class AbuseLimitTests(LimitsHost fixture)
     public async Task Past_its_burst_a_token_gets_429_with_retry_after()
     {
         var token = await fixture.TokenAsync("busy");
-        var client = _host.Server.CreateClient();
-        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {token}");
+        using var client = fixture.ClientFor(token);
 
         var answers = new List<HttpResponseMessage>();
         for (var i = 0; i < 20; i++)
@@ -38,8 +37,7 @@ public sealed class AbuseLimitTests(LimitsHost fixture)
     {
         var token = await fixture.TokenAsync("uploader");
         using var form = new MultipartFormDataContent { { new ByteArrayContent(new byte[10_000]), "files", "big.bin" } };
-        var client = _host.Server.CreateClient();
-        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {token}");
+        using var client = fixture.ClientFor(token);
 
         var response = await client.PostAsync("/v1/jobs/nightly/runs", form);
 

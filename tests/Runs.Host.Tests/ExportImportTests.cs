@@ -6,16 +6,14 @@ namespace Runs.Host.Tests;
 /// the same runs, byte for byte, verifying there; a second import changes nothing; a damaged file changes nothing.
 /// </summary>
 [Collection(LedgerCollection.Name)]
-public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<LedgerHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
+public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<LedgerHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite], admin: "operator")
 {
-    private string _admin = "";
     private readonly string _folder = Directory.CreateTempSubdirectory("runs-export-").FullName;
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         await Fixture.FreshImportDatabaseAsync();
-        _admin = await Fixture.TokenAsync("operator", [Scopes.Admin]);
     }
 
     public override Task DisposeAsync()
@@ -214,9 +212,9 @@ public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<Le
         var file = Path("run.ndjson");
         Assert.Equal(0, (await Cli(Fixture.ConnectionString, "export", "--run", run, "--out", file)).Exit);
 
-        var response = await Api.Scenario(s => { s.Get.Url($"/v1/jobs/nightly/runs/{run}/export"); s.Bearer(_admin); });
-        var job = await Api.Scenario(s => { s.Get.Url("/v1/jobs/nightly/export"); s.Bearer(_admin); });
-        var all = await Api.Scenario(s => { s.Get.Url("/v1/export"); s.Bearer(_admin); });
+        var response = await Api.Scenario(s => { s.Get.Url($"/v1/jobs/nightly/runs/{run}/export"); s.Bearer(Admin); });
+        var job = await Api.Scenario(s => { s.Get.Url("/v1/jobs/nightly/export"); s.Bearer(Admin); });
+        var all = await Api.Scenario(s => { s.Get.Url("/v1/export"); s.Bearer(Admin); });
 
         Assert.Equal("application/x-ndjson", response.Context.Response.ContentType);
         var http = (await response.ReadAsTextAsync()).TrimEnd('\n').Split('\n');
@@ -226,7 +224,7 @@ public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<Le
         Assert.Equal(2, (int)JsonNode.Parse((await job.ReadAsTextAsync()).TrimEnd('\n').Split('\n')[^1])!["runs"]!);
         Assert.Equal(3, (int)JsonNode.Parse((await all.ReadAsTextAsync()).TrimEnd('\n').Split('\n')[^1])!["runs"]!);
         await Api.Scenario(s => { s.Get.Url($"/v1/jobs/nightly/runs/{run}/export"); s.Bearer(Token); s.StatusCodeShouldBe(403); });
-        await Api.Scenario(s => { s.Get.Url("/v1/jobs/nothing-here/export"); s.Bearer(_admin); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url("/v1/jobs/nothing-here/export"); s.Bearer(Admin); s.StatusCodeShouldBe(404); });
     }
 
     [Fact]
@@ -235,8 +233,8 @@ public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<Le
         await Seed();
         var file = Path("all.ndjson");
         Assert.Equal(0, (await Cli(Fixture.ConnectionString, "export", "--all", "--out", file)).Exit);
-        var checkpoint = await (await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(201); })).Json();
-        var heads = await Api.Scenario(s => { s.Get.Url($"/v1/ledger/checkpoints/{checkpoint["id"]}/heads"); s.Bearer(_admin); });
+        var checkpoint = await (await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(Admin); s.StatusCodeShouldBe(201); })).Json();
+        var heads = await Api.Scenario(s => { s.Get.Url($"/v1/ledger/checkpoints/{checkpoint["id"]}/heads"); s.Bearer(Admin); });
         var key = (await (await Api.Scenario(s => { s.Get.Url("/v1/ledger/keys"); s.Bearer(Token); })).Json())["keys"]!.AsArray()
             .Single(k => (string)k!["id"]! == (string)checkpoint["key_id"]!)!;
         await File.WriteAllTextAsync(Path("checkpoint.json"), checkpoint.ToJsonString());

@@ -7,21 +7,13 @@ namespace Runs.Host.Tests;
 /// with the public key the service lists; and the store checked against the newest one.
 /// </summary>
 [Collection(LedgerCollection.Name)]
-public sealed class LedgerTests(LedgerHost fixture) : HostSpecification<LedgerHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
+public sealed class LedgerTests(LedgerHost fixture) : HostSpecification<LedgerHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite], admin: "auditor")
 {
-    private string _admin = "";
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _admin = await Fixture.TokenAsync("auditor", [Scopes.Admin]);
-    }
-
     private async Task<JsonNode> Get(string url, string? token = null) =>
-        await (await Api.Scenario(s => { s.Get.Url(url); s.Bearer(token ?? _admin); })).Json();
+        await (await Api.Scenario(s => { s.Get.Url(url); s.Bearer(token ?? Admin); })).Json();
 
     private async Task<JsonNode> Checkpoint() =>
-        await (await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(201); })).Json();
+        await (await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(Admin); s.StatusCodeShouldBe(201); })).Json();
 
     private async Task<List<string>> Runs(int count)
     {
@@ -147,7 +139,7 @@ public sealed class LedgerTests(LedgerHost fixture) : HostSpecification<LedgerHo
         var problem = Assert.Single(result["problems"]!.AsArray())!;
         Assert.Equal(("run_missing", victim), ((string)problem["kind"]!, (string)problem["run"]!));
 
-        var refused = await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(_admin); s.StatusCodeShouldBe(409); });
+        var refused = await Api.Scenario(s => { s.Post.Url("/v1/ledger/checkpoints"); s.Bearer(Admin); s.StatusCodeShouldBe(409); });
         var body = await refused.ProblemAsync(409);
         Assert.Contains(body["problems"]!.AsArray(), p => (string)p!["run"]! == victim);
     }
@@ -241,7 +233,7 @@ public sealed class LedgerTests(LedgerHost fixture) : HostSpecification<LedgerHo
             });
         }
         await Api.Scenario(s => { s.Get.Url("/v1/ledger/keys"); s.Bearer(Token); s.StatusCodeShouldBe(200); });
-        await Api.Scenario(s => { s.Get.Url("/v1/ledger/checkpoints?page_token=bogus"); s.Bearer(_admin); s.StatusCodeShouldBe(400); });
-        await Api.Scenario(s => { s.Get.Url("/v1/ledger/checkpoints/999"); s.Bearer(_admin); s.StatusCodeShouldBe(404); });
+        await Api.Scenario(s => { s.Get.Url("/v1/ledger/checkpoints?page_token=bogus"); s.Bearer(Admin); s.StatusCodeShouldBe(400); });
+        await Api.Scenario(s => { s.Get.Url("/v1/ledger/checkpoints/999"); s.Bearer(Admin); s.StatusCodeShouldBe(404); });
     }
 }

@@ -119,13 +119,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : HostSpecification<Defa
     public async Task If_match_takes_any_and_lists(string header, int status)
     {
         var run = await Api.TriggerAsync(Token);
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Url($"{run["uri"]}/start");
-            s.WithRequestHeader("If-Match", header);
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(status);
-        });
+        var result = await StartIfMatch(run, header, status);
         if (status != 200)
         {
             await result.ProblemAsync(status);
@@ -177,12 +171,7 @@ public sealed class LifecycleTests(DefaultHost fixture) : HostSpecification<Defa
     {
         var run = await Api.TriggerAsync(Token);
 
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Url($"{run["uri"]}/start");
-            s.WithRequestHeader("If-Match", "\"1\"");
-            s.Bearer(Token);
-        });
+        var result = await StartIfMatch(run, "\"1\"", 200);
 
         Assert.Equal("\"2\"", result.Context.Response.Headers.ETag.ToString());
     }
@@ -191,15 +180,17 @@ public sealed class LifecycleTests(DefaultHost fixture) : HostSpecification<Defa
     public async Task A_malformed_if_match_is_400()
     {
         var run = await Api.TriggerAsync(Token);
-        var result = await Api.Scenario(s =>
-        {
-            s.Post.Url($"{run["uri"]}/start");
-            s.WithRequestHeader("If-Match", "version one");
-            s.Bearer(Token);
-            s.StatusCodeShouldBe(400);
-        });
+        var result = await StartIfMatch(run, "version one", 400);
         await result.ProblemAsync(400);
     }
+
+    private Task<IScenarioResult> StartIfMatch(JsonNode run, string ifMatch, int status) => Api.Scenario(s =>
+    {
+        s.Post.Url($"{run["uri"]}/start");
+        s.WithRequestHeader("If-Match", ifMatch);
+        s.Bearer(Token);
+        s.StatusCodeShouldBe(status);
+    });
 
     [Fact]
     public async Task If_none_match_with_the_current_etag_is_304()

@@ -39,11 +39,9 @@ public sealed class ListingTests(DefaultHost fixture) : HostSpecification<Defaul
         var finished = await Api.TriggerAsync(Token, "shapes", new { trigger = "schedule", source = "cli", input = new { rows = 5, nested = new[] { 1.5, 2 } } });
         await Api.CommandAsync(Token, finished, "start", new { runner = "w1" });
         await Api.Scenario(s => { s.Post.Json(new { summary = new { rows = 5, phase = "load" } }).ToUrl($"{finished["uri"]}/telemetry"); s.Bearer(Token); });
-        var client = Api.Server.CreateClient();
-        client.DefaultRequestHeaders.Add("Authorization", $"Bearer {Token}");
         var output = new ByteArrayContent([1, 2, 3]);
         output.Headers.ContentDisposition = new System.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileName = "out.bin" };
-        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.PutAsync($"{finished["uri"]}/output", output)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await Client.PutAsync($"{finished["uri"]}/output", output)).StatusCode);
         await Api.CommandAsync(Token, finished, "fail", new { error_summary = "boom", exit_code = 3 });
         var pending = await Api.TriggerAsync(Token, "shapes");
 

@@ -2,16 +2,8 @@
 namespace Runs.Host.Tests;
 
 [Collection(DefaultCollection.Name)]
-public sealed class LogSearchTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "reader", [Scopes.RunsRead, Scopes.RunsWrite])
+public sealed class LogSearchTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "reader", [Scopes.RunsRead, Scopes.RunsWrite], admin: "admin")
 {
-    private string _admin = "";
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _admin = await Fixture.TokenAsync("admin", [Scopes.Admin]);
-    }
-
     private async Task<JsonNode> RunWith(string job, params object[] lines)
     {
         var run = await Api.TriggerAsync(Token, job);
@@ -119,7 +111,7 @@ public sealed class LogSearchTests(DefaultHost fixture) : HostSpecification<Defa
         await RunWith("etl", Info("secret handshake public"), new { level = "info", message = "secret handshake internal", @internal = true });
 
         Assert.Equal(["secret handshake public"], Found(await Search("q=handshake")).Select(f => f.Message));
-        Assert.Equal(["secret handshake public", "secret handshake internal"], Found(await Search("q=handshake", _admin)).Select(f => f.Message));
+        Assert.Equal(["secret handshake public", "secret handshake internal"], Found(await Search("q=handshake", Admin)).Select(f => f.Message));
     }
 
     [Fact]

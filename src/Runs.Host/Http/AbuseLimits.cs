@@ -85,26 +85,20 @@ public static class AbuseLimits
         app.Use(async (http, next) =>
         {
             var limits = http.RequestServices.GetRequiredService<IOptions<RunsOptions>>().Value.Limits;
-            if (http.Request.QueryString.Value?.Length > limits.MaxQueryStringLength)
-            {
-                await Results.Problem(
+            var headerBytes = http.Request.Headers.Sum(h => h.Key.Length + h.Value.Sum(v => v?.Length ?? 0) + 4);
+            var refusal =
+                http.Request.QueryString.Value?.Length > limits.MaxQueryStringLength
+                    ? Results.Problem(
                         detail: $"The query string is longer than {limits.MaxQueryStringLength} characters.",
                         statusCode: StatusCodes.Status414UriTooLong,
                         title: "URI too long.")
-                    .ExecuteAsync(http);
-                return;
-            }
-            var headerBytes = http.Request.Headers.Sum(h => h.Key.Length + h.Value.Sum(v => v?.Length ?? 0) + 4);
-            if (headerBytes > limits.MaxRequestHeaderBytes)
-            {
-                await Results.Problem(
+                : headerBytes > limits.MaxRequestHeaderBytes
+                    ? Results.Problem(
                         detail: $"The request headers are larger than {limits.MaxRequestHeaderBytes} bytes.",
                         statusCode: StatusCodes.Status431RequestHeaderFieldsTooLarge,
                         title: "Request headers too large.")
-                    .ExecuteAsync(http);
-                return;
-            }
-            await next(http);
+                : null;
+            await (refusal is null ? next(http) : refusal.ExecuteAsync(http));
         });
     }
 }

@@ -56,42 +56,51 @@ public static class RunExport
         // One snapshot per run: a write landing mid-export cannot make its counts, links and content disagree.
         await using var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellation);
         long records = 1;
-        await using (var counts = new NpgsqlCommand(
+
+        // Every query here reads one run's rows, in order, and writes a line (or none) per row.
+        async Task EachRowAsync(string sql, Func<NpgsqlDataReader, Task> row)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new() { Value = run });
+            await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                await row(reader);
+            }
+        }
+
+        await EachRowAsync(
             $"select (select job from {Table("mt_doc_run")} where id = $1), " +
             $"(select count(*) from {Table("mt_events")} where stream_id = $1), " +
             $"(select count(*) from {Table(LogLineStore.TableName)} where run_id = $1), " +
             $"(select count(*) from {Table(RunFileStore.FilesTable)} where run_id = $1), " +
-            $"(select hash from {Table(LedgerTables.Links)} where run_id = $1 order by version desc limit 1)", connection))
-        {
-            counts.Parameters.Add(new() { Value = run });
-            await using var reader = await counts.ExecuteReaderAsync(cancellation);
-            await reader.ReadAsync(cancellation);
-            var (job, events, lines, files, head) = (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetString(4));
-            await line.WriteAsync(w =>
+            $"(select hash from {Table(LedgerTables.Links)} where run_id = $1 order by version desc limit 1)",
+            reader =>
             {
-                w.WriteString("record", "run");
-                w.WriteString("run", run);
-                w.WriteString("job", job);
-                w.WriteNumber("events", events);
-                w.WriteNumber("log_lines", lines);
-                w.WriteNumber("files", files);
-                w.WriteString("head", head);
-            }, cancellation);
-        }
+                var (job, events, lines, files, head) = (Nullable(reader, 0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), Nullable(reader, 4));
+                return line.WriteAsync(w =>
+                {
+                    w.WriteString("record", "run");
+                    w.WriteString("run", run);
+                    w.WriteString("job", job);
+                    w.WriteNumber("events", events);
+                    w.WriteNumber("log_lines", lines);
+                    w.WriteNumber("files", files);
+                    w.WriteString("head", head);
+                }, cancellation);
+            });
 
-        await using (var events = new NpgsqlCommand(
+        await EachRowAsync(
             "select e.version, e.id, e.type, e.timestamp, e.data, e.user_name, e.correlation_id, e.causation_id, l.hash, l.previous_hash " +
             $"from {Table("mt_events")} e left join {Table(LedgerTables.Links)} l on l.run_id = e.stream_id and l.version = e.version " +
-            "where e.stream_id = $1 order by e.version", connection))
-        {
-            events.Parameters.Add(new() { Value = run });
-            await using var reader = await events.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
-            while (await reader.ReadAsync(cancellation))
+            "where e.stream_id = $1 order by e.version",
+            reader =>
             {
                 var (version, id, type, timestamp, data) = (reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4));
                 var metadata = (User: Nullable(reader, 5), Correlation: Nullable(reader, 6), Causation: Nullable(reader, 7));
                 var link = (Hash: Nullable(reader, 8), Previous: Nullable(reader, 9));
-                await line.WriteAsync(w =>
+                records++;
+                return line.WriteAsync(w =>
                 {
                     w.WriteString("record", "event");
                     w.WriteString("run", run);
@@ -109,19 +118,15 @@ public static class RunExport
                     w.WriteString("hash", link.Hash);
                     w.WriteString("previous_hash", link.Previous);
                 }, cancellation);
-                records++;
-            }
-        }
+            });
 
-        await using (var lines = new NpgsqlCommand(
-            $"select line_id, at, level, message, internal from {Table(LogLineStore.TableName)} where run_id = $1 order by line_id", connection))
-        {
-            lines.Parameters.Add(new() { Value = run });
-            await using var reader = await lines.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
-            while (await reader.ReadAsync(cancellation))
+        await EachRowAsync(
+            $"select line_id, at, level, message, internal from {Table(LogLineStore.TableName)} where run_id = $1 order by line_id",
+            reader =>
             {
                 var (id, at, level, message, isInternal) = (reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), (Domain.LogLevel)reader.GetInt16(2), reader.GetString(3), reader.GetBoolean(4));
-                await line.WriteAsync(w =>
+                records++;
+                return line.WriteAsync(w =>
                 {
                     w.WriteString("record", "log_line");
                     w.WriteString("run", run);
@@ -131,20 +136,15 @@ public static class RunExport
                     w.WriteString("message", message);
                     w.WriteBoolean("internal", isInternal);
                 }, cancellation);
-                records++;
-            }
-        }
+            });
 
-        await using (var files = new NpgsqlCommand(
+        (string Kind, string Name)? current = null;
+        var buffer = new byte[RunFileStore.ChunkSize];
+        await EachRowAsync(
             "select f.kind, f.name, f.content_type, f.size, f.sha256, c.seq, c.data " +
             $"from {Table(RunFileStore.FilesTable)} f left join {Table(RunFileStore.ChunksTable)} c on c.blob_id = f.blob_id " +
-            "where f.run_id = $1 order by f.kind, f.name, c.seq", connection))
-        {
-            files.Parameters.Add(new() { Value = run });
-            await using var reader = await files.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
-            (string Kind, string Name)? current = null;
-            var buffer = new byte[RunFileStore.ChunkSize];
-            while (await reader.ReadAsync(cancellation))
+            "where f.run_id = $1 order by f.kind, f.name, c.seq",
+            async reader =>
             {
                 var (kind, name, contentType, size, sha256) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4));
                 if (current != (kind, name))
@@ -164,7 +164,7 @@ public static class RunExport
                 }
                 if (await reader.IsDBNullAsync(5, cancellation))
                 {
-                    continue;
+                    return;
                 }
                 var seq = reader.GetInt32(5);
                 var length = (int)reader.GetBytes(6, 0, buffer, 0, buffer.Length);
@@ -178,8 +178,7 @@ public static class RunExport
                     w.WriteBase64String("data", buffer.AsSpan(0, length));
                 }, cancellation);
                 records++;
-            }
-        }
+            });
         await snapshot.CommitAsync(cancellation);
         return records;
     }

@@ -42,30 +42,20 @@ public static class JobStatistics
             {(conditions.Count > 0 ? "where " + string.Join(" and ", conditions) : "")}
             group by d.job order by d.job
             """;
-        await using var command = database.CreateCommand(sql);
-        foreach (var value in parameters)
+        return await RowsAsync(database, sql, parameters, (reader, counts, at) =>
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-        var jobs = new List<JobAggregate>();
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
-        {
-            var counts = Statuses.Select((s, i) => (s, reader.GetInt64(2 + i))).ToDictionary(x => x.s.Name(), x => x.Item2);
-            var at = 2 + Statuses.Length;
             var succeeded = counts["succeeded"];
             var failed = counts["failed"];
             Enum.TryParse<RunStatus>(reader.GetString(at + 7), out var lastStatus);
-            jobs.Add(new JobAggregate(
+            return new JobAggregate(
                 reader.GetString(0),
                 reader.GetInt64(1),
                 counts,
                 succeeded + failed == 0 ? null : Math.Round((double)succeeded / (succeeded + failed), 4),
                 new DurationStats(Seconds(reader, at), Seconds(reader, at + 1), Seconds(reader, at + 2)),
                 new FirstRun(reader.GetString(at + 3), reader.GetFieldValue<DateTimeOffset>(at + 4)),
-                new LastRun(reader.GetString(at + 5), reader.GetFieldValue<DateTimeOffset>(at + 6), lastStatus.Name())));
-        }
-        return jobs;
+                new LastRun(reader.GetString(at + 5), reader.GetFieldValue<DateTimeOffset>(at + 6), lastStatus.Name()));
+        }, cancellation);
     }
 
     /// <summary>
@@ -102,20 +92,30 @@ public static class JobStatistics
             from days left join runs on runs.day = days.day
             group by days.day order by days.day
             """;
+        return await RowsAsync(database, sql, parameters, (reader, counts, at) =>
+            new DayAggregate(reader.GetString(0), reader.GetInt64(1), counts, new DailyDuration(Seconds(reader, at), Seconds(reader, at + 1))), cancellation);
+    }
+
+    /// <summary>
+    /// Reads aggregate rows whose first two columns are a key and a total and whose next columns are
+    /// <see cref="StatusCounts"/>: each row comes with its counts by status name and the ordinal after them.
+    /// </summary>
+    private static async Task<List<T>> RowsAsync<T>(
+        NpgsqlDataSource database, string sql, List<object> parameters, Func<NpgsqlDataReader, Dictionary<string, long>, int, T> row, CancellationToken cancellation)
+    {
         await using var command = database.CreateCommand(sql);
         foreach (var value in parameters)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
-        var days = new List<DayAggregate>();
+        var rows = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
         {
             var counts = Statuses.Select((s, i) => (s, reader.GetInt64(2 + i))).ToDictionary(x => x.s.Name(), x => x.Item2);
-            var at = 2 + Statuses.Length;
-            days.Add(new DayAggregate(reader.GetString(0), reader.GetInt64(1), counts, new DailyDuration(Seconds(reader, at), Seconds(reader, at + 1))));
+            rows.Add(row(reader, counts, 2 + Statuses.Length));
         }
-        return days;
+        return rows;
     }
 
     public sealed record HistoryRow(DateTimeOffset Time, string Run, string Trigger, double? Duration, string Status);

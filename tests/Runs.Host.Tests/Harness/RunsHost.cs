@@ -50,6 +50,14 @@ public abstract class RunsHost : IAsyncLifetime
     public async Task<string> TokenAsync(string name = "tester", string[]? scopes = null, string[]? jobs = null) =>
         (await TestTokens.IssueAsync(Store, name, scopes, jobs)).Secret;
 
+    /// <summary>An HTTP client of the host that sends the given token.</summary>
+    public HttpClient ClientFor(string token)
+    {
+        var client = Host.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
     /// <summary>
     /// Runs SQL straight against the host's database, as someone behind the service's back would (arguments are
     /// $1, $2, …); gives the first column of the first row.
