@@ -38,23 +38,3 @@ public sealed record RunStats(
         return text.ToString();
     }
 }
-
-public static class GetRunStatsEndpoint
-{
-    [Authorize(Scopes.RunsRead)]
-    [WolverineGet("/v1/jobs/{job}/runs/{run}/stats", OperationId = "getRunStats", Summary = "Get a run's stats")]
-    [Tags("Reading runs")]
-    [Produces("text/plain", "application/json")]
-    [ProducesResponseType<RunStats>(StatusCodes.Status200OK, "application/json")]
-    public static IResult Get(Run run, HttpContext http)
-    {
-        if (ETags.NotModified(http, run.Version))
-        {
-            return Results.StatusCode(StatusCodes.Status304NotModified);
-        }
-        var stats = RunStats.From(run);
-        return Negotiation.WantsJson(http.Request)
-            ? Results.Ok(stats)
-            : Results.Text(stats.ToText(), "text/plain; charset=utf-8");
-    }
-}
