@@ -65,12 +65,14 @@ builder.Host.UseWolverine(options =>
         .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
 });
 builder.Services.AddResourceSetupOnStartup();
-// Outside Development, pre-generated code when the build has it (-p:RunsPregenerate=true, docs/operations.md),
-// compiled at start otherwise; `codegen write` writes into the project, not beside the assembly.
+// Pre-generated code when the build has it (-p:RunsPregenerate=true, docs/operations.md; ./test.sh builds so),
+// compiled at start otherwise — in Development too, so the tests run the code production runs and spare the
+// compile in each host they start. Other builds leave the generated files out, so they are never stale.
+// `codegen write` writes into the project, not beside the assembly.
 builder.Services.CritterStackDefaults(critter =>
 {
     critter.AutoResolveProjectRoot = true;
-    critter.Development.GeneratedCodeMode = TypeLoadMode.Dynamic;
+    critter.Development.GeneratedCodeMode = TypeLoadMode.Auto;
     critter.Production.GeneratedCodeMode = TypeLoadMode.Auto;
 });
 
