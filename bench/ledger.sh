@@ -70,7 +70,7 @@ from (
 ) e;
 
 insert into runs.mt_doc_run (id, data, mt_dotnet_type, mt_version, job, status, created__on, completed__on, duration)
-select id, jsonb_build_object('id', id, 'job', job, 'status', 'Succeeded', 'version', batches + 3), 'Runs.Domain.Run', 3, job, 'Succeeded', created, created + interval '3 seconds', 2
+select id, jsonb_build_object('id', id, 'job', job, 'status', 'succeeded', 'version', batches + 3), 'Runs.Domain.Run', 3, job, 'succeeded', created, created + interval '3 seconds', 2
 from seed where job in ('big', 'small');
 analyze runs.mt_streams, runs.mt_events, runs.log_lines, runs.mt_doc_run;
 SQL

@@ -17,14 +17,14 @@ select id, jsonb_build_object(
          'id', id, 'job', job, 'status', status, 'version', 3, 'trigger', 'schedule', 'source', null,
          'created_by', 'bench', 'created_on', created, 'started_on', created + interval '1 second',
          'completed_on', completed, 'last_modified', coalesce(completed, created), 'duration', duration,
-         'exit_code', case when status = 'Succeeded' then 0 when status = 'Failed' then 1 end,
+         'exit_code', case when status = 'succeeded' then 0 when status = 'failed' then 1 end,
          'env', '[]'::jsonb, 'labels', '{}'::jsonb, 'input_files', '[]'::jsonb, 'telemetry_summary', '{}'::jsonb,
          'last_error_lines', '[]'::jsonb, 'log_lines', 0, 'log_lines_dropped', 0, 'last_line_id', 0, 'has_output', false),
        'Runs.Domain.Run', 3, job, status, created, completed, duration
 from (
   select to_char(created at time zone 'UTC', 'YYYYMMDD-HH24MISS') || '-' || lpad(to_hex(g), 16, '0') as id,
          'job-' || lpad((g % 100)::text, 3, '0') as job,
-         case when g % 10 = 0 then 'Failed' when g % 37 = 0 then 'Canceled' else 'Succeeded' end as status,
+         case when g % 10 = 0 then 'failed' when g % 37 = 0 then 'canceled' else 'succeeded' end as status,
          created,
          created + interval '1 second' + (g % 600) * interval '1 second' as completed,
          1 + (g % 600)::double precision as duration

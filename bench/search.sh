@@ -24,7 +24,7 @@ select g as n, id, job, status, created,
 from (
   select g, to_char(created at time zone 'UTC', 'YYYYMMDD-HH24MISS') || '-' || lpad(to_hex(g), 16, '0') as id,
          'job-' || lpad((g % 100)::text, 3, '0') as job,
-         case when g % 10 = 0 then 'Failed' when g % 37 = 0 then 'Canceled' else 'Succeeded' end as status,
+         case when g % 10 = 0 then 'failed' when g % 37 = 0 then 'canceled' else 'succeeded' end as status,
          created
   from (select g, timestamptz '2026-01-01T00:00:00Z' + g * interval '60 seconds' as created from generate_series(1, 30000) g) s
 ) runs;
@@ -34,7 +34,7 @@ select id, jsonb_build_object(
          'id', id, 'job', job, 'status', status, 'version', 3, 'trigger', 'schedule', 'source', null,
          'created_by', 'bench', 'created_on', created, 'started_on', created + interval '1 second',
          'completed_on', completed, 'last_modified', completed, 'duration', duration,
-         'exit_code', case when status = 'Succeeded' then 0 when status = 'Failed' then 1 end,
+         'exit_code', case when status = 'succeeded' then 0 when status = 'failed' then 1 end,
          'env', '[]'::jsonb, 'labels', '{}'::jsonb, 'input_files', '[]'::jsonb, 'telemetry_summary', '{}'::jsonb,
          'last_error_lines', '[]'::jsonb, 'log_lines', 100, 'log_lines_dropped', 0, 'last_line_id', 100, 'has_output', false),
        'Runs.Domain.Run', 3, job, status, created, completed, duration

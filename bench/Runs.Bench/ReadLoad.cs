@@ -31,7 +31,7 @@ internal static class ReadLoad
                 "select d.data, d.created__on from runs.mt_doc_run d where d.job = $1 and (d.created__on, d.id) < ($2, $3) order by d.created__on desc, d.id desc limit 31",
                 ["job-007", cursor.Time, cursor.Id]),
             ("filtered listing", $"/v1/jobs/job-007/runs?filter={Uri.EscapeDataString($"status = \"failed\" AND create_time >= \"{since}\"")}",
-                "select d.data, d.created__on from runs.mt_doc_run d where d.job = $1 and d.status = 'Failed' and d.created__on >= $2 order by d.created__on desc, d.id desc limit 31",
+                "select d.data, d.created__on from runs.mt_doc_run d where d.job = $1 and d.status = 'failed' and d.created__on >= $2 order by d.created__on desc, d.id desc limit 31",
                 ["job-007", DateTime.Parse(since, null, System.Globalization.DateTimeStyles.AdjustToUniversal)]),
             ("job stats", "/v1/jobs/job-007/stats",
                 "select count(*), percentile_cont(0.5) within group (order by duration), percentile_cont(0.95) within group (order by duration), max(duration) from runs.mt_doc_run d where d.job = $1",

@@ -37,7 +37,7 @@ internal static class SearchLoad
             ("rare text, one job", "/v1/jobs/job-007/logs/search?q=checksum%20mismatch",
                 Select + " and d.job = $2" + Order, ["%checksum mismatch%", "job-007"]),
             ("rare text, filter status = failed", $"/v1/logs/search?q=checksum%20mismatch&filter={Uri.EscapeDataString("status = \"failed\"")}",
-                Select + " and d.status = 'Failed'" + Order, ["%checksum mismatch%"]),
+                Select + " and d.status = 'failed'" + Order, ["%checksum mismatch%"]),
             ("30,000 matches, first page", "/v1/logs/search?q=connection%20reset",
                 Select + Order, ["%connection reset%"]),
             ("30,000 matches, page 10 via page_token", $"/v1/logs/search?q=connection%20reset&page_token={token}",

@@ -10,6 +10,12 @@ public sealed record Run
     public string Id { get; init; } = "";
     public string Job { get; init; } = "";
     public RunStatus Status { get; init; }
+    /// <summary>
+    /// <see cref="Status"/> by its name, for the status column: Marten fills a column duplicated from an enum
+    /// with the enum's C# name, and the column must hold the name the document does.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string StatusName => Status.Name();
     public long Version { get; set; }
     public string Trigger { get; init; } = "api";
     public string? Source { get; init; }

@@ -1,44 +1,37 @@
+using System.Reflection;
+using System.Text.Json.Serialization;
+
 namespace Runs.Domain;
 
+/// <summary>
+/// A run's status. Each name below is the one vocabulary: stored in the run's document and its status
+/// column, written in filters and raw SQL, and spoken by the API.
+/// </summary>
 public enum RunStatus
 {
-    Pending,
-    Running,
-    Paused,
-    Succeeded,
-    Failed,
-    Canceled,
-    Rejected,
+    [JsonStringEnumMemberName("pending")] Pending,
+    [JsonStringEnumMemberName("running")] Running,
+    [JsonStringEnumMemberName("paused")] Paused,
+    [JsonStringEnumMemberName("succeeded")] Succeeded,
+    [JsonStringEnumMemberName("failed")] Failed,
+    [JsonStringEnumMemberName("canceled")] Canceled,
+    [JsonStringEnumMemberName("rejected")] Rejected,
 }
 
 public static class RunStatusNames
 {
-    public static string Name(this RunStatus status) => status switch
-    {
-        RunStatus.Pending => "pending",
-        RunStatus.Running => "running",
-        RunStatus.Paused => "paused",
-        RunStatus.Succeeded => "succeeded",
-        RunStatus.Failed => "failed",
-        RunStatus.Canceled => "canceled",
-        RunStatus.Rejected => "rejected",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
+    private static readonly string[] Names = [.. Enum.GetValues<RunStatus>()
+        .Select(s => typeof(RunStatus).GetField(s.ToString())!.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()!.Name)];
+
+    public static string Name(this RunStatus status) => Names[(int)status];
 
     public static bool IsTerminal(this RunStatus status) =>
         status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Canceled or RunStatus.Rejected;
 
     public static bool TryParse(string? text, out RunStatus status)
     {
-        foreach (var candidate in Enum.GetValues<RunStatus>())
-        {
-            if (candidate.Name() == text)
-            {
-                status = candidate;
-                return true;
-            }
-        }
-        status = default;
-        return false;
+        var index = Array.IndexOf(Names, text);
+        status = index < 0 ? default : (RunStatus)index;
+        return index >= 0;
     }
 }

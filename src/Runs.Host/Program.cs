@@ -2,6 +2,7 @@ using JasperFx.Resources;
 using Runs.Host;
 using Runs.Host.Dashboard;
 using Runs.Host.Runs.Logs;
+using Runs.Projections.Storage;
 using OpenTelemetry.Metrics;
 using Wolverine.Marten;
 
@@ -46,7 +47,8 @@ builder.Services.AddMarten(services =>
     })
     .UseLightweightSessions()
     .IntegrateWithWolverine(TerminalNotices.Forward)
-    .ApplyAllDatabaseChangesOnStartup();
+    .ApplyAllDatabaseChangesOnStartup()
+    .InitializeWith<StoredStatusNames>();
 
 // Wolverine: commands, messaging and the durable outbox, in the same PostgreSQL; several hosts share them.
 var durability = builder.Configuration.GetSection($"{RunsOptions.Section}:Durability").Get<DurabilityOptions>() ?? new DurabilityOptions();

@@ -56,12 +56,21 @@ public static class RunsStore
         // only the fields that order, partition or aggregate are columns; other filters read the JSON.
         options.Schema.For<Run>()
             .Duplicate(x => x.Job)
-            .Duplicate(x => x.Status, "varchar")
             .Duplicate(x => x.CreatedOn, "timestamptz")
             .Duplicate(x => x.CompletedOn!, "timestamptz")
             .Duplicate(x => x.Duration!, "double precision")
             // Keyset paging walks (created_on, id) backwards, per job and across jobs.
             .Index([x => x.Job, x => x.CreatedOn, x => x.Id], index => index.Name = "mt_doc_run_idx_job_created")
             .Index([x => x.CreatedOn, x => x.Id], index => index.Name = "mt_doc_run_idx_created");
+        // The status column holds the name the document holds ("succeeded"), which a column duplicated from
+        // the enum itself would not (Marten writes its C# name there): it mirrors Run.StatusName instead.
+        options.Policies.ForAllDocuments(mapping =>
+        {
+            if (mapping.DocumentType == typeof(Run))
+            {
+                var status = mapping.DuplicateField([typeof(Run).GetProperty(nameof(Run.StatusName))!], "varchar", columnName: "status");
+                mapping.AddIndex(status.ColumnName);
+            }
+        });
     }
 }

@@ -201,4 +201,24 @@ public sealed class ListingTests(DefaultHost fixture) : HostSpecification<Defaul
         var problem = await result.ProblemAsync(400);
         Assert.Matches("more than (32 deep|100 comparisons)", (string)problem["errors"]!["filter"]![0]!);
     }
+
+    [Fact]
+    public async Task Statuses_are_stored_by_the_names_clients_filter_by_and_runs_stored_with_the_old_names_are_renamed_at_start()
+    {
+        var current = await Fixture.SeedRunAsync("renamed", T0, RunStatus.Failed, 3);
+        var old = await Fixture.SeedRunAsync("renamed", T0.AddMinutes(1), RunStatus.Failed, 4);
+        const string stored = "select status || ' ' || (data ->> 'status') from runs.mt_doc_run where id = $1";
+        Assert.Equal("failed failed", await Fixture.SqlAsync(stored, current));
+        // As a run was stored before statuses were stored by their names: the enum's C# name in both places.
+        await Fixture.SqlAsync("update runs.mt_doc_run set status = 'Failed', data = jsonb_set(data, '{status}', '\"Failed\"') where id = $1", old);
+        var failed = $"/v1/jobs/renamed/runs?filter={Uri.EscapeDataString("status = \"failed\"")}";
+        Assert.Equal([current], Ids(await List(failed)));
+
+        // What the host runs at start, after Marten has applied the schema.
+        await new global::Runs.Projections.Storage.StoredStatusNames().Populate(Fixture.Store, CancellationToken.None);
+
+        Assert.Equal("failed failed", await Fixture.SqlAsync(stored, old));
+        Assert.Equal([old, current], Ids(await List(failed)));
+        Assert.Equal("failed", (string)(await List($"/v1/jobs/renamed/runs/{old}"))["status"]!);
+    }
 }

@@ -25,7 +25,7 @@ public sealed class RetentionSweep(IDocumentStore store, NpgsqlDataSource databa
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
         {
-            if (!Enum.TryParse<RunStatus>(reader.GetString(2), out var status) || !status.IsTerminal())
+            if (!RunStatusNames.TryParse(reader.GetString(2), out var status) || !status.IsTerminal())
             {
                 continue;
             }

@@ -87,9 +87,8 @@ public sealed class FilterSql(List<object> parameters)
             ? number
             : throw new FilterError(c.Position, $"'{c.Field}' needs a number of seconds, not '{c.Value}'.");
 
-    // The status column holds the enum's name as Marten stores it.
     private static string StatusName(RunFilter.Compare c) =>
         RunStatusNames.TryParse(c.Value, out var status)
-            ? status.ToString()
+            ? status.Name()
             : throw new FilterError(c.Position, $"'{c.Value}' is not a status; expected one of {string.Join(", ", Enum.GetValues<RunStatus>().Select(s => s.Name()))}.");
 }

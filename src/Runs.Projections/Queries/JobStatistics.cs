@@ -24,7 +24,7 @@ public static class JobStatistics
     private static readonly RunStatus[] Statuses = Enum.GetValues<RunStatus>();
 
     private static string StatusCounts(string alias) =>
-        string.Join(", ", Statuses.Select(s => $"count(*) filter (where {alias}.status = '{s}')"));
+        string.Join(", ", Statuses.Select(s => $"count(*) filter (where {alias}.status = '{s.Name()}')"));
 
     public static async Task<List<JobAggregate>> JobsAsync(NpgsqlDataSource database, string? job, JobScope scope, CancellationToken cancellation)
     {
@@ -46,7 +46,6 @@ public static class JobStatistics
         {
             var succeeded = counts["succeeded"];
             var failed = counts["failed"];
-            Enum.TryParse<RunStatus>(reader.GetString(at + 7), out var lastStatus);
             return new JobAggregate(
                 reader.GetString(0),
                 reader.GetInt64(1),
@@ -54,7 +53,7 @@ public static class JobStatistics
                 succeeded + failed == 0 ? null : Math.Round((double)succeeded / (succeeded + failed), 4),
                 new DurationStats(Seconds(reader, at), Seconds(reader, at + 1), Seconds(reader, at + 2)),
                 new FirstRun(reader.GetString(at + 3), reader.GetFieldValue<DateTimeOffset>(at + 4)),
-                new LastRun(reader.GetString(at + 5), reader.GetFieldValue<DateTimeOffset>(at + 6), lastStatus.Name()));
+                new LastRun(reader.GetString(at + 5), reader.GetFieldValue<DateTimeOffset>(at + 6), reader.GetString(at + 7)));
         }, cancellation);
     }
 
@@ -148,8 +147,7 @@ public static class JobStatistics
                     var run = reader.GetString(1);
                     var trigger = reader.GetString(2);
                     double? duration = reader.IsDBNull(3) ? null : Math.Round(reader.GetDouble(3), 2);
-                    Enum.TryParse<RunStatus>(reader.GetString(4), out var status);
-                    page.Add(new HistoryRow(time, run, trigger, duration, status.Name()));
+                    page.Add(new HistoryRow(time, run, trigger, duration, reader.GetString(4)));
                 }
             }
             foreach (var row in page)
