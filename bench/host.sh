@@ -11,8 +11,8 @@ start_host() {
   load_dev_secret_key
   load_dev_checkpoint_key
   # Benchmarks measure throughput, not the per-token limits (the fan-out's readers share one token);
-  # Staging: no development logging.
-  export ASPNETCORE_ENVIRONMENT=Staging Logging__LogLevel__Default=Warning \
+  # Staging: no development logging. The schema is applied just below, as a deployment would.
+  export ASPNETCORE_ENVIRONMENT=Staging Logging__LogLevel__Default=Warning Runs__Database__ApplySchemaOnStart=false \
     Runs__Limits__RequestsPerSecond=1000000 Runs__Limits__Burst=1000000 \
     Runs__Sse__MaxStreams=1000 Runs__Sse__MaxStreamsPerToken=1000
   command -v wrk >/dev/null || { say "installing wrk (the load generator)"; as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2; }

@@ -1,4 +1,4 @@
-using JasperFx.Resources;
+using JasperFx;
 using Runs.Host;
 using Runs.Host.Dashboard;
 using Runs.Host.Runs.Logs;
@@ -31,8 +31,10 @@ builder.Services.AddOptions<RunsOptions>()
 builder.Services.AddSingleton<IValidateOptions<RunsOptions>, RunsOptionsValidation>();
 builder.Services.AddSingleton(TimeProvider.System);
 
+var applySchema = builder.Configuration.GetValue($"{RunsOptions.Section}:Database:ApplySchemaOnStart", new DatabaseOptions().ApplySchemaOnStart);
+
 // Marten: the event store and its projections, and the host's own documents; configured here and in RunsStore only.
-builder.Services.AddMarten(services =>
+var marten = builder.Services.AddMarten(services =>
     {
         var options = new StoreOptions();
         RunsStore.Configure(options, connectionString,
@@ -43,12 +45,17 @@ builder.Services.AddMarten(services =>
         options.Schema.For<WebhookEndpoint>().UseOptimisticConcurrency(true).Index(e => e.OwnerTokenId!);
         options.Schema.For<WebhookDelivery>().UseOptimisticConcurrency(true).Index(d => d.EndpointId).Index(d => d.Run);
         options.Listeners.Add(new RunChangeNotices(services.GetRequiredService<RunChanges>()));
+        // Without the migration at start, nor one on a document type's first use: db-apply made the schema.
+        options.AutoCreateSchemaObjects = applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
         return options;
     })
     .UseLightweightSessions()
     .IntegrateWithWolverine(TerminalNotices.Forward)
-    .ApplyAllDatabaseChangesOnStartup()
     .InitializeWith<StoredStatusNames>();
+if (applySchema)
+{
+    marten.ApplyAllDatabaseChangesOnStartup();
+}
 
 // Wolverine: commands, messaging and the durable outbox, in the same PostgreSQL; several hosts share them.
 var durability = builder.Configuration.GetSection($"{RunsOptions.Section}:Durability").Get<DurabilityOptions>() ?? new DurabilityOptions();
@@ -56,6 +63,7 @@ builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = durabilit
 builder.Host.UseWolverine(options =>
 {
     durability.ApplyTo(options.Durability);
+    options.AutoBuildMessageStorageOnStartup = applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
     options.Policies.AutoApplyTransactions();
     options.Policies.UseDurableLocalQueues();
     options.UseWebhookQueues(builder.Configuration);
@@ -66,7 +74,6 @@ builder.Host.UseWolverine(options =>
             TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15))
         .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
 });
-builder.Services.AddResourceSetupOnStartup();
 // Pre-generated code when the build has it (-p:RunsPregenerate=true, docs/operations.md; ./test.sh builds so),
 // compiled at start otherwise — in Development too, so the tests run the code production runs and spare the
 // compile in each host they start. Other builds leave the generated files out, so they are never stale.

@@ -52,6 +52,12 @@ public sealed class DatabaseOptions
 {
     /// <summary>Connections of the pool that only token lookups use, so that no other work can starve authentication.</summary>
     public int TokenPoolSize { get; set; } = 10;
+
+    /// <summary>
+    /// Whether a start compares the schema with the database and migrates it (about a second). Off, a deployment
+    /// runs <c>db-apply</c> first and the host trusts the schema it finds.
+    /// </summary>
+    public bool ApplySchemaOnStart { get; set; } = true;
 }
 
 public sealed class TelemetryOptions

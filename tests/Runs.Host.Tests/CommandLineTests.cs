@@ -103,6 +103,24 @@ public sealed class CommandLineTests(DefaultHost fixture)
         Assert.Contains("Runs:Durability:StaleNodeTimeout must be at least twice Runs:Durability:HeartbeatInterval", refusal);
     }
 
+    [Fact]
+    public async Task A_host_told_not_to_migrate_at_start_leaves_an_empty_database_be_and_says_to_run_db_apply()
+    {
+        var empty = await TestDatabase.EnsureAsync("unmigrated");
+
+        var refusal = await HostProcess.RefusalToStartAsync(empty, new Dictionary<string, string?>
+        {
+            ["Runs__Database__ApplySchemaOnStart"] = "false",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+        });
+
+        Assert.Contains("run `db-apply` before starting", refusal);
+        await using var connection = new NpgsqlConnection(empty);
+        await connection.OpenAsync();
+        await using var tables = new NpgsqlCommand("select count(*) from information_schema.tables where table_schema = 'runs'", connection);
+        Assert.Equal(0L, await tables.ExecuteScalarAsync());
+    }
+
     private static void AssertClean(string text)
     {
         foreach (var noise in Noise)

@@ -25,6 +25,15 @@ public sealed class StoredStatusNames : IInitialData
                 new() { Value = statuses.Select(s => s.Name()).ToArray() },
             },
         };
-        await command.ExecuteNonQueryAsync(cancellation);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellation);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // Only when the host was told not to migrate at start (Runs:Database:ApplySchemaOnStart).
+            throw new InvalidOperationException(
+                $"The database has no runs schema ({e.MessageText}): run `db-apply` before starting, or let the start apply it (Runs:Database:ApplySchemaOnStart=true).", e);
+        }
     }
 }
