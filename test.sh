@@ -29,6 +29,10 @@ say "building"
 dotnet build Runs.sln -c Release --nologo -v:q -p:RunsPregenerate=true
 
 say "running the tests"
+# Every host a test starts is young, and dynamic PGO makes a young process slower (it instruments first and
+# re-compiles later): without it the host tests took 152–158 s and 237–258 s of CPU instead of 167–176 s and
+# 287–305 s (docs/benchmarks.md). Services keep it; it pays off after their first half-minute.
+export DOTNET_TieredPGO=0
 log="$(mktemp)"
 # The fault suite writes its figures (failover and restart times) here; they are printed at the end.
 RUNS_FAULT_FIGURES="$(mktemp)"
