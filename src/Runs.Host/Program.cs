@@ -129,6 +129,7 @@ builder.Services.AddSingleton(TokenDatabase.Create(connectionString,
     builder.Configuration.GetValue($"{RunsOptions.Section}:Database:TokenPoolSize", new DatabaseOptions().TokenPoolSize)));
 builder.Services.AddSingleton<TokenLookup>();
 builder.Services.AddSingleton<RunChanges>();
+builder.Services.AddSingleton<GroupCommit>();
 builder.Services.AddHostedService<IdempotencyCleanup>();
 builder.Services.AddSingleton<Runs.Host.Ledger.CheckpointKeys>();
 builder.Services.AddSingleton<Runs.Host.Ledger.Checkpoints>();
@@ -163,7 +164,7 @@ app.MapScalarApiReference("/docs", ApiReference.Page).AllowAnonymous();
 app.MapWolverineEndpoints(http =>
 {
     http.AddParameterHandlingStrategy<RunPipeline>();
-    http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite());
+    http.AddMiddleware(typeof(EventMetadata), chain => chain.IsWrite() && !chain.CommitsInGroups());
 });
 // The browser dashboard: pages need no token, the /v1 calls they make do.
 app.MapDashboard();

@@ -95,6 +95,15 @@ public sealed class LogsOptions
     /// <summary>…and at most this much log text (UTF-8 bytes) per query; a page always holds at least one line.</summary>
     public long ReadPageBytes { get; set; } = 512 * 1024;
 
+    /// <summary>
+    /// Appends commit in groups (<c>GroupCommit</c>): this many transactions may be open at once, each run's
+    /// appends always in the same one…
+    /// </summary>
+    public int CommitLanes { get; set; } = 4;
+
+    /// <summary>…each holding at most this many appends.</summary>
+    public int MaxAppendsPerCommit { get; set; } = 64;
+
     public Domain.LogLimits Limits => new(MaxLinesPerRun, MaxLineLength);
 }
 
@@ -186,6 +195,7 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         Refuse(options.Logs.MaxLinesPerRun < 1, "Runs:Logs:MaxLinesPerRun must be at least 1.");
         Refuse(options.Logs.MaxLineLength < 80, "Runs:Logs:MaxLineLength must be at least 80.");
         Refuse(options.Logs.MaxLinesPerRequest < 1, "Runs:Logs:MaxLinesPerRequest must be at least 1.");
+        Refuse(options.Logs.CommitLanes < 1 || options.Logs.MaxAppendsPerCommit < 1, "Runs:Logs:CommitLanes and Runs:Logs:MaxAppendsPerCommit must be at least 1.");
         Refuse(options.Logs.MaxSecretFormChars < 0, "Runs:Logs:MaxSecretFormChars must not be negative.");
         Refuse(options.Logs.ReadPageLines < 1 || options.Logs.ReadPageBytes < 1024, "Runs:Logs:ReadPageLines must be at least 1 and Runs:Logs:ReadPageBytes at least 1024.");
         Refuse(options.Sse.PingInterval < TimeSpan.FromMilliseconds(100), "Runs:Sse:PingInterval must be at least 00:00:00.1.");

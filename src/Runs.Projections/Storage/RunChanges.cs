@@ -29,7 +29,42 @@ public sealed class RunChanges : IAsyncDisposable
         _sending = Task.Run(SendAsync);
     }
 
-    public void Changed(string runId) => _changed.Writer.TryWrite(runId);
+    private static readonly AsyncLocal<HashSet<string>?> Held = new();
+
+    public void Changed(string runId)
+    {
+        if (Held.Value is { } held)
+        {
+            held.Add(runId);
+            return;
+        }
+        _changed.Writer.TryWrite(runId);
+    }
+
+    /// <summary>
+    /// Keeps the changes this flow announces until <see cref="Hold.Release"/>: for writes in a transaction that
+    /// Marten does not commit itself (a group commit), its listeners run before the commit that matters.
+    /// </summary>
+    public Hold HoldUntilCommit()
+    {
+        var held = new HashSet<string>();
+        Held.Value = held;
+        return new Hold(this, held);
+    }
+
+    public sealed class Hold(RunChanges changes, HashSet<string> held) : IDisposable
+    {
+        public void Release()
+        {
+            foreach (var runId in held)
+            {
+                changes._changed.Writer.TryWrite(runId);
+            }
+            held.Clear();
+        }
+
+        public void Dispose() => Held.Value = null;
+    }
 
     /// <summary>
     /// One statement per batch: changes that arrive while a notice is being sent go out together in the next,

@@ -27,13 +27,17 @@ public sealed record LogAppendResult(int Appended, int Dropped, long? FirstId, l
 
 public static class AppendLogEndpoint
 {
+    /// <summary>Appends commit in groups (<see cref="GroupCommit"/>): the busiest write there is.</summary>
     [Authorize(Scopes.RunsWrite)]
     [WolverinePost("/v1/jobs/{job}/runs/{run}/log", OperationId = "appendLog", Summary = "Append log lines")]
     [Tags("Logs and telemetry")]
     [Consumes(typeof(AppendLogRequest), "application/json", "text/plain")]
     [ProducesResponseType<LogAppendResult>(StatusCodes.Status200OK)]
-    public static RunAnswer Post(AppendLogRequest body, Run run, RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
-        new(RunDecider.AppendLog(run, [.. body.Lines!.Select(Line)], options.Value.Logs.Limits, secrets.ScrubberFor(run), clock.GetUtcNow()),
+    public static Task<IResult> Post(AppendLogRequest body, HttpContext http, GroupCommit commit, RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
+        commit.WriteAsync(http, body, run => Decide(body, run, secrets, options.Value, clock.GetUtcNow()));
+
+    public static RunAnswer Decide(AppendLogRequest body, Run run, RunSecrets secrets, RunsOptions options, DateTimeOffset now) =>
+        new(RunDecider.AppendLog(run, [.. body.Lines!.Select(Line)], options.Logs.Limits, secrets.ScrubberFor(run), now),
             (_, append) => Task.FromResult<object>(Answer((LogAppended)append.Events[0])));
 
     public static LogAppendResult Answer(LogAppended e) => new(e.Appended, e.Dropped, e.FirstLineId, e.LastLineId);

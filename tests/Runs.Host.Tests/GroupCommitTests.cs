@@ -1,0 +1,99 @@
+using System.Net.Http.Json;
+
+namespace Runs.Host.Tests;
+
+/// <summary>Log appends arriving together commit together (docs/architecture.md, "Group commit").</summary>
+[Collection(DefaultCollection.Name)]
+public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<DefaultHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
+{
+    private async Task<JsonNode> RunningRun()
+    {
+        var run = await Api.TriggerAsync(Token);
+        await Api.CommandAsync(Token, run, "start", new { runner = "r1" });
+        return run;
+    }
+
+    private Task<HttpResponseMessage> Append(JsonNode run, params string[] messages) =>
+        Client.PostAsJsonAsync($"{run["uri"]}/log", new { lines = messages.Select(m => new { level = "info", message = m }) });
+
+    [Fact]
+    public async Task Concurrent_appends_to_one_run_get_gap_free_ids_and_each_answer_names_its_own_lines()
+    {
+        var run = await RunningRun();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Append(run, $"{i}.a", $"{i}.b", $"{i}.c")));
+
+        var ranges = new List<(int First, int Last, int Request)>();
+        for (var i = 0; i < answers.Length; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, answers[i].StatusCode);
+            var answer = JsonNode.Parse(await answers[i].Content.ReadAsStringAsync())!;
+            ranges.Add(((int)answer["first_id"]!, (int)answer["last_id"]!, i));
+        }
+        var stored = await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync();
+        var lines = stored.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(120, lines.Length);
+        // The answers' ranges tile 1..120, and each range holds the lines its own request sent, in order.
+        Assert.Equal(Enumerable.Range(1, 120), ranges.OrderBy(r => r.First).SelectMany(r => Enumerable.Range(r.First, r.Last - r.First + 1)));
+        foreach (var (first, _, request) in ranges)
+        {
+            Assert.Equal([$"{request}.a", $"{request}.b", $"{request}.c"], lines[(first - 1)..(first + 2)].Select(l => l.Split(' ')[^1]));
+        }
+    }
+
+    [Fact]
+    public async Task Appends_queued_behind_a_commit_share_the_next_and_one_that_fails_is_rolled_back_alone()
+    {
+        var run = await RunningRun();
+        var marker = Guid.NewGuid().ToString("N");
+        // The database itself holds the first append a moment, refuses the poisoned one, and notes which
+        // transaction stored each line (its top-level id: each append runs in a savepoint of its own).
+        await Fixture.SqlAsync($"""
+            create table runs.group_commit_test_{marker} (message text, tx bigint);
+            create function runs.group_commit_test_{marker}() returns trigger language plpgsql as $$
+            begin
+              if new.message = 'slow-{marker}' then perform pg_sleep(0.5); end if;
+              if new.message = 'poison-{marker}' then raise exception 'poisoned line'; end if;
+              insert into runs.group_commit_test_{marker} values (new.message, txid_current());
+              return new;
+            end $$;
+            create trigger group_commit_test_{marker} before insert on runs.log_lines
+              for each row execute function runs.group_commit_test_{marker}();
+            """);
+        try
+        {
+            var slow = Append(run, $"slow-{marker}");
+            await WaitForLockedRunAsync();
+            var queued = Enumerable.Range(0, 20).Select(i => Append(run, i == 7 ? $"poison-{marker}" : $"n{i}")).ToList();
+            var answers = await Task.WhenAll(queued);
+
+            Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
+            Assert.NotEqual(HttpStatusCode.OK, answers[7].StatusCode);
+            Assert.All(answers.Where((_, i) => i != 7), a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+            var stored = await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync();
+            var messages = stored.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[^1]).ToList();
+            Assert.Equal(20, messages.Count);
+            Assert.DoesNotContain($"poison-{marker}", messages);
+            // The poisoned append's ids went to the next one: still gap-free.
+            Assert.Equal(20L, await Fixture.SqlAsync("select count(*) from runs.log_lines where run_id = $1 and line_id between 1 and 20", (string)run["id"]!));
+            // The nineteen that waited behind the slow one were committed in fewer transactions than appends.
+            var commits = (long)(await Fixture.SqlAsync($"select count(distinct tx) from runs.group_commit_test_{marker} where message like 'n%'"))!;
+            Assert.InRange(commits, 1, 9);
+        }
+        finally
+        {
+            await Fixture.SqlAsync($"drop trigger group_commit_test_{marker} on runs.log_lines; drop function runs.group_commit_test_{marker}(); drop table runs.group_commit_test_{marker};");
+        }
+    }
+
+    /// <summary>Until the slow append holds its run's row lock (it sleeps inside its transaction).</summary>
+    private async Task WaitForLockedRunAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((long)(await Fixture.SqlAsync("select count(*) from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'"))! == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the slow append never reached the database");
+            await Task.Delay(10);
+        }
+    }
+}
