@@ -42,48 +42,40 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
     }
 
     [Fact]
-    public async Task Appends_queued_behind_a_commit_share_the_next_and_one_that_fails_is_rolled_back_alone()
+    public async Task Appends_queued_behind_a_commit_share_the_next()
     {
         var run = await RunningRun();
-        var marker = Guid.NewGuid().ToString("N");
-        // The database itself holds the first append a moment, refuses the poisoned one, and notes which
-        // transaction stored each line (its top-level id: each append runs in a savepoint of its own).
-        await Fixture.SqlAsync($"""
-            create table runs.group_commit_test_{marker} (message text, tx bigint);
-            create function runs.group_commit_test_{marker}() returns trigger language plpgsql as $$
-            begin
-              if new.message = 'slow-{marker}' then perform pg_sleep(0.5); end if;
-              if new.message = 'poison-{marker}' then raise exception 'poisoned line'; end if;
-              insert into runs.group_commit_test_{marker} values (new.message, txid_current());
-              return new;
-            end $$;
-            create trigger group_commit_test_{marker} before insert on runs.log_lines
-              for each row execute function runs.group_commit_test_{marker}();
-            """);
-        try
-        {
-            var slow = Append(run, $"slow-{marker}");
-            await WaitForLockedRunAsync();
-            var queued = Enumerable.Range(0, 20).Select(i => Append(run, i == 7 ? $"poison-{marker}" : $"n{i}")).ToList();
-            var answers = await Task.WhenAll(queued);
+        await using var database = await DatabaseWhere.SlowAndPoisonedAsync(Fixture);
 
-            Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
-            Assert.NotEqual(HttpStatusCode.OK, answers[7].StatusCode);
-            Assert.All(answers.Where((_, i) => i != 7), a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
-            var stored = await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync();
-            var messages = stored.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[^1]).ToList();
-            Assert.Equal(20, messages.Count);
-            Assert.DoesNotContain($"poison-{marker}", messages);
-            // The poisoned append's ids went to the next one: still gap-free.
-            Assert.Equal(20L, await Fixture.SqlAsync("select count(*) from runs.log_lines where run_id = $1 and line_id between 1 and 20", (string)run["id"]!));
-            // The nineteen that waited behind the slow one were committed in fewer transactions than appends.
-            var commits = (long)(await Fixture.SqlAsync($"select count(distinct tx) from runs.group_commit_test_{marker} where message like 'n%'"))!;
-            Assert.InRange(commits, 1, 9);
-        }
-        finally
-        {
-            await Fixture.SqlAsync($"drop trigger group_commit_test_{marker} on runs.log_lines; drop function runs.group_commit_test_{marker}(); drop table runs.group_commit_test_{marker};");
-        }
+        var slow = Append(run, database.Slow);
+        await WaitForLockedRunAsync();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Append(run, $"n{i}")));
+
+        Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        // The twenty that waited behind the slow one were committed in fewer transactions than appends.
+        Assert.InRange(await database.CommitsOfAsync("n%"), 1, 10);
+    }
+
+    [Fact]
+    public async Task An_append_that_fails_in_a_group_fails_alone()
+    {
+        var run = await RunningRun();
+        await using var database = await DatabaseWhere.SlowAndPoisonedAsync(Fixture);
+
+        var slow = Append(run, database.Slow);
+        await WaitForLockedRunAsync();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Append(run, i == 7 ? database.Poison : $"n{i}")));
+
+        Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, answers[7].StatusCode);
+        Assert.All(answers.Where((_, i) => i != 7), a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        var stored = await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync();
+        var messages = stored.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[^1]).ToList();
+        Assert.Equal(20, messages.Count);
+        Assert.DoesNotContain(database.Poison, messages);
+        // The poisoned append's ids went to the next one: still gap-free.
+        Assert.Equal(20L, await Fixture.SqlAsync("select count(*) from runs.log_lines where run_id = $1 and line_id between 1 and 20", (string)run["id"]!));
     }
 
     /// <summary>Until the slow append holds its run's row lock (it sleeps inside its transaction).</summary>
@@ -95,5 +87,39 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
             Assert.True(DateTime.UtcNow < deadline, "the slow append never reached the database");
             await Task.Delay(10);
         }
+    }
+
+    /// <summary>
+    /// A trigger on the log lines table: it holds the line <see cref="Slow"/> half a second, refuses the line
+    /// <see cref="Poison"/>, and notes which transaction stored each line (its top-level id).
+    /// </summary>
+    private sealed class DatabaseWhere(DefaultHost host, string marker) : IAsyncDisposable
+    {
+        public string Slow => $"slow-{marker}";
+        public string Poison => $"poison-{marker}";
+
+        public static async Task<DatabaseWhere> SlowAndPoisonedAsync(DefaultHost host)
+        {
+            var marker = Guid.NewGuid().ToString("N");
+            await host.SqlAsync($"""
+                create table runs.group_commit_test_{marker} (message text, tx bigint);
+                create function runs.group_commit_test_{marker}() returns trigger language plpgsql as $$
+                begin
+                  if new.message = 'slow-{marker}' then perform pg_sleep(0.5); end if;
+                  if new.message = 'poison-{marker}' then raise exception 'poisoned line'; end if;
+                  insert into runs.group_commit_test_{marker} values (new.message, txid_current());
+                  return new;
+                end $$;
+                create trigger group_commit_test_{marker} before insert on runs.log_lines
+                  for each row execute function runs.group_commit_test_{marker}();
+                """);
+            return new DatabaseWhere(host, marker);
+        }
+
+        public async Task<long> CommitsOfAsync(string messages) =>
+            (long)(await host.SqlAsync($"select count(distinct tx) from runs.group_commit_test_{marker} where message like $1", messages))!;
+
+        public async ValueTask DisposeAsync() =>
+            await host.SqlAsync($"drop trigger group_commit_test_{marker} on runs.log_lines; drop function runs.group_commit_test_{marker}(); drop table runs.group_commit_test_{marker};");
     }
 }

@@ -34,7 +34,7 @@ public static class AppendLogEndpoint
     [Consumes(typeof(AppendLogRequest), "application/json", "text/plain")]
     [ProducesResponseType<LogAppendResult>(StatusCodes.Status200OK)]
     public static Task<IResult> Post(AppendLogRequest body, HttpContext http, GroupCommit commit, RunSecrets secrets, IOptions<RunsOptions> options, TimeProvider clock) =>
-        commit.WriteAsync(http, body, run => Decide(body, run, secrets, options.Value, clock.GetUtcNow()));
+        commit.WriteAsync(http, body, body.Lines!.Count, run => Decide(body, run, secrets, options.Value, clock.GetUtcNow()));
 
     public static RunAnswer Decide(AppendLogRequest body, Run run, RunSecrets secrets, RunsOptions options, DateTimeOffset now) =>
         new(RunDecider.AppendLog(run, [.. body.Lines!.Select(Line)], options.Logs.Limits, secrets.ScrubberFor(run), now),

@@ -6,14 +6,14 @@ namespace Runs.Host.Runs.Writing;
 /// <summary>
 /// Group commit for log appends: concurrent writes are gathered into one PostgreSQL transaction, so a busy host
 /// pays one commit (one WAL flush) for many appends. Each write still runs as it would alone — its own Marten
-/// session, metadata, run lock, If-Match and Idempotency-Key — inside a savepoint of the shared transaction, so
-/// a write that fails is rolled back alone and its neighbours commit. Nothing is answered before the commit
-/// that holds it.
+/// session, metadata, run lock, If-Match and Idempotency-Key — in the shared transaction. If any write of a
+/// group fails, nothing of the group is stored and each is tried again alone, so a failing write does not fail
+/// its neighbours (and costs its group the grouping, not more round trips for every write, as savepoints would).
+/// Nothing is answered before the commit that holds it.
 /// <para>
 /// Writes go to one of <see cref="LogsOptions.CommitLanes"/> lanes by run, so one run's appends keep their
 /// order (and its line ids stay gap-free); a lane takes whatever has queued while it committed, up to
 /// <see cref="LogsOptions.MaxAppendsPerCommit"/>, so an idle host adds no wait and a busy one groups more.
-/// Within a group runs are locked in id order, the same on every host, so two hosts' groups cannot deadlock.
 /// </para>
 /// </summary>
 public sealed class GroupCommit : IAsyncDisposable
@@ -22,6 +22,7 @@ public sealed class GroupCommit : IAsyncDisposable
     private readonly RunChanges _changes;
     private readonly ILogger<GroupCommit> _logger;
     private readonly int _maxGroup;
+    private readonly int _maxLines;
     private readonly Channel<Write>[] _lanes;
     private readonly Task[] _committing;
 
@@ -31,19 +32,21 @@ public sealed class GroupCommit : IAsyncDisposable
         _changes = changes;
         _logger = logger;
         _maxGroup = options.Value.Logs.MaxAppendsPerCommit;
+        _maxLines = options.Value.Logs.MaxLinesPerRequest;
         _lanes = [.. Enumerable.Range(0, options.Value.Logs.CommitLanes).Select(_ => Channel.CreateUnbounded<Write>(new() { SingleReader = true }))];
         _committing = [.. _lanes.Select(lane => Task.Run(() => CommitAsync(lane.Reader)))];
     }
 
     /// <summary>
     /// Writes to the run the route names what <paramref name="decide"/> decides, as <see cref="RunPipeline"/> does
-    /// for a write committed alone; the answer is the refusal or the decision, once committed.
+    /// for a write committed alone; the answer is the refusal or the decision, once committed. <paramref name="lines"/>
+    /// is how many log lines the command carries.
     /// </summary>
-    public Task<IResult> WriteAsync(HttpContext http, object? command, Func<Run, RunAnswer> decide)
+    public Task<IResult> WriteAsync(HttpContext http, object? command, int lines, Func<Run, RunAnswer> decide)
     {
         var runId = (string)http.Request.RouteValues["run"]!;
         var metadata = EventMetadata.Of(http, http.User);
-        var write = new Write(runId, Activity.Current, async session =>
+        var write = new Write(runId, lines, Activity.Current, async session =>
         {
             metadata.Stamp(session);
             var (stream, refusal) = await RunWrites.LoadAsync(http, session, command);
@@ -65,40 +68,65 @@ public sealed class GroupCommit : IAsyncDisposable
         var group = new List<Write>(_maxGroup);
         while (await lane.WaitToReadAsync())
         {
-            while (group.Count < _maxGroup && lane.TryRead(out var write))
+            // A group holds at most as many lines as one request may, so one large append does not hold up
+            // the appends queued behind it for longer than it would alone.
+            var lines = 0;
+            while (group.Count < _maxGroup && lane.TryPeek(out var next) && (group.Count == 0 || lines + next.Lines <= _maxLines))
             {
-                group.Add(write);
+                lane.TryRead(out _);
+                group.Add(next);
+                lines += next.Lines;
             }
-            await CommitAsync(group);
+            // Runs locked in id order on every host, so that two hosts' groups cannot deadlock; a stable
+            // sort, so one run's appends keep the order they came in.
+            await CommitAsync([.. group.OrderBy(w => w.RunId, StringComparer.Ordinal)]);
             group.Clear();
         }
     }
 
     private async Task CommitAsync(List<Write> group)
     {
-        var written = new List<(Write Write, IResult Answer)>(group.Count);
         try
         {
-            using var held = _changes.HoldUntilCommit();
+            await CommitTogetherAsync(group);
+            return;
+        }
+        catch (Exception e) when (group.Count > 1)
+        {
+            // Nothing of the group is stored: each write is tried again alone, and answered with its own outcome.
+            _logger.LogDebug(e, "A group of {Count} log appends failed; each is written alone.", group.Count);
+        }
+        foreach (var write in group)
+        {
+            try
+            {
+                await CommitTogetherAsync([write]);
+            }
+            catch (Exception e)
+            {
+                write.Fail(e);
+            }
+        }
+    }
+
+    /// <summary>The writes in one transaction, answered once it commits; any failure fails them all.</summary>
+    private async Task CommitTogetherAsync(IReadOnlyList<Write> writes)
+    {
+        var answers = new List<IResult>(writes.Count);
+        using (var held = _changes.HoldUntilCommit())
+        {
             await using var connection = _store.Storage.Database.CreateConnection();
             await connection.OpenAsync();
             await using var transaction = await connection.BeginTransactionAsync();
-            foreach (var write in group.OrderBy(w => w.RunId, StringComparer.Ordinal))
+            foreach (var write in writes)
             {
-                await transaction.SaveAsync("write");
                 var outer = Activity.Current;
                 // The write's database calls are traced under its request.
                 Activity.Current = write.Request;
                 try
                 {
                     await using var session = _store.LightweightSession(SessionOptions.ForTransaction(transaction));
-                    written.Add((write, await write.Run(session)));
-                    await transaction.ReleaseAsync("write");
-                }
-                catch (Exception e) when (e is not NpgsqlException { IsTransient: true })
-                {
-                    await transaction.RollbackAsync("write");
-                    write.Fail(e);
+                    answers.Add(await write.Run(session));
                 }
                 finally
                 {
@@ -108,18 +136,9 @@ public sealed class GroupCommit : IAsyncDisposable
             await transaction.CommitAsync();
             held.Release();
         }
-        catch (Exception e)
+        for (var i = 0; i < writes.Count; i++)
         {
-            _logger.LogWarning(e, "A group of {Count} log appends could not commit; each is answered with the failure.", group.Count);
-            foreach (var write in group)
-            {
-                write.Fail(e);
-            }
-            return;
-        }
-        foreach (var (write, answer) in written)
-        {
-            write.Succeed(answer);
+            writes[i].Succeed(answers[i]);
         }
     }
 
@@ -133,11 +152,12 @@ public sealed class GroupCommit : IAsyncDisposable
         await Task.WhenAll(_committing);
     }
 
-    private sealed class Write(string runId, Activity? request, Func<IDocumentSession, Task<IResult>> run)
+    private sealed class Write(string runId, int lines, Activity? request, Func<IDocumentSession, Task<IResult>> run)
     {
         private readonly TaskCompletionSource<IResult> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string RunId { get; } = runId;
+        public int Lines { get; } = lines;
         public Activity? Request { get; } = request;
         public Func<IDocumentSession, Task<IResult>> Run { get; } = run;
         public Task<IResult> Answer => _answer.Task;
