@@ -78,6 +78,39 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
         Assert.Equal(20L, await Fixture.SqlAsync("select count(*) from runs.log_lines where run_id = $1 and line_id between 1 and 20", (string)run["id"]!));
     }
 
+    [Fact]
+    public async Task An_append_that_fails_on_its_own_leaves_its_run_writable()
+    {
+        var run = await RunningRun();
+        await using var database = await DatabaseWhere.SlowAndPoisonedAsync(Fixture);
+
+        var poisoned = await Append(run, database.Poison);
+        var next = await Append(run, "after");
+
+        Assert.NotEqual(HttpStatusCode.OK, poisoned.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(1, (int)JsonNode.Parse(await next.Content.ReadAsStringAsync())!["first_id"]!);
+    }
+
+    [Fact]
+    public async Task A_client_that_goes_away_while_its_append_waits_does_not_stop_the_others()
+    {
+        var run = await RunningRun();
+        await using var database = await DatabaseWhere.SlowAndPoisonedAsync(Fixture);
+
+        var slow = Append(run, database.Slow);
+        await WaitForLockedRunAsync();
+        using var leaving = new CancellationTokenSource();
+        var abandoned = Client.PostAsJsonAsync($"{run["uri"]}/log", new { lines = new[] { new { level = "info", message = "abandoned" } } }, leaving.Token);
+        var staying = Enumerable.Range(0, 5).Select(i => Append(run, $"s{i}")).ToList();
+        leaving.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+
+        Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
+        Assert.All(await Task.WhenAll(staying), a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        Assert.Equal(HttpStatusCode.OK, (await Append(run, "later")).StatusCode);
+    }
+
     /// <summary>Until the slow append holds its run's row lock (it sleeps inside its transaction).</summary>
     private async Task WaitForLockedRunAsync()
     {

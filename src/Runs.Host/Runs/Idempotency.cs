@@ -50,13 +50,13 @@ public sealed class Idempotency(IOptions<RunsOptions> options, TimeProvider cloc
     /// method, path and command as read are (not their spacing, field order or multipart boundaries).
     /// </summary>
     public async Task<(IResult? Answer, Pending? Pending)> BeginAsync(
-        IDocumentSession session, HttpContext http, string scope, string key, object? command, JsonSerializerOptions json)
+        IDocumentSession session, HttpContext http, string scope, string key, object? command, JsonSerializerOptions json, CancellationToken cancellation)
     {
         var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             $"{http.User.FindFirst(BearerTokens.TokenIdClaim)!.Value}\n{scope}\n{key}")));
         var request = Encoding.UTF8.GetBytes(
             $"{http.Request.Method} {http.Request.Path}\n{(command is null ? "" : JsonSerializer.Serialize(command, command.GetType(), json))}");
-        var earlier = await session.LoadAsync<IdempotentAnswer>(id, http.RequestAborted);
+        var earlier = await session.LoadAsync<IdempotentAnswer>(id, cancellation);
         if (earlier is not null && earlier.ExpiresOn > clock.GetUtcNow())
         {
             return _fingerprintKeys.TryGetValue(earlier.FingerprintKeyId, out var then)

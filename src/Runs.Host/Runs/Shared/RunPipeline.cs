@@ -231,7 +231,7 @@ public sealed class RunPipeline : IParameterStrategy
 
         public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
         {
-            writer.Write($"var ({Stream.Usage}, runRefusal) = await {typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.LoadAsync)}(httpContext, {_session!.Usage}, {(_body is null ? "null" : _body.Usage)});");
+            writer.Write($"var ({Stream.Usage}, runRefusal) = await {typeof(RunWrites).FullNameInCode()}.{nameof(RunWrites.LoadAsync)}(httpContext, {_session!.Usage}, {(_body is null ? "null" : _body.Usage)}, httpContext.RequestAborted);");
             writer.Write("if (runRefusal != null) { await runRefusal.ExecuteAsync(httpContext); return; }");
             writer.Write($"var {Run.Usage} = {Stream.Usage}.Aggregate!;");
             Next?.GenerateCode(method, writer);

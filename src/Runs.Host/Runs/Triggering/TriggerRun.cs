@@ -86,7 +86,7 @@ public static class TriggerRunEndpoint
         {
             // Files count by their content: part boundaries and order of upload differ between retries.
             var command = new { body = request, files = files.Select(f => new { f.Name, f.ContentType, f.Blob.Sha256 }).OrderBy(f => f.Name, StringComparer.Ordinal) };
-            (var earlier, pending) = await idempotency.BeginAsync(session, http, $"job:{job}", key, command, json.SerializerOptions);
+            (var earlier, pending) = await idempotency.BeginAsync(session, http, $"job:{job}", key, command, json.SerializerOptions, http.RequestAborted);
             if (earlier is not null)
             {
                 return earlier;

@@ -49,7 +49,7 @@ public sealed class GroupCommit : IAsyncDisposable
         var write = new Write(runId, lines, Activity.Current, async session =>
         {
             metadata.Stamp(session);
-            var (stream, refusal) = await RunWrites.LoadAsync(http, session, command);
+            var (stream, refusal) = await RunWrites.LoadAsync(http, session, command, CancellationToken.None);
             if (refusal is not null)
             {
                 return refusal;
@@ -86,15 +86,18 @@ public sealed class GroupCommit : IAsyncDisposable
 
     private async Task CommitAsync(List<Write> group)
     {
-        try
+        if (group.Count > 1)
         {
-            await CommitTogetherAsync(group);
-            return;
-        }
-        catch (Exception e) when (group.Count > 1)
-        {
-            // Nothing of the group is stored: each write is tried again alone, and answered with its own outcome.
-            _logger.LogDebug(e, "A group of {Count} log appends failed; each is written alone.", group.Count);
+            try
+            {
+                await CommitTogetherAsync(group);
+                return;
+            }
+            catch (Exception e)
+            {
+                // Nothing of the group is stored: each write is tried again alone, and answered with its own outcome.
+                _logger.LogDebug(e, "A group of {Count} log appends failed; each is written alone.", group.Count);
+            }
         }
         foreach (var write in group)
         {

@@ -30,9 +30,10 @@ public static class RunWrites
     /// Fetches the run named in the route for writing. With one If-Match version the caller asserts it
     /// (optimistically, checked again at commit); otherwise writers to one run queue behind a row lock and the
     /// version is checked under it. <paramref name="command"/> is the request as read, which an
-    /// <c>Idempotency-Key</c> retry must repeat.
+    /// <c>Idempotency-Key</c> retry must repeat. A write in a group commit is not cancelled with its request:
+    /// the transaction is its neighbours' too.
     /// </summary>
-    public static async Task<(IEventStream<Run>? Stream, IResult? Refusal)> LoadAsync(HttpContext http, IDocumentSession session, object? command)
+    public static async Task<(IEventStream<Run>? Stream, IResult? Refusal)> LoadAsync(HttpContext http, IDocumentSession session, object? command, CancellationToken cancellation)
     {
         var job = (string)http.Request.RouteValues["job"]!;
         var run = (string)http.Request.RouteValues["run"]!;
@@ -54,7 +55,7 @@ public static class RunWrites
         {
             var idempotency = http.RequestServices.GetRequiredService<Idempotency>();
             var json = http.RequestServices.GetRequiredService<JsonBody>();
-            var (earlier, pending) = await idempotency.BeginAsync(session, http, $"run:{run}", key, command, json.SerializerOptions);
+            var (earlier, pending) = await idempotency.BeginAsync(session, http, $"run:{run}", key, command, json.SerializerOptions, cancellation);
             if (earlier is not null)
             {
                 return (null, earlier);
@@ -66,8 +67,8 @@ public static class RunWrites
         try
         {
             stream = expected is [var version]
-                ? await session.Events.FetchForWriting<Run>(run, version, http.RequestAborted)
-                : await session.Events.FetchForExclusiveWriting<Run>(run, http.RequestAborted);
+                ? await session.Events.FetchForWriting<Run>(run, version, cancellation)
+                : await session.Events.FetchForExclusiveWriting<Run>(run, cancellation);
         }
         catch (ConcurrencyException)
         {
