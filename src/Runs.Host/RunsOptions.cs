@@ -96,10 +96,11 @@ public sealed class LogsOptions
     public long ReadPageBytes { get; set; } = 512 * 1024;
 
     /// <summary>
-    /// Appends commit in groups (<c>GroupCommit</c>): this many transactions may be open at once, each run's
-    /// appends always in the same one…
+    /// With more than 0, appends commit in groups (<c>GroupCommit</c>): this many group transactions may be open
+    /// at once, each run's appends always in the same lane… With 0 (the default: grouping measured slower on the
+    /// benchmark machine, docs/benchmarks.md) each append commits alone, in its request.
     /// </summary>
-    public int CommitLanes { get; set; } = 4;
+    public int CommitLanes { get; set; }
 
     /// <summary>…each holding at most this many appends.</summary>
     public int MaxAppendsPerCommit { get; set; } = 64;
@@ -195,7 +196,7 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         Refuse(options.Logs.MaxLinesPerRun < 1, "Runs:Logs:MaxLinesPerRun must be at least 1.");
         Refuse(options.Logs.MaxLineLength < 80, "Runs:Logs:MaxLineLength must be at least 80.");
         Refuse(options.Logs.MaxLinesPerRequest < 1, "Runs:Logs:MaxLinesPerRequest must be at least 1.");
-        Refuse(options.Logs.CommitLanes < 1 || options.Logs.MaxAppendsPerCommit < 1, "Runs:Logs:CommitLanes and Runs:Logs:MaxAppendsPerCommit must be at least 1.");
+        Refuse(options.Logs.CommitLanes < 0 || options.Logs.MaxAppendsPerCommit < 1, "Runs:Logs:CommitLanes must not be negative and Runs:Logs:MaxAppendsPerCommit must be at least 1.");
         Refuse(options.Logs.MaxSecretFormChars < 0, "Runs:Logs:MaxSecretFormChars must not be negative.");
         Refuse(options.Logs.ReadPageLines < 1 || options.Logs.ReadPageBytes < 1024, "Runs:Logs:ReadPageLines must be at least 1 and Runs:Logs:ReadPageBytes at least 1024.");
         Refuse(options.Sse.PingInterval < TimeSpan.FromMilliseconds(100), "Runs:Sse:PingInterval must be at least 00:00:00.1.");

@@ -3,10 +3,18 @@ namespace Runs.Host.Tests.Harness;
 
 // Each collection has its own host and database; collections run in parallel.
 
-/// <summary>The host as configured by default: most tests need nothing else, and share it.</summary>
+/// <summary>
+/// The host as configured by default, but for log appends committed in groups: most tests need nothing else, and
+/// share it. (The other hosts commit each append alone, as the default is.)
+/// </summary>
 public sealed class DefaultHost : RunsHost
 {
+    public const int CommitLanes = 2;
+
     protected override string DatabaseSuffix => "default";
+
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+        builder.UseSetting("Runs:Logs:CommitLanes", $"{CommitLanes}");
 }
 
 [CollectionDefinition(Name)]

@@ -14,6 +14,8 @@ namespace Runs.Host.Runs.Writing;
 /// Writes go to one of <see cref="LogsOptions.CommitLanes"/> lanes by run, so one run's appends keep their
 /// order (and its line ids stay gap-free); a lane takes whatever has queued while it committed, up to
 /// <see cref="LogsOptions.MaxAppendsPerCommit"/>, so an idle host adds no wait and a busy one groups more.
+/// With no lanes (the default: on the benchmark machine grouping was slower, docs/benchmarks.md) each write
+/// commits alone, in its request.
 /// </para>
 /// </summary>
 public sealed class GroupCommit : IAsyncDisposable
@@ -59,8 +61,18 @@ public sealed class GroupCommit : IAsyncDisposable
             await session.SaveChangesAsync();
             return answer;
         });
+        if (_lanes.Length == 0)
+        {
+            return AloneAsync();
+        }
         _lanes[(int)((uint)string.GetHashCode(runId, StringComparison.Ordinal) % (uint)_lanes.Length)].Writer.TryWrite(write);
         return write.Answer;
+
+        async Task<IResult> AloneAsync()
+        {
+            await CommitAloneAsync(write);
+            return await write.Answer;
+        }
     }
 
     private async Task CommitAsync(ChannelReader<Write> lane)
@@ -101,14 +113,20 @@ public sealed class GroupCommit : IAsyncDisposable
         }
         foreach (var write in group)
         {
-            try
-            {
-                await CommitTogetherAsync([write]);
-            }
-            catch (Exception e)
-            {
-                write.Fail(e);
-            }
+            await CommitAloneAsync(write);
+        }
+    }
+
+    /// <summary>The write in a transaction of its own; its failure is its answer, never this task's.</summary>
+    private async Task CommitAloneAsync(Write write)
+    {
+        try
+        {
+            await CommitTogetherAsync([write]);
+        }
+        catch (Exception e)
+        {
+            write.Fail(e);
         }
     }
 
