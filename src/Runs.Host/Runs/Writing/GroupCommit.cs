@@ -36,7 +36,11 @@ public sealed class GroupCommit : IAsyncDisposable
         _maxGroup = options.Value.Logs.MaxAppendsPerCommit;
         _maxLines = options.Value.Logs.MaxLinesPerRequest;
         _lanes = [.. Enumerable.Range(0, options.Value.Logs.CommitLanes).Select(_ => Channel.CreateUnbounded<Write>(new() { SingleReader = true }))];
-        _committing = [.. _lanes.Select(lane => Task.Run(() => CommitAsync(lane.Reader)))];
+        // Lanes outlive the request that first asked for this service: they must not carry its trace.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _committing = [.. _lanes.Select(lane => Task.Run(() => CommitAsync(lane.Reader)))];
+        }
     }
 
     /// <summary>
