@@ -121,6 +121,46 @@ public sealed class CommandLineTests(DefaultHost fixture)
         Assert.Equal(0L, await tables.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task A_host_told_not_to_migrate_at_start_serves_a_database_db_apply_prepared()
+    {
+        await using var host = new PreparedHost();
+        await host.InitializeAsync();
+        var token = await host.TokenAsync("runner", [Scopes.RunsRead, Scopes.RunsWrite]);
+
+        var run = await host.Host.TriggerAsync(token);
+        await host.Host.CommandAsync(token, run, "start");
+        await host.Host.Scenario(s =>
+        {
+            s.Post.Json(new { lines = new[] { new { level = "info", message = "prepared" } } }).ToUrl($"{run["uri"]}/log");
+            s.Bearer(token);
+        });
+        // A terminal event puts a message on Wolverine's outbox: its tables came from db-apply too.
+        await host.Host.CommandAsync(token, run, "succeed");
+
+        var log = await (await host.Host.Scenario(s => { s.Get.Url($"{run["uri"]}/log"); s.Bearer(token); })).ReadAsTextAsync();
+        Assert.EndsWith("INFO prepared\n", log);
+    }
+
+    /// <summary>A host on a database <c>db-apply</c> made, told not to migrate at start, as bench/host.sh deploys one.</summary>
+    private sealed class PreparedHost : RunsHost, IAsyncDisposable
+    {
+        protected override string DatabaseSuffix => "prepared";
+
+        protected override async Task<string> DatabaseAsync()
+        {
+            var database = await TestDatabase.EnsureAsync(DatabaseSuffix);
+            var (exit, output, errors) = await HostProcess.RunAsync(database, null, "db-apply");
+            Assert.True(exit == 0, output + errors);
+            return database;
+        }
+
+        protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+            builder.UseSetting("Runs:Database:ApplySchemaOnStart", "false");
+
+        ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
+    }
+
     private static void AssertClean(string text)
     {
         foreach (var noise in Noise)

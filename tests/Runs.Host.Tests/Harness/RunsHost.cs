@@ -22,7 +22,7 @@ public abstract class RunsHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ConnectionString = await TestDatabase.EnsureAsync(DatabaseSuffix);
+        ConnectionString = await DatabaseAsync();
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Development");
@@ -43,6 +43,9 @@ public abstract class RunsHost : IAsyncLifetime
     protected virtual void Configure(IWebHostBuilder builder)
     {
     }
+
+    /// <summary>The host's database: a fresh one, unless a host needs it prepared first.</summary>
+    protected virtual Task<string> DatabaseAsync() => TestDatabase.EnsureAsync(DatabaseSuffix);
 
     public virtual async Task DisposeAsync() => await Host.DisposeAsync();
 
