@@ -47,11 +47,9 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
         var run = await RunningRun();
         await using var database = await DatabaseWhere.SlowAndPoisonedAsync(Fixture);
 
-        var slow = Append(run, database.Slow);
-        await WaitForLockedRunAsync();
-        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Append(run, $"n{i}")));
+        var (slow, answers) = await BehindASlowAppendAsync(run, database, Enumerable.Range(0, 20).Select(i => $"n{i}"));
 
-        Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, slow.StatusCode);
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
         // The twenty that waited behind the slow one were committed in fewer transactions than appends.
         Assert.InRange(await database.CommitsOfAsync("n%"), 1, 10);
@@ -63,11 +61,9 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
         var run = await RunningRun();
         await using var database = await DatabaseWhere.SlowAndPoisonedAsync(Fixture);
 
-        var slow = Append(run, database.Slow);
-        await WaitForLockedRunAsync();
-        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Append(run, i == 7 ? database.Poison : $"n{i}")));
+        var (slow, answers) = await BehindASlowAppendAsync(run, database, Enumerable.Range(0, 20).Select(i => i == 7 ? database.Poison : $"n{i}"));
 
-        Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, slow.StatusCode);
         Assert.NotEqual(HttpStatusCode.OK, answers[7].StatusCode);
         Assert.All(answers.Where((_, i) => i != 7), a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
         var stored = await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync();
@@ -109,6 +105,15 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
         Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
         Assert.All(await Task.WhenAll(staying), a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
         Assert.Equal(HttpStatusCode.OK, (await Append(run, "later")).StatusCode);
+    }
+
+    /// <summary>A slow append, then one append per message sent while it holds its transaction open.</summary>
+    private async Task<(HttpResponseMessage Slow, HttpResponseMessage[] Queued)> BehindASlowAppendAsync(JsonNode run, DatabaseWhere database, IEnumerable<string> messages)
+    {
+        var slow = Append(run, database.Slow);
+        await WaitForLockedRunAsync();
+        var queued = await Task.WhenAll(messages.Select(m => Append(run, m)));
+        return (await slow, queued);
     }
 
     /// <summary>Until the slow append holds its run's row lock (it sleeps inside its transaction).</summary>

@@ -151,7 +151,7 @@ public sealed class GroupCommit : IAsyncDisposable
                 try
                 {
                     await using var session = _store.LightweightSession(SessionOptions.ForTransaction(transaction));
-                    answers.Add(await write.Run(session));
+                    answers.Add(await write.Execute(session));
                 }
                 finally
                 {
@@ -177,14 +177,14 @@ public sealed class GroupCommit : IAsyncDisposable
         await Task.WhenAll(_committing);
     }
 
-    private sealed class Write(string runId, int lines, Activity? request, Func<IDocumentSession, Task<IResult>> run)
+    private sealed class Write(string runId, int lines, Activity? request, Func<IDocumentSession, Task<IResult>> execute)
     {
         private readonly TaskCompletionSource<IResult> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string RunId { get; } = runId;
         public int Lines { get; } = lines;
         public Activity? Request { get; } = request;
-        public Func<IDocumentSession, Task<IResult>> Run { get; } = run;
+        public Func<IDocumentSession, Task<IResult>> Execute { get; } = execute;
         public Task<IResult> Answer => _answer.Task;
 
         public void Succeed(IResult answer) => _answer.TrySetResult(answer);
