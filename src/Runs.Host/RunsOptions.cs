@@ -105,6 +105,13 @@ public sealed class LogsOptions
     /// <summary>…each holding at most this many appends.</summary>
     public int MaxAppendsPerCommit { get; set; } = 64;
 
+    /// <summary>
+    /// Above 0, a transaction holding at least this many log lines (one large append, or a group of appends)
+    /// writes them with one binary COPY instead of an insert per append. With 0 (the default: COPY measured no
+    /// faster on the benchmark machine, docs/benchmarks.md) it never does.
+    /// </summary>
+    public int CopyFromLines { get; set; }
+
     public Domain.LogLimits Limits => new(MaxLinesPerRun, MaxLineLength);
 }
 
@@ -197,6 +204,7 @@ public sealed class RunsOptionsValidation : IValidateOptions<RunsOptions>
         Refuse(options.Logs.MaxLineLength < 80, "Runs:Logs:MaxLineLength must be at least 80.");
         Refuse(options.Logs.MaxLinesPerRequest < 1, "Runs:Logs:MaxLinesPerRequest must be at least 1.");
         Refuse(options.Logs.CommitLanes < 0 || options.Logs.MaxAppendsPerCommit < 1, "Runs:Logs:CommitLanes must not be negative and Runs:Logs:MaxAppendsPerCommit must be at least 1.");
+        Refuse(options.Logs.CopyFromLines < 0, "Runs:Logs:CopyFromLines must not be negative (0 turns COPY off).");
         Refuse(options.Logs.MaxSecretFormChars < 0, "Runs:Logs:MaxSecretFormChars must not be negative.");
         Refuse(options.Logs.ReadPageLines < 1 || options.Logs.ReadPageBytes < 1024, "Runs:Logs:ReadPageLines must be at least 1 and Runs:Logs:ReadPageBytes at least 1024.");
         Refuse(options.Sse.PingInterval < TimeSpan.FromMilliseconds(100), "Runs:Sse:PingInterval must be at least 00:00:00.1.");

@@ -107,6 +107,53 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
         Assert.Equal(HttpStatusCode.OK, (await Append(run, "later")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_large_append_is_copied_in_and_reads_back_whole_and_in_order()
+    {
+        var run = await RunningRun();
+        await using var database = await DatabaseWhere.SlowAndPoisonedAsync(Fixture);
+        // More lines than Runs:Logs:CopyFromLines, each naming its place.
+        var messages = Enumerable.Range(1, DefaultHost.CopyFromLines + 200).Select(i => $"big-{i}-{database.Marker}").ToArray();
+
+        var small = await Append(run, $"small-{database.Marker}");
+        var large = await Append(run, messages);
+
+        Assert.Equal(HttpStatusCode.OK, large.StatusCode);
+        var answer = JsonNode.Parse(await large.Content.ReadAsStringAsync())!;
+        Assert.Equal((messages.Length, 2, messages.Length + 1), ((int)answer["appended"]!, (int)answer["first_id"]!, (int)answer["last_id"]!));
+        var stored = await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync();
+        Assert.Equal([$"small-{database.Marker}", .. messages], stored.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[^1]));
+        Assert.Equal("copy", await database.StatementsOfAsync("big-%"));
+        Assert.DoesNotContain("copy", await database.StatementsOfAsync("small-%"));
+        // Copied lines are searchable like any others.
+        var found = JsonNode.Parse(await (await Client.GetAsync($"/v1/jobs/{run["job"]}/logs/search?q=big-777-{database.Marker}")).Content.ReadAsStringAsync())!;
+        Assert.Equal(778, (int)found["matches"]!.AsArray().Single()!["line"]!["id"]!);
+    }
+
+    [Fact]
+    public async Task Appends_grouped_past_the_copy_threshold_share_one_copy()
+    {
+        var run = await RunningRun();
+        await using var database = await DatabaseWhere.SlowAndPoisonedAsync(Fixture);
+        // Twenty appends of a hundred lines: alone each is inserted, together they pass the threshold (1,000).
+        var batches = Enumerable.Range(0, 20).Select(i => Enumerable.Range(0, 100).Select(j => $"n{i}-{j}").ToArray()).ToList();
+
+        var slow = Append(run, database.Slow);
+        await WaitForLockedRunAsync();
+        var answers = await Task.WhenAll(batches.Select(b => Append(run, b)));
+
+        Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        Assert.Contains("copy", await database.StatementsOfAsync("n%"));
+        var stored = (await (await Client.GetAsync($"{run["uri"]}/log")).Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2001, stored.Length);
+        for (var i = 0; i < answers.Length; i++)
+        {
+            var first = (int)JsonNode.Parse(await answers[i].Content.ReadAsStringAsync())!["first_id"]!;
+            Assert.Equal(batches[i], stored[(first - 1)..(first + 99)].Select(l => l.Split(' ')[^1]));
+        }
+    }
+
     /// <summary>A slow append, then one append per message sent while it holds its transaction open.</summary>
     private async Task<(HttpResponseMessage Slow, HttpResponseMessage[] Queued)> BehindASlowAppendAsync(JsonNode run, DatabaseWhere database, IEnumerable<string> messages)
     {
@@ -129,10 +176,12 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
 
     /// <summary>
     /// A trigger on the log lines table: it holds the line <see cref="Slow"/> half a second, refuses the line
-    /// <see cref="Poison"/>, and notes which transaction stored each line (its top-level id).
+    /// <see cref="Poison"/>, and notes which transaction stored each line (its top-level id) and by which
+    /// statement (its first word: an insert or a copy).
     /// </summary>
     private sealed class DatabaseWhere(DefaultHost host, string marker) : IAsyncDisposable
     {
+        public string Marker => marker;
         public string Slow => $"slow-{marker}";
         public string Poison => $"poison-{marker}";
 
@@ -140,12 +189,12 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
         {
             var marker = Guid.NewGuid().ToString("N");
             await host.SqlAsync($"""
-                create table runs.group_commit_test_{marker} (message text, tx bigint);
+                create table runs.group_commit_test_{marker} (message text, tx bigint, statement text);
                 create function runs.group_commit_test_{marker}() returns trigger language plpgsql as $$
                 begin
                   if new.message = 'slow-{marker}' then perform pg_sleep(0.5); end if;
                   if new.message = 'poison-{marker}' then raise exception 'poisoned line'; end if;
-                  insert into runs.group_commit_test_{marker} values (new.message, txid_current());
+                  insert into runs.group_commit_test_{marker} values (new.message, txid_current(), lower(split_part(ltrim(current_query()), ' ', 1)));
                   return new;
                 end $$;
                 create trigger group_commit_test_{marker} before insert on runs.log_lines
@@ -156,6 +205,10 @@ public sealed class GroupCommitTests(DefaultHost fixture) : HostSpecification<De
 
         public async Task<long> CommitsOfAsync(string messages) =>
             (long)(await host.SqlAsync($"select count(distinct tx) from runs.group_commit_test_{marker} where message like $1", messages))!;
+
+        /// <summary>The statements that stored these lines, comma-separated in order.</summary>
+        public async Task<string> StatementsOfAsync(string messages) =>
+            (string)(await host.SqlAsync($"select string_agg(distinct statement, ',' order by statement) from runs.group_commit_test_{marker} where message like $1", messages))!;
 
         public async ValueTask DisposeAsync() =>
             await host.SqlAsync($"drop trigger group_commit_test_{marker} on runs.log_lines; drop function runs.group_commit_test_{marker}(); drop table runs.group_commit_test_{marker};");

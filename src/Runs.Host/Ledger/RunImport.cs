@@ -326,15 +326,8 @@ public sealed class RunImport(IDocumentStore store, NpgsqlDataSource database, M
             {
                 return;
             }
-            _copy ??= await _connection!.BeginBinaryImportAsync(
-                $"copy {Table(LogLineStore.TableName)} (run_id, line_id, at, level, message, internal) from stdin (format binary)", cancellation);
-            await _copy.StartRowAsync(cancellation);
-            await _copy.WriteAsync(_run, NpgsqlDbType.Text, cancellation);
-            await _copy.WriteAsync(line.Id, NpgsqlDbType.Bigint, cancellation);
-            await _copy.WriteAsync(line.At, NpgsqlDbType.TimestampTz, cancellation);
-            await _copy.WriteAsync((short)line.Level, NpgsqlDbType.Smallint, cancellation);
-            await _copy.WriteAsync(line.Message, NpgsqlDbType.Text, cancellation);
-            await _copy.WriteAsync(line.Internal, NpgsqlDbType.Boolean, cancellation);
+            _copy ??= await LogLineStore.BeginCopyAsync(_connection!, cancellation);
+            await LogLineStore.WriteRowAsync(_copy, _run, line, cancellation);
         }
 
         public async Task FileAsync(JsonElement root, CancellationToken cancellation)

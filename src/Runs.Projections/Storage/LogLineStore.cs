@@ -55,6 +55,50 @@ public static class LogLineStore
     }
 
     /// <summary>
+    /// The lines of a transaction's appends, gathered to be written with one binary COPY just before it commits
+    /// (<c>Runs:Logs:CopyFromLines</c>): for a large group, PostgreSQL parses and plans nothing per append.
+    /// </summary>
+    public sealed class Copy
+    {
+        private readonly List<(string RunId, IReadOnlyList<LogLine> Lines)> _appends = [];
+
+        public void Add(string runId, IReadOnlyList<LogLine> lines) => _appends.Add((runId, lines));
+
+        public async Task WriteAsync(NpgsqlConnection connection, CancellationToken cancellation)
+        {
+            if (_appends.Count == 0)
+            {
+                return;
+            }
+            await using var copy = await BeginCopyAsync(connection, cancellation);
+            foreach (var (runId, lines) in _appends)
+            {
+                foreach (var line in lines)
+                {
+                    await WriteRowAsync(copy, runId, line, cancellation);
+                }
+            }
+            await copy.CompleteAsync(cancellation);
+        }
+    }
+
+    /// <summary>A binary COPY into the table, in the connection's transaction; rows go in with <see cref="WriteRowAsync"/>.</summary>
+    public static Task<NpgsqlBinaryImporter> BeginCopyAsync(NpgsqlConnection connection, CancellationToken cancellation) =>
+        connection.BeginBinaryImportAsync(
+            $"copy {RunsStore.Schema}.{TableName} (run_id, line_id, at, level, message, internal) from stdin (format binary)", cancellation);
+
+    public static async Task WriteRowAsync(NpgsqlBinaryImporter copy, string runId, LogLine line, CancellationToken cancellation)
+    {
+        await copy.StartRowAsync(cancellation);
+        await copy.WriteAsync(runId, NpgsqlTypes.NpgsqlDbType.Text, cancellation);
+        await copy.WriteAsync(line.Id, NpgsqlTypes.NpgsqlDbType.Bigint, cancellation);
+        await copy.WriteAsync(line.At.ToUniversalTime(), NpgsqlTypes.NpgsqlDbType.TimestampTz, cancellation);
+        await copy.WriteAsync((short)line.Level, NpgsqlTypes.NpgsqlDbType.Smallint, cancellation);
+        await copy.WriteAsync(line.Message, NpgsqlTypes.NpgsqlDbType.Text, cancellation);
+        await copy.WriteAsync(line.Internal, NpgsqlTypes.NpgsqlDbType.Boolean, cancellation);
+    }
+
+    /// <summary>
     /// Which lines a read wants: after an id, at or above a level, the first or the last N, and at most
     /// <paramref name="MaxBytes"/> of message text (UTF-8; a read always holds at least one line).
     /// </summary>

@@ -4,17 +4,21 @@ namespace Runs.Host.Tests.Harness;
 // Each collection has its own host and database; collections run in parallel.
 
 /// <summary>
-/// The host as configured by default, but for log appends committed in groups: most tests need nothing else, and
-/// share it. (The other hosts commit each append alone, as the default is.)
+/// The host as configured by default, but for log appends committed in groups and large ones copied in: most tests
+/// need nothing else, and share it. (The other hosts commit each append alone and insert its lines, as the default is.)
 /// </summary>
 public sealed class DefaultHost : RunsHost
 {
     public const int CommitLanes = 2;
+    public const int CopyFromLines = 1000;
 
     protected override string DatabaseSuffix => "default";
 
-    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+    protected override void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
         builder.UseSetting("Runs:Logs:CommitLanes", $"{CommitLanes}");
+        builder.UseSetting("Runs:Logs:CopyFromLines", $"{CopyFromLines}");
+    }
 }
 
 [CollectionDefinition(Name)]

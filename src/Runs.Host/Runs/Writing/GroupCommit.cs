@@ -25,6 +25,7 @@ public sealed class GroupCommit : IAsyncDisposable
     private readonly ILogger<GroupCommit> _logger;
     private readonly int _maxGroup;
     private readonly int _maxLines;
+    private readonly int _copyFromLines;
     private readonly Channel<Write>[] _lanes;
     private readonly Task[] _committing;
 
@@ -35,6 +36,7 @@ public sealed class GroupCommit : IAsyncDisposable
         _logger = logger;
         _maxGroup = options.Value.Logs.MaxAppendsPerCommit;
         _maxLines = options.Value.Logs.MaxLinesPerRequest;
+        _copyFromLines = options.Value.Logs.CopyFromLines;
         _lanes = [.. Enumerable.Range(0, options.Value.Logs.CommitLanes).Select(_ => Channel.CreateUnbounded<Write>(new() { SingleReader = true }))];
         // Lanes outlive the request that first asked for this service: they must not carry its trace.
         using (ExecutionContext.SuppressFlow())
@@ -52,7 +54,7 @@ public sealed class GroupCommit : IAsyncDisposable
     {
         var runId = (string)http.Request.RouteValues["run"]!;
         var metadata = EventMetadata.Of(http, http.User);
-        var write = new Write(runId, lines, Activity.Current, async session =>
+        var write = new Write(runId, lines, Activity.Current, async (session, copy) =>
         {
             metadata.Stamp(session);
             var (stream, refusal) = await RunWrites.LoadAsync(http, session, command, CancellationToken.None);
@@ -61,7 +63,7 @@ public sealed class GroupCommit : IAsyncDisposable
                 return refusal;
             }
             var answer = decide(stream!.Aggregate!);
-            await RunWrites.CompleteAsync(http, answer, stream, session);
+            await RunWrites.CompleteAsync(http, answer, stream, session, copy);
             await session.SaveChangesAsync();
             return answer;
         });
@@ -134,10 +136,14 @@ public sealed class GroupCommit : IAsyncDisposable
         }
     }
 
-    /// <summary>The writes in one transaction, answered once it commits; any failure fails them all.</summary>
+    /// <summary>
+    /// The writes in one transaction, answered once it commits; any failure fails them all. With enough lines
+    /// among them, the lines are written last, by one COPY.
+    /// </summary>
     private async Task CommitTogetherAsync(IReadOnlyList<Write> writes)
     {
         var answers = new List<IResult>(writes.Count);
+        var copy = _copyFromLines > 0 && writes.Sum(w => w.Lines) >= _copyFromLines ? new LogLineStore.Copy() : null;
         using (var held = _changes.HoldUntilCommit())
         {
             await using var connection = _store.Storage.Database.CreateConnection();
@@ -151,12 +157,16 @@ public sealed class GroupCommit : IAsyncDisposable
                 try
                 {
                     await using var session = _store.LightweightSession(SessionOptions.ForTransaction(transaction));
-                    answers.Add(await write.Execute(session));
+                    answers.Add(await write.Execute(session, copy));
                 }
                 finally
                 {
                     Activity.Current = outer;
                 }
+            }
+            if (copy is not null)
+            {
+                await copy.WriteAsync(connection, CancellationToken.None);
             }
             await transaction.CommitAsync();
             held.Release();
@@ -177,14 +187,14 @@ public sealed class GroupCommit : IAsyncDisposable
         await Task.WhenAll(_committing);
     }
 
-    private sealed class Write(string runId, int lines, Activity? request, Func<IDocumentSession, Task<IResult>> execute)
+    private sealed class Write(string runId, int lines, Activity? request, Func<IDocumentSession, LogLineStore.Copy?, Task<IResult>> execute)
     {
         private readonly TaskCompletionSource<IResult> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string RunId { get; } = runId;
         public int Lines { get; } = lines;
         public Activity? Request { get; } = request;
-        public Func<IDocumentSession, Task<IResult>> Execute { get; } = execute;
+        public Func<IDocumentSession, LogLineStore.Copy?, Task<IResult>> Execute { get; } = execute;
         public Task<IResult> Answer => _answer.Task;
 
         public void Succeed(IResult answer) => _answer.TrySetResult(answer);

@@ -88,9 +88,10 @@ public static class RunWrites
 
     /// <summary>
     /// Appends what the endpoint decided and shapes the 200 answer (the run, unless the endpoint shapes
-    /// another), which an <c>Idempotency-Key</c> keeps for retries. A refusal appends nothing.
+    /// another), which an <c>Idempotency-Key</c> keeps for retries. A refusal appends nothing. The log lines
+    /// go in with the events, or into <paramref name="copy"/> when the transaction writes them by COPY.
     /// </summary>
-    public static async Task CompleteAsync(HttpContext http, RunAnswer answer, IEventStream<Run> stream, IDocumentSession session)
+    public static async Task CompleteAsync(HttpContext http, RunAnswer answer, IEventStream<Run> stream, IDocumentSession session, LogLineStore.Copy? copy = null)
     {
         if (answer.Decision is not Decision.Append append)
         {
@@ -101,7 +102,14 @@ public static class RunWrites
         if (append.Events.Count > 0)
         {
             stream.AppendMany(append.Events);
-            LogLineStore.Queue(session, after.Id, append.Lines ?? []);
+            if (copy is null)
+            {
+                LogLineStore.Queue(session, after.Id, append.Lines ?? []);
+            }
+            else
+            {
+                copy.Add(after.Id, append.Lines ?? []);
+            }
         }
         answer.Body = answer.Shape is { } shape
             ? await shape(after, append)
