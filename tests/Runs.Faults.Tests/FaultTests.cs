@@ -124,7 +124,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         Phase("deliveries in");
 
         var (owed, first, last) = await Checks.FailoverAsync(receiver, Checks.Owed(load.Ledger, receiver, held, killed), killed, Deliveries);
-        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
+        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver, host, restarted);
         Say($"kill -9 and restart: restarted host ready {Seconds(toReady)} after its start ({Seconds((ready - killed).TotalSeconds)} after the kill); " +
             $"{owed} deliveries owed at the kill arrived {Seconds(first)}–{Seconds(last)} after it");
         Say("  " + figures);
@@ -161,7 +161,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         Phase("deliveries in");
         SayLog(host);
 
-        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
+        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver, host);
         var refusals = load.Ledger.Refusals.Skip(before).ToList();
         var outage = refusals.Count == 0 ? 0 : (refusals.Max() - restart).TotalSeconds;
         Assert.True(load.Ledger.Count(503) + load.Ledger.NetworkErrors > 0, "the restart was not noticed by the load; nothing was tested");
@@ -216,7 +216,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         var (owed, first, last) = await Checks.FailoverAsync(receiver, owedAtKill, killed, Deliveries);
         Phase("deliveries in");
 
-        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver);
+        var figures = await Checks.VerifyAsync(deployment, load.Ledger, receiver, a, b, again);
         Say($"two hosts, one stopped (SIGTERM): it exited {Seconds((exited - stopped).TotalSeconds)} after the signal; " +
             $"{handedBack} deliveries it owed arrived through the other {Seconds(handedFirst)}–{Seconds(handedLast)} after the signal; " +
             $"of those it had in flight, {Checks.SentAgain(receiver, held, stopped)} were sent again");

@@ -20,9 +20,11 @@ public static class TestDatabase
         await using (var connection = new NpgsqlConnection(baseline))
         {
             await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", connection);
+            // Dropping a database waits for an immediate checkpoint, which on a busy machine's disk has taken
+            // longer than Npgsql's default 30 s; the bound is a hang guard, not an expectation.
+            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", connection) { CommandTimeout = 300 };
             await drop.ExecuteNonQueryAsync();
-            await using var create = new NpgsqlCommand($"create database \"{database}\"", connection);
+            await using var create = new NpgsqlCommand($"create database \"{database}\"", connection) { CommandTimeout = 300 };
             await create.ExecuteNonQueryAsync();
         }
 

@@ -37,9 +37,11 @@ public static class Checks
     /// copy of its lines, no request answered 500, and every ended run reached the receiver under exactly one
     /// webhook-id. Answers a line of figures.
     /// </summary>
-    public static async Task<string> VerifyAsync(Deployment deployment, Ledger ledger, HookReceiver receiver)
+    public static async Task<string> VerifyAsync(Deployment deployment, Ledger ledger, HookReceiver receiver, params HostProcess[] hosts)
     {
-        Assert.True(ledger.ServerErrors.IsEmpty, $"{ledger.ServerErrors.Count} answers were 500, e.g. {ledger.ServerErrors.FirstOrDefault()}");
+        Assert.True(ledger.ServerErrors.IsEmpty,
+            $"{ledger.ServerErrors.Count} answers were 500, e.g. {ledger.ServerErrors.FirstOrDefault()}\n" +
+            string.Join('\n', hosts.Select(h => $"--- errors host {h.Name} logged:\n{h.Failures}")));
         Assert.True(ledger.KeyMismatches.IsEmpty, $"{ledger.KeyMismatches.Count} Idempotency-Keys were acknowledged twice");
         Assert.Equal(ledger.RunByKey.Count, ledger.RunByKey.Values.Distinct().Count());
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 
 namespace Runs.Faults.Tests.Harness;
 
@@ -11,10 +12,12 @@ namespace Runs.Faults.Tests.Harness;
 /// The service as operators run it: the Host project's build output started with <c>dotnet Runs.Host.dll</c>
 /// in the Production environment on a port of its own, in Wolverine's normal (balanced, several-node) mode.
 /// </summary>
-public sealed class HostProcess : IAsyncDisposable
+public sealed partial class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly ConcurrentQueue<string> _failures = new();
+    private bool _inFailure;
 
     /// <summary><c>FAULTS_VERBOSE=1</c>: hosts log Wolverine's node, leadership and recovery steps, for a failure's diagnosis.</summary>
     public static bool Verbose => Environment.GetEnvironmentVariable("FAULTS_VERBOSE") == "1";
@@ -74,7 +77,23 @@ public sealed class HostProcess : IAsyncDisposable
         while (_output.Count > 400 && _output.TryDequeue(out _))
         {
         }
+        // An entry's first line carries its level; the exception follows on indented lines. Errors are kept
+        // apart from the rolling output, so a 500 seen by the load can be explained however long the run.
+        if (EntryStart().Match(line) is { Success: true } entry)
+        {
+            _inFailure = entry.Groups[1].Value is "fail" or "crit";
+        }
+        if (_inFailure && _failures.Count < 4000)
+        {
+            _failures.Enqueue(line);
+        }
     }
+
+    [GeneratedRegex(@"^\d\d:\d\d:\d\d\.\d{3} (\w{4}): ")]
+    private static partial Regex EntryStart();
+
+    /// <summary>What the process logged as errors (the first ones), for a failure message.</summary>
+    public string Failures => string.Join('\n', _failures);
 
     /// <summary>The last lines the process wrote, for a failure message.</summary>
     public string Output => string.Join('\n', _output.TakeLast(200));

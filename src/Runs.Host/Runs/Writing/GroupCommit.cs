@@ -1,4 +1,6 @@
+using System.Data;
 using System.Threading.Channels;
+using Npgsql;
 using SessionOptions = Marten.Services.SessionOptions;
 
 namespace Runs.Host.Runs.Writing;
@@ -147,28 +149,37 @@ public sealed class GroupCommit : IAsyncDisposable
         using (var held = _changes.HoldUntilCommit())
         {
             await using var connection = _store.Storage.Database.CreateConnection();
-            await connection.OpenAsync();
-            await using var transaction = await connection.BeginTransactionAsync();
-            foreach (var write in writes)
+            try
             {
-                var outer = Activity.Current;
-                // The write's database calls are traced under its request.
-                Activity.Current = write.Request;
-                try
+                await connection.OpenAsync();
+                await using var transaction = await connection.BeginTransactionAsync();
+                foreach (var write in writes)
                 {
-                    await using var session = _store.LightweightSession(SessionOptions.ForTransaction(transaction));
-                    answers.Add(await write.Execute(session, copy));
+                    var outer = Activity.Current;
+                    // The write's database calls are traced under its request.
+                    Activity.Current = write.Request;
+                    try
+                    {
+                        await using var session = _store.LightweightSession(SessionOptions.ForTransaction(transaction));
+                        answers.Add(await write.Execute(session, copy));
+                    }
+                    finally
+                    {
+                        Activity.Current = outer;
+                    }
                 }
-                finally
+                if (copy is not null)
                 {
-                    Activity.Current = outer;
+                    await copy.WriteAsync(connection, CancellationToken.None);
                 }
+                await transaction.CommitAsync();
             }
-            if (copy is not null)
+            catch (Exception e) when (e is not NpgsqlException && connection.FullState == ConnectionState.Broken)
             {
-                await copy.WriteAsync(connection, CancellationToken.None);
+                // Marten retries a failed read on the same connection, which is ours and now broken, and reports
+                // the transaction it finds completed instead of the loss; the loss is what the client must hear (503).
+                throw new NpgsqlException("The connection to the database was lost during this write; it did not commit.", e);
             }
-            await transaction.CommitAsync();
             held.Release();
         }
         for (var i = 0; i < writes.Count; i++)
