@@ -144,35 +144,14 @@ public sealed class GroupCommit : IAsyncDisposable
     /// </summary>
     private async Task CommitTogetherAsync(IReadOnlyList<Write> writes)
     {
-        var answers = new List<IResult>(writes.Count);
         var copy = _copyFromLines > 0 && writes.Sum(w => w.Lines) >= _copyFromLines ? new LogLineStore.Copy() : null;
+        List<IResult> answers;
         using (var held = _changes.HoldUntilCommit())
         {
             await using var connection = _store.Storage.Database.CreateConnection();
             try
             {
-                await connection.OpenAsync();
-                await using var transaction = await connection.BeginTransactionAsync();
-                foreach (var write in writes)
-                {
-                    var outer = Activity.Current;
-                    // The write's database calls are traced under its request.
-                    Activity.Current = write.Request;
-                    try
-                    {
-                        await using var session = _store.LightweightSession(SessionOptions.ForTransaction(transaction));
-                        answers.Add(await write.Execute(session, copy));
-                    }
-                    finally
-                    {
-                        Activity.Current = outer;
-                    }
-                }
-                if (copy is not null)
-                {
-                    await copy.WriteAsync(connection, CancellationToken.None);
-                }
-                await transaction.CommitAsync();
+                answers = await CommitOnAsync(connection, writes, copy);
             }
             catch (Exception e) when (e is not NpgsqlException && connection.FullState == ConnectionState.Broken)
             {
@@ -186,6 +165,34 @@ public sealed class GroupCommit : IAsyncDisposable
         {
             writes[i].Succeed(answers[i]);
         }
+    }
+
+    private async Task<List<IResult>> CommitOnAsync(NpgsqlConnection connection, IReadOnlyList<Write> writes, LogLineStore.Copy? copy)
+    {
+        var answers = new List<IResult>(writes.Count);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var write in writes)
+        {
+            var outer = Activity.Current;
+            // The write's database calls are traced under its request.
+            Activity.Current = write.Request;
+            try
+            {
+                await using var session = _store.LightweightSession(SessionOptions.ForTransaction(transaction));
+                answers.Add(await write.Execute(session, copy));
+            }
+            finally
+            {
+                Activity.Current = outer;
+            }
+        }
+        if (copy is not null)
+        {
+            await copy.WriteAsync(connection, CancellationToken.None);
+        }
+        await transaction.CommitAsync();
+        return answers;
     }
 
     /// <summary>Stops taking writes and commits what is queued.</summary>
