@@ -124,9 +124,10 @@ builder.Services.AddSingleton<Runs.Host.Retention.RetentionPolicy>();
 builder.Services.AddSingleton<Runs.Host.Retention.RetentionSweep>();
 builder.Services.AddHostedService<Runs.Host.Retention.RetentionSweeper>();
 // Reads (logs, files, listings) and LISTEN.
-builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(ConnectionSettings.For(connectionString).ConnectionString));
-builder.Services.AddSingleton(TokenDatabase.Create(connectionString,
-    builder.Configuration.GetValue($"{RunsOptions.Section}:Database:TokenPoolSize", new DatabaseOptions().TokenPoolSize)));
+// Made by the container, so a command that disposes its host (each of ours does) closes their connections.
+var tokenPoolSize = builder.Configuration.GetValue($"{RunsOptions.Section}:Database:TokenPoolSize", new DatabaseOptions().TokenPoolSize);
+builder.Services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(ConnectionSettings.For(connectionString).ConnectionString));
+builder.Services.AddSingleton(_ => TokenDatabase.Create(connectionString, tokenPoolSize));
 builder.Services.AddSingleton<TokenLookup>();
 builder.Services.AddSingleton<RunChanges>();
 builder.Services.AddSingleton<GroupCommit>();

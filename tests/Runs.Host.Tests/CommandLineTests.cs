@@ -13,7 +13,7 @@ public sealed class CommandLineTests(DefaultHost fixture)
     [Fact]
     public async Task Help_lists_every_documented_command_cleanly()
     {
-        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, "help");
+        var (exit, output, errors) = await HostCommand.RunAsync(fixture.ConnectionString, null, "help");
 
         Assert.Equal(0, exit);
         AssertClean(output + errors);
@@ -27,7 +27,7 @@ public sealed class CommandLineTests(DefaultHost fixture)
     [MemberData(nameof(Documented))]
     public async Task Every_documented_command_explains_itself_with_help(string command)
     {
-        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, command, "--help");
+        var (exit, output, errors) = await HostCommand.RunAsync(fixture.ConnectionString, null, command, "--help");
 
         Assert.Equal(0, exit);
         AssertClean(output + errors);
@@ -41,7 +41,7 @@ public sealed class CommandLineTests(DefaultHost fixture)
     [InlineData("db-assert")]
     public async Task Commands_print_only_what_they_report(params string[] args)
     {
-        var (exit, output, errors) = await HostProcess.RunAsync(fixture.ConnectionString, null, args);
+        var (exit, output, errors) = await HostCommand.RunAsync(fixture.ConnectionString, null, args);
 
         Assert.True(exit == 0, output + errors);
         AssertClean(output + errors);
@@ -150,7 +150,7 @@ public sealed class CommandLineTests(DefaultHost fixture)
         protected override async Task<string> DatabaseAsync()
         {
             var database = await TestDatabase.EnsureAsync(DatabaseSuffix);
-            var (exit, output, errors) = await HostProcess.RunAsync(database, null, "db-apply");
+            var (exit, output, errors) = await HostCommand.RunAsync(database, null, "db-apply");
             Assert.True(exit == 0, output + errors);
             return database;
         }

@@ -107,7 +107,7 @@ public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<Le
     }
 
     private Task<(int Exit, string Output, string Errors)> Cli(string connectionString, params string[] args) =>
-        HostProcess.RunAsync(connectionString, null, args);
+        HostCommand.RunAsync(connectionString, null, args);
 
     [Fact]
     public async Task An_exported_job_imported_into_another_database_is_the_same_and_verifies_there()

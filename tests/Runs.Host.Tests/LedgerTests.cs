@@ -154,7 +154,7 @@ public sealed class LedgerTests(LedgerHost fixture) : HostSpecification<LedgerHo
         // An operator who knows the encoding edits an event and recomputes every link after it.
         await Sql("update runs.mt_events set data = jsonb_set(data, '{runner}', '\"forged\"') where stream_id = $1 and version = 2", victim);
         await Sql("delete from runs.ledger_events where run_id = $1", victim);
-        var (exit, output, errors) = await HostProcess.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
+        var (exit, output, errors) = await HostCommand.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
         Assert.True(exit == 0, output + errors);
 
         var run = await Get($"/v1/jobs/even/runs/{victim}/verify", Token);

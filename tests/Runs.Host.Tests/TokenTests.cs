@@ -152,7 +152,7 @@ public sealed class TokenTests(DefaultHost fixture) : HostSpecification<DefaultH
     [Fact]
     public async Task The_command_line_creates_a_token_that_the_service_accepts()
     {
-        var (exit, output, _) = await HostProcess.RunAsync(Fixture.ConnectionString, null,
+        var (exit, output, _) = await HostCommand.RunAsync(Fixture.ConnectionString, null,
             "tokens", "create", "--name", "from-cli", "--scopes", "runs:read,runs:write", "--jobs", "cli-*");
         Assert.Equal(0, exit);
 

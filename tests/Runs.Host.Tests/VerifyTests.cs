@@ -181,10 +181,10 @@ public sealed class VerifyTests(LedgerHost fixture) : HostSpecification<LedgerHo
         await Api.TriggerAsync(Token, job: "elsewhere");
         await Sql("update runs.log_lines set message = 'all is well' where run_id = $1 and line_id = 2", (string)bad["id"]!);
 
-        var all = await HostProcess.RunAsync(Fixture.ConnectionString, null, "verify");
-        var job = await HostProcess.RunAsync(Fixture.ConnectionString, null, "verify", "--job", "elsewhere");
-        var one = await HostProcess.RunAsync(Fixture.ConnectionString, null, "verify", "--job", "audited", "--run", (string)good["id"]!);
-        var unknown = await HostProcess.RunAsync(Fixture.ConnectionString, null, "verify", "--run", "20260101-000000-0000000000000000");
+        var all = await HostCommand.RunAsync(Fixture.ConnectionString, null, "verify");
+        var job = await HostCommand.RunAsync(Fixture.ConnectionString, null, "verify", "--job", "elsewhere");
+        var one = await HostCommand.RunAsync(Fixture.ConnectionString, null, "verify", "--job", "audited", "--run", (string)good["id"]!);
+        var unknown = await HostCommand.RunAsync(Fixture.ConnectionString, null, "verify", "--run", "20260101-000000-0000000000000000");
 
         Assert.Equal(1, all.Exit);
         var line = Assert.Single(all.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -209,8 +209,8 @@ public sealed class VerifyTests(LedgerHost fixture) : HostSpecification<LedgerHo
 
         await Api.Scenario(s => { s.Post.Json(new { lines = new[] { new { level = "info", message = "after the upgrade" } } }).ToUrl($"{run["uri"]}/log"); s.Bearer(Token); });
         var before = Assert.Single((await Verify(run))["problems"]!.AsArray())!;
-        var (exit, output, errors) = await HostProcess.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
-        var again = await HostProcess.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
+        var (exit, output, errors) = await HostCommand.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
+        var again = await HostCommand.RunAsync(Fixture.ConnectionString, null, "ledger", "chain");
 
         Assert.Equal("chain_missing", (string)before["kind"]!);
         Assert.True(exit == 0, output + errors);

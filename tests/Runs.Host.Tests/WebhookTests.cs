@@ -319,11 +319,11 @@ public sealed class WebhookTests(WebhooksHost fixture) : HostSpecification<Webho
         }
 
         string deliveryId;
-        await using (var first = await AlbaHost.For<Program>(builder =>
+        await using (var first = await HostCommand.BetweenCommandsAsync(() => AlbaHost.For<Program>(builder =>
         {
             Settings(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
-        }))
+        })))
         {
             await first.ResetAllMartenDataAsync();
             var token = await TokenIn(first);
@@ -335,11 +335,11 @@ public sealed class WebhookTests(WebhooksHost fixture) : HostSpecification<Webho
             Assert.NotNull(endpoint);
         }
 
-        await using var second = await AlbaHost.For<Program>(builder =>
+        await using var second = await HostCommand.BetweenCommandsAsync(() => AlbaHost.For<Program>(builder =>
         {
             Settings(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
-        });
+        }));
         var received = await _receiver.WaitForAsync(2, TimeSpan.FromSeconds(30));
         Assert.Equal(2, received.Count);
         Assert.Equal(deliveryId, received[1].Id);

@@ -5,6 +5,10 @@ namespace Runs.Tests;
 // Compiled into every test project (each links this file).
 public static class TestDatabase
 {
+    /// <summary>The server and database the suite was given, read once: a test may change the variable for a command it runs.</summary>
+    public static string Baseline { get; } = Environment.GetEnvironmentVariable("ConnectionStrings__Runs")
+        ?? "Host=127.0.0.1;Port=55432;Database=runs_tests;Username=runs;Password=runs";
+
     /// <summary>
     /// The connection string of a fresh test database beside the one <c>ConnectionStrings__Runs</c> names
     /// (./test.sh sets it to a cluster of its own): dropped and created again, so every test run
@@ -12,8 +16,7 @@ public static class TestDatabase
     /// </summary>
     public static async Task<string> EnsureAsync(string suffix)
     {
-        var baseline = Environment.GetEnvironmentVariable("ConnectionStrings__Runs")
-            ?? "Host=127.0.0.1;Port=55432;Database=runs_tests;Username=runs;Password=runs";
+        var baseline = Baseline;
         var builder = new NpgsqlConnectionStringBuilder(baseline);
         var database = $"{builder.Database}_{suffix}";
 

@@ -7,8 +7,12 @@ namespace Runs.Host.Auth;
 /// that reads and writes share ran dry (slow clients, long transfers), a lookup through it would wait
 /// too, and every caller would fail; a small pool of its own keeps authentication answering.
 /// </summary>
-public sealed record TokenDatabase(NpgsqlDataSource DataSource)
+public sealed record TokenDatabase(NpgsqlDataSource DataSource) : IDisposable, IAsyncDisposable
 {
+    public void Dispose() => DataSource.Dispose();
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+
     public static TokenDatabase Create(string connectionString, int poolSize)
     {
         var settings = ConnectionSettings.For(connectionString);

@@ -20,6 +20,17 @@ public static class HostProcess
         return output + errors;
     }
 
+    /// <summary>The environment every command-line run is given: the database, development keys, the Development environment.</summary>
+    public static IReadOnlyDictionary<string, string?> Environment(string connectionString) => new Dictionary<string, string?>
+    {
+        ["ConnectionStrings__Runs"] = connectionString,
+        ["Runs__Secrets__CurrentKeyId"] = "cli",
+        ["Runs__Secrets__Keys__cli"] = Convert.ToBase64String(new byte[32]),
+        ["Runs__Ledger__CurrentSigningKeyId"] = "cli",
+        ["Runs__Ledger__SigningKeys__cli"] = SigningKeyPem,
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+    };
+
     public static async Task<(int Exit, string Output, string Errors)> RunAsync(
         string connectionString, IDictionary<string, string?>? settings, params string[] args)
     {
@@ -27,18 +38,9 @@ public static class HostProcess
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment =
-            {
-                ["ConnectionStrings__Runs"] = connectionString,
-                ["Runs__Secrets__CurrentKeyId"] = "cli",
-                ["Runs__Secrets__Keys__cli"] = Convert.ToBase64String(new byte[32]),
-                ["Runs__Ledger__CurrentSigningKeyId"] = "cli",
-                ["Runs__Ledger__SigningKeys__cli"] = SigningKeyPem,
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            },
         };
         // A null setting is one the process does not have at all.
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in Environment(connectionString).Concat(settings ?? new Dictionary<string, string?>()))
         {
             start.Environment[key] = value;
         }

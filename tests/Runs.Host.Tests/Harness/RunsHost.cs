@@ -23,7 +23,7 @@ public abstract class RunsHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ConnectionString = await DatabaseAsync();
-        Host = await AlbaHost.For<Program>(builder =>
+        Host = await HostCommand.BetweenCommandsAsync(() => AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Runs", ConnectionString);
@@ -37,7 +37,7 @@ public abstract class RunsHost : IAsyncLifetime
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(new ShiftedClock()));
             Configure(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
-        });
+        }));
     }
 
     protected virtual void Configure(IWebHostBuilder builder)
