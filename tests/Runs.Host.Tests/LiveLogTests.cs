@@ -159,7 +159,7 @@ public sealed class LiveLogTests(LogsHost fixture) : HostSpecification<LogsHost>
     }
 
     /// <summary>A second host on the same database, as a deployment of several runs them.</summary>
-    private Task<IAlbaHost> AnotherHostAsync() =>
+    private Task<IAlbaHost> AnotherHostAsync() => HostCommand.BetweenCommandsAsync(() =>
         AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Development");
@@ -168,7 +168,7 @@ public sealed class LiveLogTests(LogsHost fixture) : HostSpecification<LogsHost>
             builder.UseSetting("Runs:Secrets:Keys:other", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
             LogsHost.Settings(builder);
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
-        });
+        }));
 
     [Fact]
     public async Task A_reader_on_one_host_sees_lines_written_through_another()

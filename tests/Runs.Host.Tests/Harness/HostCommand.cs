@@ -10,10 +10,10 @@ namespace Runs.Host.Tests.Harness;
 /// </summary>
 public static class HostCommand
 {
-    // The environment is the process's, so commands take turns; each takes a fraction of a second. And Alba,
-    // building a host, tells the process's JasperFx command line that a test server runs it
-    // (JasperFxEnvironment.AutoStartHost), which makes a command start the whole service: hosts are built
-    // beside each other (a permit each), a command runs with every permit.
+    // The environment is the process's, so commands take turns; each takes a fraction of a second. And a test
+    // host runs the same entry point, whose JasperFx command line starts it only while the process-wide
+    // JasperFxEnvironment.AutoStartHost is set (Alba sets it), and that flag would make a command start the whole
+    // service: hosts are built beside each other (a permit each), a command runs holding every permit.
     private const int Permits = 64;
     private static readonly SemaphoreSlim Turn = new(1, 1);
     private static readonly SemaphoreSlim Builds = new(Permits, Permits);

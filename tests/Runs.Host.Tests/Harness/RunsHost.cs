@@ -83,8 +83,12 @@ public abstract class RunsHost : IAsyncLifetime
         await Host.ResetAllMartenDataAsync();
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var truncate = new NpgsqlCommand("truncate runs.log_lines, runs.run_files, runs.run_file_chunks, runs.ledger_events, runs.ledger_checkpoints, runs.ledger_checkpoint_heads", connection);
-        await truncate.ExecuteNonQueryAsync();
+        // Delete, not truncate: a test leaves a few rows, and truncating makes new files for every table and
+        // index (20–70 ms a reset, before each of some 450 tests; deleting takes 1–2 ms).
+        await using var delete = new NpgsqlCommand(string.Concat(
+            new[] { "log_lines", "run_files", "run_file_chunks", "ledger_events", "ledger_checkpoints", "ledger_checkpoint_heads" }
+                .Select(table => $"delete from runs.{table};")), connection);
+        await delete.ExecuteNonQueryAsync();
     }
 }
 

@@ -26,18 +26,22 @@ public abstract class SocketHost : IAsyncLifetime
         ConnectionString = Pool(await TestDatabase.EnsureAsync(DatabaseSuffix));
         // The host's Main runs JasperFx's command line, which would read the factory's settings as arguments;
         // this makes it start the host instead (Alba sets the same for its hosts).
-        JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost = true;
-        _factory = new Factory(builder =>
+        _factory = await HostCommand.BetweenCommandsAsync(() =>
         {
-            builder.UseEnvironment("Development");
-            builder.UseSetting("ConnectionStrings:Runs", ConnectionString);
-            builder.UseSetting("Runs:Secrets:CurrentKeyId", "test");
-            builder.UseSetting("Runs:Secrets:Keys:test", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            Configure(builder);
-            builder.ConfigureServices(services => services.RunWolverineInSoloMode());
+            JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost = true;
+            var factory = new Factory(builder =>
+            {
+                builder.UseEnvironment("Development");
+                builder.UseSetting("ConnectionStrings:Runs", ConnectionString);
+                builder.UseSetting("Runs:Secrets:CurrentKeyId", "test");
+                builder.UseSetting("Runs:Secrets:Keys:test", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+                Configure(builder);
+                builder.ConfigureServices(services => services.RunWolverineInSoloMode());
+            });
+            factory.UseKestrel(0);
+            factory.StartServer();
+            return Task.FromResult(factory);
         });
-        _factory.UseKestrel(0);
-        _factory.StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseAddress = new Uri(addresses.First());
         await WarmUpAsync();
