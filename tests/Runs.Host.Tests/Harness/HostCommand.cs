@@ -36,7 +36,7 @@ public static class HostCommand
     {
         // Test databases are named after the one the suite was given, which this replaces for the command's time.
         _ = TestDatabase.Baseline;
-        var environment = new Dictionary<string, string?>(HostProcess.Environment(connectionString))
+        var environment = new Dictionary<string, string?>(HostProcess.CommandEnvironment(connectionString))
         {
             // What `dotnet Runs.Host.dll` takes from the assembly it starts: here the entry assembly is the test runner.
             ["ASPNETCORE_APPLICATIONNAME"] = typeof(Program).Assembly.GetName().Name!,

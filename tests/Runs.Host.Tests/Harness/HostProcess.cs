@@ -21,7 +21,7 @@ public static class HostProcess
     }
 
     /// <summary>The environment every command-line run is given: the database, development keys, the Development environment.</summary>
-    public static IReadOnlyDictionary<string, string?> Environment(string connectionString) => new Dictionary<string, string?>
+    public static IReadOnlyDictionary<string, string?> CommandEnvironment(string connectionString) => new Dictionary<string, string?>
     {
         ["ConnectionStrings__Runs"] = connectionString,
         ["Runs__Secrets__CurrentKeyId"] = "cli",
@@ -40,7 +40,7 @@ public static class HostProcess
             RedirectStandardError = true,
         };
         // A null setting is one the process does not have at all.
-        foreach (var (key, value) in Environment(connectionString).Concat(settings ?? new Dictionary<string, string?>()))
+        foreach (var (key, value) in CommandEnvironment(connectionString).Concat(settings ?? new Dictionary<string, string?>()))
         {
             start.Environment[key] = value;
         }
