@@ -109,10 +109,7 @@ public abstract class SocketHost : IAsyncLifetime
     public async Task ResetAsync()
     {
         await Store.Advanced.ResetAllData();
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var truncate = new NpgsqlCommand("truncate runs.log_lines, runs.run_files, runs.run_file_chunks", connection);
-        await truncate.ExecuteNonQueryAsync();
+        await RunsHost.DeleteServiceRowsAsync(ConnectionString);
     }
 
     /// <summary>Triggers and starts a run; its JSON as answered.</summary>
