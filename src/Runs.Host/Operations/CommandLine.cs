@@ -26,6 +26,14 @@ public static class CommandLine
     /// <summary>Runs the command <paramref name="args"/> names (the service itself when none).</summary>
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
+        // A test server (Alba, WebApplicationFactory) sets JasperFx's process-wide AutoStartHost and passes its
+        // settings as arguments: it wants the service, whatever they say. Read once, here: JasperFx reads the flag
+        // again after the host has started, and by then a command run in the same process may have cleared it.
+        if (JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost)
+        {
+            await app.RunAsync();
+            return 0;
+        }
         Quiet();
         // JasperFx spells help `help <command>` and answers it with exit code 1; `<command> --help` is what
         // people type, and asking for help is not a failure.

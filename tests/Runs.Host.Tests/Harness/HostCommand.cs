@@ -6,17 +6,23 @@ namespace Runs.Host.Tests.Harness;
 /// <c>dotnet Runs.Host.dll &lt;command&gt;</c> (<see cref="HostProcess"/>), what it writes captured, without a
 /// process start of its own. A process compiles the runtime's and libraries' code afresh each time (about 2 s of
 /// CPU); here it is compiled once for every command. Tests about the process itself (a start that must be
-/// refused, a user's home folder, the Production environment) start one.
+/// refused, a user's home folder, the Production environment) start one. What only a process's first command
+/// shows is not seen here (JasperFx's one-time notices, console colours chosen for a terminal), and a command
+/// must write through <see cref="Console"/> to be captured.
 /// </summary>
 public static class HostCommand
 {
-    // The environment is the process's, so commands take turns; each takes a fraction of a second. And a test
-    // host runs the same entry point, whose JasperFx command line starts it only while the process-wide
-    // JasperFxEnvironment.AutoStartHost is set (Alba sets it), and that flag would make a command start the whole
-    // service: hosts are built beside each other (a permit each), a command runs holding every permit.
+    // The environment is the process's, so commands take turns; each takes a fraction of a second. A host built
+    // meanwhile would read a command's settings, and a test host runs the same entry point, which serves only
+    // while the process-wide JasperFxEnvironment.AutoStartHost is set (Alba sets it), and that flag would make a
+    // command start the whole service. So hosts are built beside each other (a permit each), and a command runs
+    // holding every permit.
     private const int Permits = 64;
     private static readonly SemaphoreSlim Turn = new(1, 1);
-    private static readonly SemaphoreSlim Builds = new(Permits, Permits);
+    private static readonly SemaphoreSlim BuildPermits = new(Permits, Permits);
+
+    // A hang guard, not an expectation: a command that never ends would hold every permit and stop the suite.
+    private static readonly TimeSpan MaxCommandTime = TimeSpan.FromMinutes(2);
 
     private static readonly AsyncLocal<Capture?> Current = new();
 
@@ -49,7 +55,7 @@ public static class HostCommand
         await Turn.WaitAsync();
         for (var i = 0; i < Permits; i++)
         {
-            await Builds.WaitAsync();
+            await BuildPermits.WaitAsync();
         }
         JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost = false;
         var before = environment.Keys.ToDictionary(key => key, Environment.GetEnvironmentVariable);
@@ -74,7 +80,7 @@ public static class HostCommand
                     Console.Error.WriteLine($"Unhandled exception. {(e as System.Reflection.TargetInvocationException)?.InnerException ?? e}");
                     return 134;
                 }
-            });
+            }).WaitAsync(MaxCommandTime);
             var (output, errors) = capture.Text();
             return (exit, output, errors);
         }
@@ -84,22 +90,22 @@ public static class HostCommand
             {
                 Environment.SetEnvironmentVariable(key, value);
             }
-            Builds.Release(Permits);
+            BuildPermits.Release(Permits);
             Turn.Release();
         }
     }
 
-    /// <summary>Builds a host (<c>AlbaHost.For</c>) while no command runs.</summary>
+    /// <summary>Builds a host (<c>AlbaHost.For</c>) or starts a process, which read this environment, while no command runs.</summary>
     public static async Task<T> BetweenCommandsAsync<T>(Func<Task<T>> build)
     {
-        await Builds.WaitAsync();
+        await BuildPermits.WaitAsync();
         try
         {
             return await build();
         }
         finally
         {
-            Builds.Release();
+            BuildPermits.Release();
         }
     }
 

@@ -39,12 +39,16 @@ public static class HostProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        // A null setting is one the process does not have at all.
-        foreach (var (key, value) in CommandEnvironment(connectionString).Concat(settings ?? new Dictionary<string, string?>()))
+        // The process inherits this one's environment, which an in-process command changes for its time.
+        using var process = await HostCommand.BetweenCommandsAsync(() =>
         {
-            start.Environment[key] = value;
-        }
-        using var process = Process.Start(start)!;
+            // A null setting is one the process does not have at all.
+            foreach (var (key, value) in CommandEnvironment(connectionString).Concat(settings ?? new Dictionary<string, string?>()))
+            {
+                start.Environment[key] = value;
+            }
+            return Task.FromResult(Process.Start(start)!);
+        });
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();

@@ -109,7 +109,7 @@ public abstract class SocketHost : IAsyncLifetime
     public async Task ResetAsync()
     {
         await Store.Advanced.ResetAllData();
-        await RunsHost.DeleteServiceRowsAsync(ConnectionString);
+        await ServiceTables.EmptyAsync(ConnectionString);
     }
 
     /// <summary>Triggers and starts a run; its JSON as answered.</summary>
