@@ -149,6 +149,18 @@ builder.AddAbuseLimits();
 
 var app = builder.Build();
 
+// Settings the service cannot run with are refused in a line that names them, before the pipeline below resolves
+// them (every command, help included, builds it) and a stack trace says the same at length.
+try
+{
+    _ = app.Services.GetRequiredService<IOptions<RunsOptions>>().Value;
+}
+catch (OptionsValidationException invalid)
+{
+    Console.Error.WriteLine($"error: {string.Join(" ", invalid.Failures)}");
+    return 1;
+}
+
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAbuseLimits();

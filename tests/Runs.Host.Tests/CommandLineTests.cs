@@ -89,6 +89,7 @@ public sealed class CommandLineTests(DefaultHost fixture)
             ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
         });
         Assert.Contains("Runs:Secrets:CurrentKeyId is required", refusal);
+        Assert.DoesNotContain("Unhandled exception", refusal);
     }
 
     [Fact]

@@ -41,6 +41,8 @@ public static class CommandLine
         {
             string[] help = args[0].StartsWith('-') ? ["help"] : ["help", args[0]];
             await app.RunJasperFxCommands(help);
+            // Help never uses the host, so nothing else disposes it (its configuration watches files).
+            await app.DisposeAsync();
             return 0;
         }
         return await app.RunJasperFxCommands(args);
