@@ -26,8 +26,7 @@ if (builder.Configuration.GetConnectionString("Runs") is not { Length: > 0 } con
 }
 
 builder.Services.AddOptions<RunsOptions>()
-    .Bind(builder.Configuration.GetSection(RunsOptions.Section))
-    .ValidateOnStart();
+    .Bind(builder.Configuration.GetSection(RunsOptions.Section));
 builder.Services.AddSingleton<IValidateOptions<RunsOptions>, RunsOptionsValidation>();
 builder.Services.AddSingleton(TimeProvider.System);
 
@@ -149,8 +148,9 @@ builder.AddAbuseLimits();
 
 var app = builder.Build();
 
-// Settings the service cannot run with are refused in a line that names them, before the pipeline below resolves
-// them (every command, help included, builds it) and a stack trace says the same at length.
+// Settings the service cannot run with are refused here, for the service and every command alike, in a line that
+// names them: the pipeline below resolves them (every command, help included, builds it), where a failure is a
+// stack trace.
 try
 {
     _ = app.Services.GetRequiredService<IOptions<RunsOptions>>().Value;

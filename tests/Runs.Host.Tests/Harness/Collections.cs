@@ -179,8 +179,8 @@ public sealed class BoundsCollection : ICollectionFixture<BoundsHost>
 /// <summary>
 /// The host on a real socket with small connection pools and a request time-out far shorter than the default,
 /// so a test that waits one out is quick (the socket host's warm-up calls each endpoint once, so a Debug build's
-/// code generation is done before any test runs). Its collection runs alone, after the others: its tests count pooled connections and measure
-/// the process's memory.
+/// code generation is done before any test runs). Its collection runs alone, after the others: its tests count
+/// pooled connections and measure the process's memory.
 /// </summary>
 public sealed class TransfersHost : SocketHost
 {
