@@ -25,13 +25,27 @@ public static class TestDatabase
             await connection.OpenAsync();
             // Dropping a database waits for an immediate checkpoint, which on a busy machine's disk has taken
             // longer than Npgsql's default 30 s; the bound is a hang guard, not an expectation.
-            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", connection) { CommandTimeout = 300 };
-            await drop.ExecuteNonQueryAsync();
+            try
+            {
+                await DropAsync(connection, database, force: true);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // FORCE may not terminate an autovacuum worker (it runs as no role of ours) still busy with
+                // what the last run wrote; a plain drop cancels it and waits for it.
+                await DropAsync(connection, database, force: false);
+            }
             await using var create = new NpgsqlCommand($"create database \"{database}\"", connection) { CommandTimeout = 300 };
             await create.ExecuteNonQueryAsync();
         }
 
         builder.Database = database;
         return builder.ConnectionString;
+    }
+
+    private static async Task DropAsync(NpgsqlConnection connection, string database, bool force)
+    {
+        await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\"{(force ? " with (force)" : "")}", connection) { CommandTimeout = 300 };
+        await drop.ExecuteNonQueryAsync();
     }
 }
