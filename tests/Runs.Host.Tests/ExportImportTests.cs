@@ -206,6 +206,24 @@ public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<Le
     }
 
     [Fact]
+    public async Task An_export_without_a_file_writes_the_same_records_to_standard_output_and_nothing_else()
+    {
+        var (run, _, _) = await Seed();
+        var file = Path("run.ndjson");
+        Assert.Equal(0, (await Cli(Fixture.ConnectionString, "export", "--run", run, "--out", file)).Exit);
+
+        // A process of its own: `export > file` is about the bytes on the process's standard output, which a
+        // command run in this process writes past the captured console.
+        var (exit, output, errors) = await HostProcess.RunAsync(Fixture.ConnectionString, null, "export", "--run", run);
+
+        Assert.True(exit == 0, output + errors);
+        var piped = output.TrimEnd('\n').Split('\n');
+        Assert.Equal("runs-export/1", (string)JsonNode.Parse(piped[0])!["format"]!);
+        Assert.Equal((await File.ReadAllLinesAsync(file))[1..], piped[1..]);
+        Assert.Contains("exporting 1 runs", errors);
+    }
+
+    [Fact]
     public async Task Exports_over_http_stream_the_same_records_and_need_admin()
     {
         var (run, _, _) = await Seed();
