@@ -6,7 +6,8 @@ namespace Runs.Domain;
 /// <summary>
 /// Rules for the free-form JSON clients hand the ledger to keep (a run's input, telemetry summary values,
 /// samples): every reader re-emits it a few levels deeper than it was sent, and PostgreSQL must be able to
-/// store its numbers, so nesting is bounded and numbers stay within <c>numeric</c>'s range.
+/// store its numbers and text, so nesting is bounded, numbers stay within <c>numeric</c>'s range and no
+/// string holds U+0000.
 /// </summary>
 public static class StoredJson
 {
@@ -24,6 +25,15 @@ public static class StoredJson
 
     public static string DepthRule(int maxDepth) => $"is nested more than {maxDepth} levels deep (at most {maxDepth} are stored)";
 
+    /// <summary>PostgreSQL's text and jsonb cannot hold U+0000, so text carrying it is refused as it arrives.</summary>
+    public const string NulRule = "contains the NUL character (U+0000), which PostgreSQL cannot store";
+
+    /// <summary>
+    /// Whether the string or property name the reader is on holds U+0000. JSON can only carry it escaped, so
+    /// unescaped text (nearly all of it) is not decoded to be looked at.
+    /// </summary>
+    public static bool HoldsNul(ref Utf8JsonReader reader) => reader.ValueIsEscaped && reader.GetString()!.Contains('\0');
+
     /// <summary>
     /// Reads one JSON value (the reader on its first token, left on its last) and says what is wrong with
     /// it, as a phrase to follow the field's name, or null when it may be stored. A scalar has depth 0,
@@ -40,6 +50,8 @@ public static class StoredJson
                     return DepthRule(maxDepth);
                 case JsonTokenType.Number when !FitsNumeric(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan):
                     return NumberRule;
+                case JsonTokenType.String or JsonTokenType.PropertyName when HoldsNul(ref reader):
+                    return NulRule;
             }
             // A scalar, or the end of the object or array the value is.
             if (reader.CurrentDepth == start && reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))

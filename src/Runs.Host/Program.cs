@@ -93,9 +93,12 @@ builder.Services.ConfigureHttpJsonOptions(json =>
     json.SerializerOptions.DictionaryKeyPolicy = null;
     json.SerializerOptions.Converters.Add(new Rfc3339Converter());
 });
-// Free-form JSON a client asks the ledger to store is checked as it is read, on every route.
+// JSON a client asks the ledger to store is checked as it is read, on every route.
 builder.Services.AddOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>().Configure<IOptions<RunsOptions>>((json, runs) =>
-    json.SerializerOptions.Converters.Add(new StoredJsonConverter(runs.Value.Limits.MaxJsonDepth)));
+{
+    json.SerializerOptions.Converters.Add(new StoredJsonConverter(runs.Value.Limits.MaxJsonDepth));
+    json.SerializerOptions.Converters.Add(new StoredStringConverter());
+});
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.FillIn);
 builder.Services.AddExceptionHandler<ClientFaults>();
 builder.Services.AddWolverineHttp();
@@ -165,6 +168,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAbuseLimits();
 app.UseContentTypeCheck();
+app.UseQueryTextCheck();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

@@ -68,6 +68,16 @@ public sealed class StoredJsonTests
     }
 
     [Fact]
+    public void A_NUL_character_in_a_string_or_a_key_is_refused_wherever_it_is_nested()
+    {
+        Assert.Equal(StoredJson.NulRule, Refusal("\"a\\u0000b\""));
+        Assert.Equal(StoredJson.NulRule, Refusal("{\"a\":[1,{\"b\":\"\\u0000\"}]}"));
+        Assert.Equal(StoredJson.NulRule, Refusal("{\"a\\u0000\":1}"));
+        // Other escapes, and the characters next to it, are stored.
+        Assert.Null(Refusal("{\"a\\n\":[\"\\u0001\\t\\\\u0000\",\"\\uFFFD\"]}"));
+    }
+
+    [Fact]
     public void The_reader_is_left_on_the_values_last_token()
     {
         var reader = new Utf8JsonReader("[{\"a\":[1]},2] 3"u8, new JsonReaderOptions { AllowMultipleValues = true });

@@ -105,7 +105,10 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
         return (buffer.ToArray(), false);
     }
 
-    /// <summary><c>$.env[2].key</c> → <c>env[2].key</c>; no path means the body itself.</summary>
+    /// <summary>
+    /// <c>$.env[2].key</c> → <c>env[2].key</c>; no path means the body itself. A property name's U+0000 (one
+    /// reason to refuse it) is spelled out, so the answer names the field in text a client can print.
+    /// </summary>
     private static string FieldName(string? path) =>
-        string.IsNullOrEmpty(path) || path == "$" ? "body" : path.TrimStart('$', '.');
+        string.IsNullOrEmpty(path) || path == "$" ? "body" : path.TrimStart('$', '.').Replace("\0", "\\u0000");
 }

@@ -4,7 +4,7 @@ namespace Runs.Host.Http;
 /// <summary>
 /// Every free-form JSON value a request body carries (<c>input</c>, telemetry summary values, samples) is
 /// bound as a <see cref="JsonElement"/>, so checking it here, as it is read, holds for every route: too
-/// deep or a number PostgreSQL cannot store, and the body answers 400 naming the field.
+/// deep, a number or a string PostgreSQL cannot store, and the body answers 400 naming the field.
 /// </summary>
 public sealed class StoredJsonConverter(int maxDepth) : JsonConverter<JsonElement>
 {
@@ -19,6 +19,24 @@ public sealed class StoredJsonConverter(int maxDepth) : JsonConverter<JsonElemen
     }
 
     public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => value.WriteTo(writer);
+}
+
+/// <summary>
+/// Every other string a request body carries (a source, a label, an argument, a log line, a reason) is
+/// stored too, so the same holds for it: U+0000, which PostgreSQL cannot store, is a 400 naming the field
+/// before anything is written, not a failed commit (which, for grouped log appends, would fail the group).
+/// </summary>
+public sealed class StoredStringConverter : JsonConverter<string>
+{
+    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        StoredJson.HoldsNul(ref reader) ? throw new StoredJsonRefused(StoredJson.NulRule) : reader.GetString()!;
+
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Read(ref reader, typeToConvert, options);
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 }
 
 /// <summary>A value refused by <see cref="StoredJsonConverter"/>; the serializer adds the path to it.</summary>

@@ -74,6 +74,10 @@ public static class AppendLogEndpoint
             {
                 return (null, TooManyLines(maxLines));
             }
+            if (Array.FindIndex(split, l => l.Contains('\0')) is var nul and >= 0)
+            {
+                return (null, Problems.Invalid("body", $"Line {nul + 1} {StoredJson.NulRule}; no line was appended."));
+            }
             return (new AppendLogRequest([.. split.Take(count).Select(l => new LogLineRequest(Message: l.TrimEnd('\r')))]), null);
         }
 

@@ -72,10 +72,6 @@ public static class SearchLogsEndpoint
         {
             return (null, Problems.Invalid("q", $"'q' is required: the text to find, at least {LogSearch.MinQueryLength} characters."));
         }
-        if (text.Contains('\0'))
-        {
-            return (null, Problems.Invalid("q", "'q' may not contain a NUL character; no log line holds one."));
-        }
         var (pageSize, after, pageProblem) = PageSize.WithToken(request, DefaultPageSize, MaxPageSize, token => SearchCursor.Decode(token));
         if (pageProblem is not null)
         {

@@ -1,0 +1,23 @@
+
+namespace Runs.Host.Http;
+
+/// <summary>
+/// Query values end up compared with stored text in PostgreSQL (filters, searches), which cannot hold U+0000:
+/// a value carrying it is a 400 naming the parameter, once, for every route, before any query is built.
+/// (Kestrel itself refuses U+0000 in the path, before the application sees the request.)
+/// </summary>
+public static class QueryText
+{
+    public static void UseQueryTextCheck(this WebApplication app) =>
+        app.Use(async (http, next) =>
+        {
+            if (http.Request.QueryString.HasValue
+                && http.Request.Query.FirstOrDefault(p => p.Key.Contains('\0') || p.Value.Any(v => v?.Contains('\0') == true)) is { Key: not null } nul)
+            {
+                var name = nul.Key.Replace("\0", "\\u0000");
+                await Problems.Invalid(name, $"'{name}' {StoredJson.NulRule}.").ExecuteAsync(http);
+                return;
+            }
+            await next(http);
+        });
+}
