@@ -227,7 +227,7 @@ public sealed partial class DashboardTests(DashboardHost host)
         }
         else
         {
-            await Expect(verification).ToContainTextAsync(new Regex("^✓ Verified: \\d+ events"));
+            await Expect(verification).ToHaveTextAsync(new Regex("^✓ Verified: 3 events, 1 log lines and 0 files checked against the hash chain on [^\\[\\]]+\\.$"));
         }
         await Expect(tab.Page.Locator("ol.log > li")).ToHaveCountAsync(1);
         tab.ShouldHaveNoErrors();

@@ -1,7 +1,7 @@
 // /ui/jobs/{job}/runs/{run} — one run: its state and timings, its log (followed live until the run
 // ends), its telemetry, its event history with the chain's verification, and its files.
 import { ApiError, download, getJson, request } from '../api.js';
-import { h, facts, link, paths, section, setTitle, sleep, table } from '../dom.js';
+import { append, h, facts, link, paths, section, setTitle, sleep, table } from '../dom.js';
 import { bytes, clockTime, duration, statusBadge, terminal, time } from '../format.js';
 import { timeChart } from '../charts.js';
 import { followLog } from '../live-log.js';
@@ -220,14 +220,16 @@ async function verify(container, base, signal) {
   try {
     const result = await getJson(`${base}/verify`, { signal });
     container.className = `verification ${result.verified ? 'verified' : 'not-verified'}`;
-    container.replaceChildren(
+    // append() flattens and skips what is absent; replaceChildren() would print an array or a null as text.
+    container.replaceChildren();
+    append(container, [
       h('strong', {}, result.verified ? '✓ Verified: ' : '✗ Not verified: '),
       `${result.events} events, ${result.log_lines} log lines and ${result.files} files checked against the hash chain`,
       result.checked_on ? [' on ', time(result.checked_on)] : null, '.',
       result.problems?.length ? h('ul', { class: 'problems' }, result.problems.map(p =>
         h('li', {}, h('code', {}, p.kind), ' ',
           [p.version != null ? `version ${p.version}` : null, p.line_id != null ? `line ${p.line_id}` : null, p.file ? `file ${p.file}` : null].filter(Boolean).join(', '),
-          p.detail ? `: ${p.detail}` : ''))) : null);
+          p.detail ? `: ${p.detail}` : ''))) : null]);
   } catch (error) {
     if (signal.aborted) return;
     container.className = 'verification unavailable';
