@@ -91,7 +91,9 @@ public sealed class AuditTests(DefaultHost fixture) : HostSpecification<DefaultH
 
         Assert.Equal("pending", (string)then["status"]!);
         Assert.Equal("running", (string)now["status"]!);
-        await Get($"{run["uri"]}/state?at=2001-01-01T00:00:00Z", 404);
+        var before = await Get($"{run["uri"]}/state?at=2001-01-01T00:00:00Z", 404);
+        var recorded = (string)(await Get($"{run["uri"]}/events"))["events"]![0]!["timestamp"]!;
+        Assert.EndsWith($"its first event was recorded at {recorded}.", (string)before["detail"]!);
     }
 
     [Theory]

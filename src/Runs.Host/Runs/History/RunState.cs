@@ -27,7 +27,7 @@ public sealed record RunStateQuery(long? Version, DateTimeOffset? At) : IQueryRe
     public static IEnumerable<OpenApiParameter> Parameters =>
     [
         QueryParameters.Of("version", "The run after this event (1 is the trigger). Give this or 'at'.", JsonSchemaType.Integer),
-        QueryParameters.Of("at", "The run as it stood at this RFC 3339 time. Give this or 'version'."),
+        QueryParameters.Of("at", "The run as the ledger had recorded it by this RFC 3339 time (the events whose timestamp is at or before it). Give this or 'version'."),
     ];
 }
 
@@ -50,8 +50,13 @@ public static class RunStateEndpoint
             return Results.Ok(RunView.From(then!, retention));
         }
         var at = query.At!.Value;
-        return await session.Events.AggregateStreamAsync<Run>(run.Id, timestamp: at, token: http.RequestAborted) is { } state
-            ? Results.Ok(RunView.From(state, retention))
-            : Problems.NotFound($"Run '{run.Id}' did not exist yet at {Rfc3339Converter.Text(at)}.");
+        if (await session.Events.AggregateStreamAsync<Run>(run.Id, timestamp: at, token: http.RequestAborted) is { } state)
+        {
+            return Results.Ok(RunView.From(state, retention));
+        }
+        // Its created_on is taken as the trigger is decided, a little before the ledger records it: say when that was.
+        var first = (await session.Events.FetchStreamAsync(run.Id, version: 1, token: http.RequestAborted))[0];
+        return Problems.NotFound(
+            $"Run '{run.Id}' was not recorded yet at {Rfc3339Converter.Text(at)}: its first event was recorded at {Rfc3339Converter.Text(first.Timestamp)}.");
     }
 }
