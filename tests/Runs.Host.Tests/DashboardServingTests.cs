@@ -52,6 +52,19 @@ public sealed class DashboardServingTests(DefaultHost fixture)
         }
     }
 
+    [Theory]
+    [InlineData("POST", "/ui")]
+    [InlineData("DELETE", "/ui/jobs/nightly")]
+    [InlineData("PUT", "/ui/assets/app.js")]
+    public async Task Other_methods_are_405_naming_get_and_head_without_asking_for_a_token(string method, string path)
+    {
+        var answer = await fixture.Host.Server.CreateClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, answer.StatusCode);
+        Assert.Equal("GET, HEAD", string.Join(", ", answer.Content.Headers.Allow));
+        Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+    }
+
     [Fact]
     public async Task A_file_that_is_not_there_is_404_not_the_app()
     {

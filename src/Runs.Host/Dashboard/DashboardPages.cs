@@ -27,10 +27,23 @@ public static class DashboardPages
 
     private static readonly Lazy<FrozenDictionary<string, DashboardAsset>> Assets = new(Load);
 
-    public static void MapDashboard(this WebApplication app) =>
+    public static void MapDashboard(this WebApplication app)
+    {
         app.MapMethods(Root + "/{**path}", [HttpMethods.Get, HttpMethods.Head], Serve)
             .AllowAnonymous()
             .ExcludeFromDescription();
+        // Without this, routing's own 405 would fall to the fallback policy and ask for a token no page needs.
+        app.MapMethods(Root + "/{**path}", [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], (HttpContext http) =>
+            {
+                http.Response.Headers.Allow = "GET, HEAD";
+                return Results.Problem(
+                    detail: "The dashboard's pages and files answer GET and HEAD; it writes through the /v1 API.",
+                    statusCode: StatusCodes.Status405MethodNotAllowed,
+                    title: "Method not allowed.");
+            })
+            .AllowAnonymous()
+            .ExcludeFromDescription();
+    }
 
     private static IResult Serve(string? path, HttpContext http)
     {
