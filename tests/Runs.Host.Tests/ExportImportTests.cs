@@ -205,6 +205,20 @@ public sealed class ExportImportTests(LedgerHost fixture) : HostSpecification<Le
         Assert.Equal(before, await Stored(Fixture.ImportConnectionString));
     }
 
+    [Theory]
+    [InlineData("--job", "nothing-here", "error: no job 'nothing-here'.")]
+    [InlineData("--run", "20260101-000000-0000000000000000", "error: no run '20260101-000000-0000000000000000'.")]
+    public async Task Exporting_a_job_or_run_that_does_not_exist_fails_and_writes_no_file(string flag, string name, string error)
+    {
+        var file = Path("nothing.ndjson");
+
+        var export = await Cli(Fixture.ConnectionString, "export", flag, name, "--out", file);
+
+        Assert.Equal(1, export.Exit);
+        Assert.Contains(error, export.Errors);
+        Assert.False(File.Exists(file));
+    }
+
     [Fact]
     public async Task An_export_without_a_file_writes_the_same_records_to_standard_output_and_nothing_else()
     {

@@ -261,6 +261,7 @@ public sealed class WebhookTests(WebhooksHost fixture) : HostSpecification<Webho
 
         var read = await (await Api.Scenario(s => { s.Get.Url($"/v1/webhooks/{endpoint["id"]}"); s.Bearer(Token); })).Json();
         Assert.False((bool)read["enabled"]!);
+        Assert.Matches(@"^it answered 410 Gone on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", (string)read["disabled_reason"]!);
         await Settled(() => FailedRun());
         Assert.Single(_receiver.Received);
     }

@@ -35,9 +35,10 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
             : input.JobFlag is { } job
                 ? await StoredRunAudit.JobRunsAsync(database, job, CancellationToken.None)
                 : await ExportEndpoints.RunOrNothingAsync(host.Services.GetRequiredService<IDocumentStore>(), input.RunFlag!);
-        if (input.RunFlag is not null && runs.Count == 0)
+        // As over HTTP (404): a job exists once it has a run, so nothing to export names nothing that exists.
+        if (!input.AllFlag && runs.Count == 0)
         {
-            Console.Error.WriteLine($"error: no run '{input.RunFlag}'.");
+            Console.Error.WriteLine(input.RunFlag is { } run ? $"error: no run '{run}'." : $"error: no job '{input.JobFlag}'.");
             return false;
         }
         var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();

@@ -88,7 +88,7 @@ public static class DeliverWebhookHandler
         if (status == 410)
         {
             endpoint.Enabled = false;
-            endpoint.DisabledReason = $"it answered 410 Gone on {now:O}";
+            endpoint.DisabledReason = $"it answered 410 Gone on {Rfc3339Converter.Text(now)}";
             delivery.Status = WebhookDelivery.Failed;
             delivery.NextAttemptOn = null;
             session.Store(endpoint);
