@@ -93,12 +93,9 @@ builder.Services.ConfigureHttpJsonOptions(json =>
     json.SerializerOptions.DictionaryKeyPolicy = null;
     json.SerializerOptions.Converters.Add(new Rfc3339Converter());
 });
-// JSON a client asks the ledger to store is checked as it is read, on every route.
+// Free-form JSON a client asks the ledger to store is checked as it is read, on every route.
 builder.Services.AddOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>().Configure<IOptions<RunsOptions>>((json, runs) =>
-{
-    json.SerializerOptions.Converters.Add(new StoredJsonConverter(runs.Value.Limits.MaxJsonDepth));
-    json.SerializerOptions.Converters.Add(new StoredStringConverter());
-});
+    json.SerializerOptions.Converters.Add(new StoredJsonConverter(runs.Value.Limits.MaxJsonDepth)));
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.FillIn);
 builder.Services.AddExceptionHandler<ClientFaults>();
 builder.Services.AddWolverineHttp();
@@ -106,6 +103,7 @@ builder.Services.AddOpenApi(options =>
 {
     OpenApiProblems.Describe(options);
     OpenApiLimits.Describe(options);
+    OpenApiTimes.Describe(options);
     ApiReference.Describe(options);
     WebhookLimits.Describe(options);
     QueryParameters.Describe(options);

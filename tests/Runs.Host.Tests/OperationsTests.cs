@@ -72,6 +72,24 @@ public sealed class OperationsTests(DefaultHost fixture)
     }
 
     [Fact]
+    public async Task Every_time_in_the_openapi_document_is_a_date_time_string()
+    {
+        var result = await _host.Scenario(s => s.Get.Url("/openapi/v1.json"));
+        var schemas = JsonNode.Parse(await result.ReadAsTextAsync())!["components"]!["schemas"]!.AsObject();
+
+        // Times go through the service's own converter; the generator alone described them as anything ({}).
+        var times = schemas.SelectMany(schema => (schema.Value!["properties"]?.AsObject() ?? []).Select(p => (Name: $"{schema.Key}.{p.Key}", Schema: p.Value!)))
+            .Where(p => p.Name.EndsWith("_on") || p.Name.EndsWith("_at") || p.Name.EndsWith(".at") || p.Name.EndsWith(".since"))
+            .ToList();
+        Assert.Contains(times, t => t.Name == "ContinueRunRequest.at");
+        Assert.All(times, t =>
+        {
+            Assert.True((string?)t.Schema["format"] == "date-time", $"{t.Name}: {t.Schema.ToJsonString()}");
+            Assert.Contains("string", t.Schema["type"]!.ToJsonString());
+        });
+    }
+
+    [Fact]
     public async Task Every_v1_route_the_app_maps_is_in_the_openapi_document()
     {
         var result = await _host.Scenario(s => s.Get.Url("/openapi/v1.json"));

@@ -18,6 +18,9 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
 
     private readonly Lazy<JsonSerializerOptions> _deep = new(() => new JsonSerializerOptions(json.Value.SerializerOptions) { MaxDepth = StoredJsonWriteDepth });
 
+    // Only for reading bodies: in the shared options the converter would hide every string's type from the OpenAPI document.
+    private readonly Lazy<JsonSerializerOptions> _reading = new(() => new JsonSerializerOptions(json.Value.SerializerOptions) { Converters = { new StoredStringConverter() } });
+
     /// <summary><see cref="SerializerOptions"/> for writing answers that wrap stored client JSON.</summary>
     public JsonSerializerOptions StoredJsonOptions => _deep.Value;
 
@@ -60,7 +63,7 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
     {
         try
         {
-            var body = JsonSerializer.Deserialize<T>(bytes.Span, SerializerOptions);
+            var body = JsonSerializer.Deserialize<T>(bytes.Span, _reading.Value);
             return body is null
                 ? (null, Problems.Invalid("body", "The request body must be a JSON object, not null."))
                 : (body, null);

@@ -25,6 +25,7 @@ public sealed class StoredJsonConverter(int maxDepth) : JsonConverter<JsonElemen
 /// Every other string a request body carries (a source, a label, an argument, a log line, a reason) is
 /// stored too, so the same holds for it: U+0000, which PostgreSQL cannot store, is a 400 naming the field
 /// before anything is written, not a failed commit (which, for grouped log appends, would fail the group).
+/// For reading bodies (<see cref="JsonBody"/>); answers are written by the serializer's own.
 /// </summary>
 public sealed class StoredStringConverter : JsonConverter<string>
 {
