@@ -26,13 +26,16 @@ public static class StoredJson
     public static string DepthRule(int maxDepth) => $"is nested more than {maxDepth} levels deep (at most {maxDepth} are stored)";
 
     /// <summary>PostgreSQL's text and jsonb cannot hold U+0000, so text carrying it is refused as it arrives.</summary>
-    public const string NulRule = "contains the NUL character (U+0000), which PostgreSQL cannot store";
+    public const string NulRule = "contains the NUL character (U+0000), which PostgreSQL text cannot hold";
 
     /// <summary>
-    /// Whether the string or property name the reader is on holds U+0000. JSON can only carry it escaped, so
-    /// unescaped text (nearly all of it) is not decoded to be looked at.
+    /// Whether the string or property name the reader is on holds U+0000. JSON can only carry it as the escape
+    /// <c>\u0000</c>, so only a value whose raw bytes hold that (or an escaped backslash before "u0000") is decoded.
     /// </summary>
-    public static bool HoldsNul(ref Utf8JsonReader reader) => reader.ValueIsEscaped && reader.GetString()!.Contains('\0');
+    public static bool HoldsNul(ref Utf8JsonReader reader) =>
+        reader.ValueIsEscaped
+        && (reader.HasValueSequence || reader.ValueSpan.IndexOf("\\u0000"u8) >= 0)
+        && reader.GetString()!.Contains('\0');
 
     /// <summary>
     /// Reads one JSON value (the reader on its first token, left on its last) and says what is wrong with

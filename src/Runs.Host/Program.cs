@@ -166,10 +166,10 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAbuseLimits();
 app.UseContentTypeCheck();
-app.UseQueryTextCheck();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseQueryTextCheck();
 app.UseRequestTimeouts();
 
 app.MapHealthEndpoints();

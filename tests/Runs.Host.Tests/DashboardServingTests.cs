@@ -56,6 +56,8 @@ public sealed class DashboardServingTests(DefaultHost fixture)
     [InlineData("POST", "/ui")]
     [InlineData("DELETE", "/ui/jobs/nightly")]
     [InlineData("PUT", "/ui/assets/app.js")]
+    [InlineData("OPTIONS", "/ui")]
+    [InlineData("PROPFIND", "/ui/search")]
     public async Task Other_methods_are_405_naming_get_and_head_without_asking_for_a_token(string method, string path)
     {
         var answer = await fixture.Host.Server.CreateClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), path));

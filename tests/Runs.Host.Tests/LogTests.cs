@@ -80,6 +80,21 @@ public sealed class LogTests(LogsHost fixture) : HostSpecification<LogsHost>(fix
     }
 
     [Fact]
+    public async Task Piped_bytes_that_are_not_utf8_and_nul_bytes_are_kept_as_replacement_characters()
+    {
+        var run = await Api.TriggerAsync(Token);
+        // A binary's output: "ok", a NUL, a byte no UTF-8 text holds, "end".
+        var body = new ByteArrayContent([(byte)'o', (byte)'k', 0, 0xFF, (byte)'e', (byte)'n', (byte)'d', (byte)'\n']);
+        body.Headers.ContentType = new("text/plain");
+
+        var answer = await Client.PostAsync($"{run["uri"]}/log", body);
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var line = Assert.Single(await ReadJson(run))!;
+        Assert.Equal("ok\uFFFD\uFFFDend", (string)line["message"]!);
+    }
+
+    [Fact]
     public async Task Text_in_another_charset_is_415_and_an_empty_text_body_appends_nothing()
     {
         var run = await Api.TriggerAsync(Token);

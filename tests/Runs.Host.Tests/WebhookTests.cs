@@ -251,6 +251,21 @@ public sealed class WebhookTests(WebhooksHost fixture) : HostSpecification<Webho
     }
 
     [Fact]
+    public async Task An_answer_with_NUL_bytes_is_kept_with_them_shown_as_replacement_characters()
+    {
+        var endpoint = await Subscribe();
+        // An error page in UTF-16 is full of NUL bytes, which PostgreSQL cannot store.
+        _receiver.AnswerNext(new Answer(503, Body: "d\0o\0w\0n\0"));
+
+        await FailedRun();
+
+        var delivery = await WaitForDelivery(endpoint, d => (string)d["status"]! == "succeeded");
+        var attempts = delivery["attempts"]!.AsArray();
+        Assert.Equal([503, 200], attempts.Select(a => (int)a!["response_status"]!));
+        Assert.Equal("HTTP 503: d\uFFFDo\uFFFDw\uFFFDn\uFFFD", (string)attempts[0]!["error"]!);
+    }
+
+    [Fact]
     public async Task An_endpoint_that_answers_410_is_disabled()
     {
         var endpoint = await Subscribe();

@@ -32,8 +32,9 @@ public static class DashboardPages
         app.MapMethods(Root + "/{**path}", [HttpMethods.Get, HttpMethods.Head], Serve)
             .AllowAnonymous()
             .ExcludeFromDescription();
-        // Without this, routing's own 405 would fall to the fallback policy and ask for a token no page needs.
-        app.MapMethods(Root + "/{**path}", [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], (HttpContext http) =>
+        // Every other method. Without this, routing's own 405 would fall to the fallback policy and ask for a token
+        // no page needs; ordered after the pages, so GET and HEAD still find them.
+        app.Map(Root + "/{**path}", (HttpContext http) =>
             {
                 http.Response.Headers.Allow = "GET, HEAD";
                 return Results.Problem(
@@ -41,6 +42,7 @@ public static class DashboardPages
                     statusCode: StatusCodes.Status405MethodNotAllowed,
                     title: "Method not allowed.");
             })
+            .WithOrder(1)
             .AllowAnonymous()
             .ExcludeFromDescription();
     }

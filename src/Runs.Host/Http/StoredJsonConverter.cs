@@ -36,8 +36,6 @@ public sealed class StoredStringConverter : JsonConverter<string>
         Read(ref reader, typeToConvert, options);
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
-
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 }
 
 /// <summary>A value refused by <see cref="StoredJsonConverter"/>; the serializer adds the path to it.</summary>

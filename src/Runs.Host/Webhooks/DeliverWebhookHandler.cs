@@ -198,7 +198,9 @@ public static class DeliverWebhookHandler
         {
             total += read;
         }
-        return Encoding.UTF8.GetString(buffer, 0, total);
+        // Kept in a jsonb document, which cannot hold U+0000: a binary or UTF-16 error page would fail the save of
+        // the attempt (and of its dead letter) instead of being shown, so NUL is shown as U+FFFD like bytes that are not UTF-8.
+        return Encoding.UTF8.GetString(buffer, 0, total).Replace('\0', '\uFFFD');
     }
 
     private static TimeSpan Jittered(TimeSpan wait) =>

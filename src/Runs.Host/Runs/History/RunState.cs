@@ -54,9 +54,11 @@ public static class RunStateEndpoint
         {
             return Results.Ok(RunView.From(state, retention));
         }
-        // Its created_on is taken as the trigger is decided, a little before the ledger records it: say when that was.
-        var first = (await session.Events.FetchStreamAsync(run.Id, version: 1, token: http.RequestAborted))[0];
-        return Problems.NotFound(
-            $"Run '{run.Id}' was not recorded yet at {Rfc3339Converter.Text(at)}: its first event was recorded at {Rfc3339Converter.Text(first.Timestamp)}.");
+        // Its created_on is taken as the trigger is decided, a little before the ledger records it: say when that
+        // was, as the first millisecond an 'at' finds it in (the ledger keeps microseconds).
+        var recorded = (await session.Events.FetchStreamAsync(run.Id, version: 1, token: http.RequestAborted))[0].Timestamp;
+        var partial = recorded.Ticks % TimeSpan.TicksPerMillisecond;
+        var by = partial == 0 ? recorded : recorded.AddTicks(TimeSpan.TicksPerMillisecond - partial);
+        return Problems.NotFound($"Run '{run.Id}' was not recorded yet at {Rfc3339Converter.Text(at)}; it was by {Rfc3339Converter.Text(by)}.");
     }
 }

@@ -67,16 +67,14 @@ public static class AppendLogEndpoint
             {
                 return (null, Problems.TooLarge(maxBytes));
             }
-            var text = Encoding.UTF8.GetString(bytes);
+            // Piped output is taken as it comes: bytes that are not UTF-8, and NUL (which PostgreSQL text cannot
+            // hold), are shown as U+FFFD rather than refusing the lines around them.
+            var text = Encoding.UTF8.GetString(bytes).Replace('\0', '\uFFFD');
             var split = text.Length == 0 ? [] : text.Split('\n');
             var count = text.EndsWith('\n') ? split.Length - 1 : split.Length;
             if (count > maxLines)
             {
                 return (null, TooManyLines(maxLines));
-            }
-            if (Array.FindIndex(split, l => l.Contains('\0')) is var nul and >= 0)
-            {
-                return (null, Problems.Invalid("body", $"Line {nul + 1} {StoredJson.NulRule}; no line was appended."));
             }
             return (new AppendLogRequest([.. split.Take(count).Select(l => new LogLineRequest(Message: l.TrimEnd('\r')))]), null);
         }
