@@ -162,6 +162,7 @@ catch (OptionsValidationException invalid)
     return 1;
 }
 
+app.UseHeadAsGet();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAbuseLimits();

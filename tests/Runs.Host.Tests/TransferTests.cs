@@ -256,6 +256,27 @@ public sealed class TransferTests(TransfersHost fixture, ITestOutputHelper outpu
         throw new TimeoutException($"{count} uploads did not all start.");
     }
 
+    [Fact]
+    public async Task HEAD_answers_what_GET_answers_without_the_body()
+    {
+        var run = await SocketHost.StartedRunAsync(_client);
+        var get = await _client.GetAsync((string)run["uri"]!);
+
+        // On the wire, as `curl -I` sees it: the status and headers, and nothing after them.
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(fixture.BaseAddress.Host, fixture.BaseAddress.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"HEAD {run["uri"]} HTTP/1.1\r\nHost: {fixture.BaseAddress.Authority}\r\nAuthorization: Bearer {_token}\r\nConnection: close\r\n\r\n"));
+        var answer = await new StreamReader(stream, Encoding.ASCII).ReadToEndAsync();
+        var (head, body) = (answer[..answer.IndexOf("\r\n\r\n")], answer[(answer.IndexOf("\r\n\r\n") + 4)..]);
+
+        Assert.StartsWith("HTTP/1.1 200 ", head);
+        Assert.Contains($"ETag: {get.Headers.ETag}", head);
+        Assert.Contains("Content-Type: application/json", head);
+        Assert.Equal("", body);
+    }
+
     /// <summary>
     /// A JSON trigger that sends its headers and the first 128 KiB of its body (white space: enough to stay above
     /// Kestrel's minimum body rate well past the time-out), then stalls; the status it is answered with.

@@ -29,7 +29,8 @@ public static class DashboardPages
 
     public static void MapDashboard(this WebApplication app)
     {
-        app.MapMethods(Root + "/{**path}", [HttpMethods.Get, HttpMethods.Head], Serve)
+        // HEAD arrives as GET (HeadRequests).
+        app.MapGet(Root + "/{**path}", Serve)
             .AllowAnonymous()
             .ExcludeFromDescription();
         // Every other method. Without this, routing's own 405 would fall to the fallback policy and ask for a token
