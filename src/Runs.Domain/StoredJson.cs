@@ -29,12 +29,13 @@ public static class StoredJson
     public const string NulRule = "contains the NUL character (U+0000), which PostgreSQL text cannot hold";
 
     /// <summary>
-    /// Whether the string or property name the reader is on holds U+0000. JSON can only carry it as the escape
-    /// <c>\u0000</c>, so only a value whose raw bytes hold that (or an escaped backslash before "u0000") is decoded.
+    /// Whether the string or property name the reader is on holds U+0000. JSON can only carry it as a \u escape,
+    /// so only a value with one is decoded — which also refuses a lone surrogate (<c>"\ud800"</c>), text no
+    /// writer can send back.
     /// </summary>
     public static bool HoldsNul(ref Utf8JsonReader reader) =>
         reader.ValueIsEscaped
-        && (reader.HasValueSequence || reader.ValueSpan.IndexOf("\\u0000"u8) >= 0)
+        && (reader.HasValueSequence || reader.ValueSpan.IndexOf("\\u"u8) >= 0)
         && reader.GetString()!.Contains('\0');
 
     /// <summary>

@@ -88,6 +88,7 @@ public sealed class MalformedRequestTests(DefaultHost fixture) : HostSpecificati
         { "POST {running}/cancel", "{\"reason\":\"\\u0000\"}", "reason" },
         { "POST {run}/log", "{\"lines\":[{\"message\":\"a\\u0000b\"}]}", "lines[0].message" },
         { "POST {run}/telemetry", "{\"summary\":{\"phase\":\"a\\u0000\"}}", "summary.phase" },
+        { "POST /v1/jobs/nightly/runs", "{\"input\":{\"k\":\"\\ud800\"}}", "input" },
     };
 
     [Theory]

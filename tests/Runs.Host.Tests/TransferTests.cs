@@ -277,6 +277,37 @@ public sealed class TransferTests(TransfersHost fixture, ITestOutputHelper outpu
         Assert.Equal("", body);
     }
 
+    [Fact]
+    public async Task HEAD_on_a_live_stream_ends_after_the_headers_and_the_connection_serves_the_next_request()
+    {
+        var run = await SocketHost.StartedRunAsync(_client);
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(fixture.BaseAddress.Host, fixture.BaseAddress.Port);
+        var stream = socket.GetStream();
+        // A hang guard: on one kept-alive connection, a stream that went on after its headers would hold the next
+        // answer back for its hour.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        async Task<string> Ask(string method, string path)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                $"{method} {path} HTTP/1.1\r\nHost: {fixture.BaseAddress.Authority}\r\nAuthorization: Bearer {_token}\r\n\r\n"), deadline.Token);
+            var head = new StringBuilder();
+            var one = new byte[1];
+            while (!head.ToString().EndsWith("\r\n\r\n") && await stream.ReadAsync(one, deadline.Token) == 1)
+            {
+                head.Append((char)one[0]);
+            }
+            return head.ToString();
+        }
+
+        var streamed = await Ask("HEAD", $"{run["uri"]}/log/stream");
+        var next = await Ask("HEAD", (string)run["uri"]!);
+
+        Assert.StartsWith("HTTP/1.1 200 ", streamed);
+        Assert.Contains("Content-Type: text/event-stream", streamed);
+        Assert.StartsWith("HTTP/1.1 200 ", next);
+    }
+
     /// <summary>
     /// A JSON trigger that sends its headers and the first 128 KiB of its body (white space: enough to stay above
     /// Kestrel's minimum body rate well past the time-out), then stalls; the status it is answered with.

@@ -7,6 +7,11 @@ namespace Runs.Host.Http;
 /// </summary>
 public static class HeadRequests
 {
+    private static readonly object Marker = new();
+
+    /// <summary>Whether the client asked for the headers only: an answer that never ends (a live stream) stops after them.</summary>
+    public static bool AskedForHeadersOnly(HttpContext http) => http.Items.ContainsKey(Marker);
+
     public static void UseHeadAsGet(this WebApplication app)
     {
         app.Use((http, next) =>
@@ -14,6 +19,7 @@ public static class HeadRequests
             if (HttpMethods.IsHead(http.Request.Method))
             {
                 http.Request.Method = HttpMethods.Get;
+                http.Items[Marker] = true;
             }
             return next(http);
         });

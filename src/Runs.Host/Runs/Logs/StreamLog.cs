@@ -66,6 +66,11 @@ public static class StreamLogEndpoint
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         await response.Body.FlushAsync(http.RequestAborted);
+        if (HeadRequests.AskedForHeadersOnly(http))
+        {
+            // Otherwise a kept-alive connection would wait behind a stream it never reads, holding a stream slot.
+            return Results.Empty;
+        }
 
         // Subscribe before the first read, so a line committed between the read and the wait still signals.
         using var subscription = feed.Subscribe(run);
