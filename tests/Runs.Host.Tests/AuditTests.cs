@@ -88,8 +88,8 @@ public sealed class AuditTests(DefaultHost fixture) : HostSpecification<DefaultH
         Api.AdvanceClock(TimeSpan.FromMilliseconds(300));
         await Api.CommandAsync(Token, run, "start");
 
-        var then = await Get($"{run["uri"]}/state?at={Uri.EscapeDataString(between.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"))}");
-        var now = await Get($"{run["uri"]}/state?at={Uri.EscapeDataString(Api.Now().AddSeconds(5).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"))}");
+        var then = await Get($"{run["uri"]}/state?at={Uri.EscapeDataString(between.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture))}");
+        var now = await Get($"{run["uri"]}/state?at={Uri.EscapeDataString(Api.Now().AddSeconds(5).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture))}");
 
         Assert.Equal("pending", (string)then["status"]!);
         Assert.Equal("running", (string)now["status"]!);
