@@ -28,6 +28,9 @@ public static class StoredJson
     /// <summary>PostgreSQL's text and jsonb cannot hold U+0000, so text carrying it is refused as it arrives.</summary>
     public const string NulRule = "contains the NUL character (U+0000), which PostgreSQL text cannot hold";
 
+    /// <summary>A field or parameter name refused for its U+0000, spelled out so an answer can name it in printable text.</summary>
+    public static string Printable(string name) => name.Replace("\0", "\\u0000");
+
     /// <summary>
     /// Whether the string or property name the reader is on holds U+0000. JSON can only carry it as a \u escape,
     /// so only a value with one is decoded — which also refuses a lone surrogate (<c>"\ud800"</c>), text no

@@ -113,5 +113,5 @@ public sealed class JsonBody(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions
     /// reason to refuse it) is spelled out, so the answer names the field in text a client can print.
     /// </summary>
     private static string FieldName(string? path) =>
-        string.IsNullOrEmpty(path) || path == "$" ? "body" : path.TrimStart('$', '.').Replace("\0", "\\u0000");
+        string.IsNullOrEmpty(path) || path == "$" ? "body" : StoredJson.Printable(path.TrimStart('$', '.'));
 }

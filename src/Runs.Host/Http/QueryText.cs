@@ -16,7 +16,7 @@ public static class QueryText
             if (http.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true
                 && http.Request.Query.FirstOrDefault(p => p.Key.Contains('\0') || p.Value.Any(v => v?.Contains('\0') == true)) is { Key: not null } nul)
             {
-                var name = nul.Key.Length == 0 ? "query" : nul.Key.Replace("\0", "\\u0000");
+                var name = nul.Key.Length == 0 ? "query" : StoredJson.Printable(nul.Key);
                 await Problems.Invalid(name, $"'{name}' {StoredJson.NulRule}.").ExecuteAsync(http);
                 return;
             }

@@ -29,8 +29,12 @@ public sealed class StoredJsonConverter(int maxDepth) : JsonConverter<JsonElemen
 /// </summary>
 public sealed class StoredStringConverter : JsonConverter<string>
 {
-    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        StoredJson.HoldsNul(ref reader) ? throw new StoredJsonRefused(StoredJson.NulRule) : reader.GetString()!;
+    // The string is decoded anyway, so it is decoded once and looked at (only escaped text can hold U+0000).
+    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var value = reader.GetString()!;
+        return reader.ValueIsEscaped && value.Contains('\0') ? throw new StoredJsonRefused(StoredJson.NulRule) : value;
+    }
 
     public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         Read(ref reader, typeToConvert, options);
