@@ -1,48 +1,106 @@
 #!/usr/bin/env bash
 # Sets up everything and runs every test against a real PostgreSQL.
 #
-# Without ConnectionStrings__Runs, the tests get a throw-away cluster made from nothing on a spare
-# port (PostgreSQL installed first when missing) and removed afterwards: every run, CI's included,
-# takes the path a fresh machine takes, so a broken scripts/postgres.sh fails here and not on a
-# newcomer's machine. With ConnectionStrings__Runs, that server is used and nothing is installed.
-# The browser tests drive Debian's Chromium, installed when missing (scripts/chromium.sh; RUNS_CHROMIUM
-# names another).
+# Without ConnectionStrings__Runs, the tests get throw-away clusters made from nothing on spare ports
+# (PostgreSQL installed first when missing) and removed afterwards: every run, CI's included, takes the
+# path a fresh machine takes, so a broken scripts/postgres.sh fails here and not on a newcomer's machine.
+# With ConnectionStrings__Runs, that server is used and nothing is installed. The browser tests drive
+# Debian's Chromium, installed when missing (scripts/chromium.sh; RUNS_CHROMIUM names another).
+#
+# Arguments go to every test project's `dotnet test` (e.g. --filter "FullyQualifiedName~Webhook").
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/common.sh
 
 require_dotnet
+work="$(mktemp -d)"
+clusters=()
+provisioning=""
+cleanup() {
+  [[ -z "$provisioning" ]] || wait "$provisioning" 2>/dev/null || true
+  for cluster in "${clusters[@]}"; do RUNS_PG_CLUSTER="$cluster" scripts/postgres.sh --drop || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The fault suite restarts PostgreSQL, so it gets a cluster of its own and runs beside the other suites;
+# on a server of the caller's it runs after them.
+own_clusters=false
 if [[ -z "${ConnectionStrings__Runs:-}" ]]; then
-  export RUNS_PG_CLUSTER="runs-test-$$"
-  RUNS_PG_PORT="$(free_port 55433)" || die "no free port for the test cluster"
-  export RUNS_PG_PORT
-  trap 'scripts/postgres.sh --drop || true' EXIT
+  own_clusters=true
+  tests_port="$(free_port 55433)" || die "no free port for the test cluster"
+  faults_port="$(free_port $((tests_port + 1)))" || die "no free port for the fault suite's cluster"
+  clusters=("runs-test-$$" "runs-test-$$-faults")
 fi
-connection="$(scripts/postgres.sh runs_tests)" || die "PostgreSQL is not available (see above); no tests were run"
-export ConnectionStrings__Runs="$connection"
-browser="$(scripts/chromium.sh)" || die "Chromium is not available for the browser tests (see above); no tests were run"
-export RUNS_CHROMIUM="$browser"
+
+# PostgreSQL and Chromium are made ready while the solution builds (one after the other: both may apt-get).
+provision() {
+  if $own_clusters; then
+    RUNS_PG_CLUSTER="${clusters[0]}" RUNS_PG_PORT="$tests_port" scripts/postgres.sh runs_tests > "$work/tests.connection"
+    RUNS_PG_CLUSTER="${clusters[1]}" RUNS_PG_PORT="$faults_port" scripts/postgres.sh runs_tests > "$work/faults.connection"
+  else
+    scripts/postgres.sh runs_tests > "$work/tests.connection"
+    cp "$work/tests.connection" "$work/faults.connection"
+  fi
+  scripts/chromium.sh > "$work/chromium"
+}
+say "making PostgreSQL and Chromium ready, and building"
+provision &
+provisioning=$!
 
 # With pre-generated code (docs/operations.md): the tests run the handlers production runs, and no host
 # they start spends its first seconds compiling them.
-say "building"
 dotnet build Runs.sln -c Release --nologo -v:q -p:RunsPregenerate=true
+wait "$provisioning" || die "PostgreSQL or Chromium is not available (see above); no tests were run"
+provisioning=""
+ConnectionStrings__Runs="$(tail -1 "$work/tests.connection")"
+RUNS_CHROMIUM="$(tail -1 "$work/chromium")"
+export ConnectionStrings__Runs RUNS_CHROMIUM
+faults_connection="$(tail -1 "$work/faults.connection")"
 
-say "running the tests"
 # Every host a test starts is young, and dynamic PGO makes a young process slower (it instruments first and
 # re-compiles later): without it the host tests took 152–158 s and 237–258 s of CPU instead of 167–176 s and
 # 287–305 s (docs/benchmarks.md). Services keep it; it pays off after their first half-minute.
 export DOTNET_TieredPGO=0
-log="$(mktemp)"
 # The fault suite writes its figures (failover and restart times) here; they are printed at the end.
-RUNS_FAULT_FIGURES="$(mktemp)"
-export RUNS_FAULT_FIGURES
-trap 'rm -f "$log" "$RUNS_FAULT_FIGURES"; [[ -z "${RUNS_PG_CLUSTER:-}" ]] || scripts/postgres.sh --drop || true' EXIT
+export RUNS_FAULT_FIGURES="$work/fault-figures"
+
+# One suite: its output is kept and printed whole when it ends, so suites side by side do not interleave.
+suite() { # name, test assembly, dotnet test arguments…
+  local name="$1" assembly="$2" status=0
+  shift 2
+  dotnet test "$assembly" --nologo "$@" > "$work/$name.log" 2>&1 || status=$?
+  { flock 9; say "$name"; cat "$work/$name.log"; } 9>"$work/print.lock"
+  return "$status"
+}
+tests() { echo "tests/$1/bin/Release/net10.0/$1.dll"; }
+faults() {
+  ConnectionStrings__Runs="$faults_connection" RUNS_PG_CLUSTER="${clusters[1]:-${RUNS_PG_CLUSTER:-}}" \
+    suite "fault suite" "$(tests Runs.Faults.Tests)" "$@"
+}
+
+# The suites side by side: the machine's cores are what bounds the run, and each suite alone leaves them
+# idle while it waits (a failover, a time-out, Chromium). The host tests' collections that measure the
+# whole process (its allocations, its memory, its pooled connections) run in a process of their own.
+say "running the tests"
+pids=()
+suite "domain tests" "$(tests Runs.Domain.Tests)" "$@" & pids+=($!)
+suite "browser tests" "$(tests Runs.Browser.Tests)" "$@" & pids+=($!)
+if (( $# == 0 )); then
+  suite "host tests" "$(tests Runs.Host.Tests)" --filter "Process!=own" & pids+=($!)
+  suite "host tests measuring their process" "$(tests Runs.Host.Tests)" --filter "Process=own" & pids+=($!)
+else
+  suite "host tests" "$(tests Runs.Host.Tests)" "$@" & pids+=($!)
+fi
+if $own_clusters; then
+  faults "$@" & pids+=($!)
+fi
 status=0
-# One test project at a time (-m:1): the fault suite (tests/Runs.Faults.Tests) restarts this PostgreSQL
-# and would break the other projects' tests if they ran beside it; and on two cores, suites side by side
-# (the fault suite on a cluster of its own) took longer than one after another (measured: 7 m 36 s).
-dotnet test Runs.sln -c Release --no-build --nologo -m:1 "$@" 2>&1 | tee "$log" || status=$?
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+if ! $own_clusters; then
+  faults "$@" || status=1
+fi
+
 if [[ -s "$RUNS_FAULT_FIGURES" ]]; then
   say "fault suite figures (docs/benchmarks.md)"
   cat "$RUNS_FAULT_FIGURES"
@@ -51,5 +109,5 @@ fi
 awk '/(Passed|Failed)! +- +Failed: / {
        for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
      }
-     END { gsub(",", "", p); printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+     END { gsub(",", "", p); printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$work"/*.log
 exit "$status"
