@@ -36,7 +36,9 @@ fi
 # PostgreSQL and Chromium are made ready while the solution builds (one after the other: both may apt-get).
 provision() {
   if $own_clusters; then
-    RUNS_PG_CLUSTER="${clusters[0]}" RUNS_PG_PORT="$tests_port" scripts/postgres.sh runs_tests > "$work/tests.connection"
+    # The fault suite's cluster keeps PostgreSQL's durable defaults: its restart is the one a deployment sees.
+    RUNS_PG_CLUSTER="${clusters[0]}" RUNS_PG_PORT="$tests_port" RUNS_PG_DISPOSABLE=1 \
+      scripts/postgres.sh runs_tests > "$work/tests.connection"
     RUNS_PG_CLUSTER="${clusters[1]}" RUNS_PG_PORT="$faults_port" scripts/postgres.sh runs_tests > "$work/faults.connection"
   else
     scripts/postgres.sh runs_tests > "$work/tests.connection"

@@ -7,7 +7,8 @@
 # - Otherwise: PostgreSQL is installed from Debian's packages when missing, and a
 #   project-local cluster (RUNS_PG_CLUSTER, default "runs"; its own data directory and port,
 #   RUNS_PG_PORT, default 55432) is created and started. Other clusters (Debian's "main" on 5432)
-#   are never touched. A role and database are created on first use.
+#   are never touched. A role and database are created on first use. RUNS_PG_DISPOSABLE=1 makes a new
+#   cluster without crash safety (fsync off), for one that is dropped after use.
 #
 # Usage: scripts/postgres.sh [database]          (default database: runs)
 #        scripts/postgres.sh --drop              stop and remove the cluster
@@ -62,7 +63,9 @@ conf_dir="/etc/postgresql/$version/$cluster"
 
 if [[ -z "$(cluster_field 2)" ]]; then
   say "creating project-local PostgreSQL $version cluster '$cluster' on port $port"
-  as_root pg_createcluster "$version" "$cluster" --port "$port" >&2 \
+  initdb_options=()
+  [[ "${RUNS_PG_DISPOSABLE:-}" != 1 ]] || initdb_options=(-- --no-sync)
+  as_root pg_createcluster "$version" "$cluster" --port "$port" "${initdb_options[@]}" >&2 \
     || die "pg_createcluster failed (is port $port free? set RUNS_PG_PORT to another)"
   # Debian's postgresql.conf includes conf.d/*.conf. String values are quoted, as PostgreSQL's
   # grammar wants: an unquoted 127.0.0.1 is a syntax error and the cluster would never start.
@@ -74,6 +77,15 @@ max_connections = 300
 listen_addresses = '127.0.0.1'
 ssl = off
 CONF
+  if [[ "${RUNS_PG_DISPOSABLE:-}" == 1 ]]; then
+    # A cluster dropped after one use (test.sh) needs no crash safety: without the flushes to disk the
+    # host tests spend a sixth less CPU (docs/benchmarks.md).
+    as_root tee -a "$conf_dir/conf.d/runs.conf" >/dev/null <<CONF
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+  fi
   as_root chown postgres:postgres "$conf_dir/conf.d/runs.conf"
 fi
 
