@@ -6,6 +6,7 @@ namespace Runs.Host.Tests;
 /// collection runs alone, so they are this request's). Bounds are ratios and multiples of the body, never times.
 /// </summary>
 [Collection(MemoryCollection.Name)]
+[Trait(OwnProcess.Trait, OwnProcess.Value)]
 public sealed class MemoryTests(MemoryHost fixture, ITestOutputHelper output) : HostSpecification<MemoryHost>(fixture, "runner", [Scopes.RunsRead, Scopes.RunsWrite])
 {
     private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -7,6 +7,7 @@ namespace Runs.Host.Tests;
 /// connection, a thread, or memory that grows with what they read; and transfers outlast the request time-out.
 /// </summary>
 [Collection(TransfersCollection.Name)]
+[Trait(OwnProcess.Trait, OwnProcess.Value)]
 public sealed class TransferTests(TransfersHost fixture, ITestOutputHelper output) : IAsyncLifetime
 {
     private string _token = "";

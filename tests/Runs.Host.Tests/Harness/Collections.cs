@@ -4,6 +4,17 @@ namespace Runs.Host.Tests.Harness;
 // Each collection has its own host and database; collections run in parallel.
 
 /// <summary>
+/// The trait of the test classes that measure the whole process (its allocations, its memory, its pooled
+/// connections): ./test.sh runs them in a test process of their own (<c>--filter Process=own</c>) beside the
+/// other collections, and there their collections still run alone.
+/// </summary>
+public static class OwnProcess
+{
+    public const string Trait = "Process";
+    public const string Value = "own";
+}
+
+/// <summary>
 /// The host as configured by default, but for log appends committed in groups and large ones copied in: most tests
 /// need nothing else, and share it. (The other hosts commit each append alone and insert its lines, as the default is.)
 /// </summary>
