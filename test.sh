@@ -78,10 +78,10 @@ suite() { # name, test assembly, dotnet test arguments…
   { flock 9; say "$name"; cat "$work/$name.log"; } 9>"$work/print.lock"
   return "$status"
 }
-tests() { echo "tests/$1/bin/Release/net10.0/$1.dll"; }
+test_assembly() { echo "tests/$1/bin/Release/net10.0/$1.dll"; }
 faults() {
   ConnectionStrings__Runs="$faults_connection" RUNS_PG_CLUSTER="${clusters[1]:-${RUNS_PG_CLUSTER:-}}" \
-    suite "fault suite" "$(tests Runs.Faults.Tests)" "$@"
+    suite "fault suite" "$(test_assembly Runs.Faults.Tests)" "$@"
 }
 
 # The suites side by side: the machine's cores are what bounds the run, and each suite alone leaves them
@@ -91,13 +91,13 @@ faults() {
 # ended (in alternation: 110 and 106 s a run against 99 and 97 s, docs/benchmarks.md).
 say "running the tests"
 pids=()
-suite "domain tests" "$(tests Runs.Domain.Tests)" "$@" & pids+=($!)
-suite "browser tests" "$(tests Runs.Browser.Tests)" "$@" & pids+=($!)
+suite "domain tests" "$(test_assembly Runs.Domain.Tests)" "$@" & pids+=($!)
+suite "browser tests" "$(test_assembly Runs.Browser.Tests)" "$@" & pids+=($!)
 if (( $# == 0 )); then
-  suite "host tests" "$(tests Runs.Host.Tests)" --filter "Process!=own" & pids+=($!)
-  suite "host tests measuring their process" "$(tests Runs.Host.Tests)" --filter "Process=own" & pids+=($!)
+  suite "host tests" "$(test_assembly Runs.Host.Tests)" --filter "Process!=own" & pids+=($!)
+  suite "host tests measuring their process" "$(test_assembly Runs.Host.Tests)" --filter "Process=own" & pids+=($!)
 else
-  suite "host tests" "$(tests Runs.Host.Tests)" "$@" & pids+=($!)
+  suite "host tests" "$(test_assembly Runs.Host.Tests)" "$@" & pids+=($!)
 fi
 if $own_clusters; then
   faults "$@" & pids+=($!)
