@@ -341,7 +341,7 @@ public sealed class WebhookTests(WebhooksHost fixture) : HostSpecification<Webho
             builder.ConfigureServices(services => services.RunWolverineInSoloMode());
         })))
         {
-            await first.ResetAllMartenDataAsync();
+            await TestData.EmptyAsync(connection);
             var token = await TokenIn(first);
             var endpoint = await Subscribe(host: first, token: token);
             _receiver.AnswerNext(500);
