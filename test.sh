@@ -28,7 +28,12 @@ trap cleanup EXIT
 own_clusters=false
 if [[ -z "${ConnectionStrings__Runs:-}" ]]; then
   own_clusters=true
-  tests_port="$(free_port 55433)" || die "no free port for the test cluster"
+  # Above the kernel's range for outgoing connections' local ports (32768–60999 by default): a connection
+  # that happened to hold the fault cluster's port, chosen from that range, once made PostgreSQL's start
+  # fail with "Address already in use" although the port had been free a moment before.
+  read -r _ ephemeral_last < /proc/sys/net/ipv4/ip_local_port_range || ephemeral_last=60999
+  tests_port="$(free_port $(( ephemeral_last < 65000 ? ephemeral_last + 434 : 55433 )))" \
+    || die "no free port for the test cluster"
   faults_port="$(free_port $((tests_port + 1)))" || die "no free port for the fault suite's cluster"
   clusters=("runs-test-$$" "runs-test-$$-faults")
 fi
