@@ -32,7 +32,7 @@ if [[ -z "${ConnectionStrings__Runs:-}" ]]; then
   # that happened to hold the fault cluster's port, chosen from that range, once made PostgreSQL's start
   # fail with "Address already in use" although the port had been free a moment before.
   read -r _ ephemeral_last < /proc/sys/net/ipv4/ip_local_port_range || ephemeral_last=60999
-  tests_port="$(free_port $(( ephemeral_last < 65000 ? ephemeral_last + 434 : 55433 )))" \
+  tests_port="$(free_port $(( ephemeral_last < 65000 ? ephemeral_last + 1 : 55433 )))" \
     || die "no free port for the test cluster"
   faults_port="$(free_port $((tests_port + 1)))" || die "no free port for the fault suite's cluster"
   clusters=("runs-test-$$" "runs-test-$$-faults")
