@@ -144,9 +144,13 @@ public sealed class FaultTests(ITestOutputHelper output)
         await WarmUpAsync(load.Ledger, WarmUpRuns);
         Phase("load warmed up");
 
+        // Down until the host has noticed (its readiness went away), so the outage always meets the load, however
+        // quickly PostgreSQL would have come back by itself.
         var before = load.Ledger.Refusals.Count;
         var restart = DateTimeOffset.UtcNow;
-        await Postgres.RestartAsync();
+        await Postgres.StopAsync();
+        await readiness.WaitForUnreadyAfterAsync(restart, Ready);
+        await Postgres.StartAsync();
         var restarted = DateTimeOffset.UtcNow;
 
         // Recovery without touching the host: its readiness comes back and the load's writes go through again.
@@ -165,7 +169,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         var refusals = load.Ledger.Refusals.Skip(before).ToList();
         var outage = refusals.Count == 0 ? 0 : (refusals.Max() - restart).TotalSeconds;
         Assert.True(load.Ledger.Count(503) + load.Ledger.NetworkErrors > 0, "the restart was not noticed by the load; nothing was tested");
-        Say($"PostgreSQL restart: pg_ctlcluster took {Seconds((restarted - restart).TotalSeconds)}; {refusals.Count} requests refused (503 or dropped), " +
+        Say($"PostgreSQL restart: pg_ctlcluster stop, then start once the host's readiness had gone, took {Seconds((restarted - restart).TotalSeconds)}; {refusals.Count} requests refused (503 or dropped), " +
             $"the last {Seconds(outage)} after the restart began; /health/ready unready for {Seconds(unready.TotalSeconds)}, " +
             $"then ready again {Seconds((readiness.ReadyAgainAt - restart).TotalSeconds)} after the restart began");
         Say("  " + figures);
@@ -267,6 +271,24 @@ public sealed class ReadinessWatch : IAsyncDisposable
                 await Task.Delay(100, CancellationToken.None);
             }
         });
+    }
+
+    /// <summary>Waits until readiness went away after <paramref name="since"/>.</summary>
+    public async Task WaitForUnreadyAfterAsync(DateTimeOffset since, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            lock (_changes)
+            {
+                if (_changes.Any(c => c.At >= since && !c.Ready))
+                {
+                    return;
+                }
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"/health/ready did not go unready within {deadline} of PostgreSQL's stop");
     }
 
     /// <summary>Waits until readiness went away after <paramref name="since"/> and came back; answers how long it was away.</summary>

@@ -78,7 +78,7 @@ public sealed class Deployment
     }
 }
 
-/// <summary>The throw-away cluster ./test.sh made (<c>RUNS_PG_CLUSTER</c>), restarted the way an operator would.</summary>
+/// <summary>The throw-away cluster ./test.sh made (<c>RUNS_PG_CLUSTER</c>), stopped and started the way an operator would.</summary>
 public static class Postgres
 {
     public static string Cluster =>
@@ -88,14 +88,19 @@ public static class Postgres
                 "RUNS_PG_CLUSTER is not set: the PostgreSQL restart needs the throw-away cluster ./test.sh creates. " +
                 "Run the fault suite through ./test.sh (without ConnectionStrings__Runs set).");
 
-    /// <summary><c>pg_ctlcluster &lt;version&gt; &lt;cluster&gt; restart</c> (fast shutdown: every connection is dropped).</summary>
-    public static async Task RestartAsync()
+    /// <summary><c>pg_ctlcluster &lt;version&gt; &lt;cluster&gt; stop -m fast</c>: every connection is dropped.</summary>
+    public static Task StopAsync() => ControlAsync("stop", "-m", "fast");
+
+    /// <summary><c>pg_ctlcluster &lt;version&gt; &lt;cluster&gt; start</c>, answering once it takes connections.</summary>
+    public static Task StartAsync() => ControlAsync("start");
+
+    private static async Task ControlAsync(params string[] action)
     {
         var cluster = Cluster;
         var version = Directory.GetDirectories("/etc/postgresql")
             .Select(Path.GetFileName)
             .First(v => Directory.Exists($"/etc/postgresql/{v}/{cluster}"));
-        using var process = Process.Start(new ProcessStartInfo("pg_ctlcluster", [version!, cluster, "restart", "-m", "fast"])
+        using var process = Process.Start(new ProcessStartInfo("pg_ctlcluster", [version!, cluster, .. action])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -104,7 +109,7 @@ public static class Postgres
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"pg_ctlcluster {version} {cluster} restart failed ({process.ExitCode}): {await error}");
+            throw new InvalidOperationException($"pg_ctlcluster {version} {cluster} {string.Join(' ', action)} failed ({process.ExitCode}): {await error}");
         }
     }
 }

@@ -75,6 +75,12 @@ public sealed class Load : IAsyncDisposable
 {
     public const string Job = "faults";
     private static readonly TimeSpan GiveUp = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// Each client's pause after every acknowledged write, a runner's rhythm rather than a flood: writes are
+    /// still in flight whenever a fault strikes, and the load leaves CPU to the suites running beside it
+    /// (back to back, the hosts took all they could get: about 300 requests a second).
+    /// </summary>
+    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(20);
 
     private readonly HttpClient _http;
     private readonly IReadOnlyList<string> _hosts;
@@ -123,13 +129,16 @@ public sealed class Load : IAsyncDisposable
                 Ledger.KeyMismatches.Enqueue(key);
             }
             Ledger.Runs[id] = record;
+            await Task.Delay(Pace);
 
             await SendAsync(client, HttpMethod.Post, $"{record.Uri}/start", new { runner = $"client-{client}" }, null,
                 status => status == HttpStatusCode.OK, alreadyIn: "running");
             for (var batch = 0; batch < 2; batch++)
             {
+                await Task.Delay(Pace);
                 await AppendAsync(client, record, batch);
             }
+            await Task.Delay(Pace);
             var (action, body, outcome) = n % 4 == 3
                 ? ("fail", (object)new { error_summary = "load failure", exit_code = 1 }, "failed")
                 : ("succeed", new { exit_code = 0 }, "succeeded");
@@ -138,6 +147,7 @@ public sealed class Load : IAsyncDisposable
             record.Terminal = outcome;
             record.TerminalAcknowledgedAt = DateTimeOffset.UtcNow;
             record.TerminalHost = host;
+            await Task.Delay(Pace);
         }
     }
 
