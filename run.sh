@@ -14,7 +14,8 @@ export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 urls="${RUNS_URLS:-http://127.0.0.1:5080}"
 
 say "building the host (Release)"
-dotnet build src/Runs.Host -c Release -v quiet -nologo >&2 || die "build failed"
+# Without dynamic PGO, which slows a young process such as the compiler (docs/benchmarks.md).
+DOTNET_TieredPGO=0 dotnet build src/Runs.Host -c Release -v quiet -nologo >&2 || die "build failed"
 # A Development host keeps a local secret-encryption key in the user-secrets store (docs/operations.md).
 host=(dotnet src/Runs.Host/bin/Release/net10.0/Runs.Host.dll)
 

@@ -51,6 +51,12 @@ provision() {
   fi
   scripts/chromium.sh > "$work/chromium"
 }
+# Every process here is young — the build's compiler and MSBuild nodes, every test process and every host a test
+# starts — and dynamic PGO makes a young process slower (it instruments first and re-compiles later): without
+# it the build took 13 s and 23 s of CPU instead of 19–21 s and 35–38 s, the host tests 152–158 s and 237–258 s
+# of CPU instead of 167–176 s and 287–305 s (docs/benchmarks.md). Services keep it; it pays off after their
+# first half-minute.
+export DOTNET_TieredPGO=0
 say "making PostgreSQL and Chromium ready, and building"
 provision &
 provisioning=$!
@@ -70,10 +76,6 @@ RUNS_CHROMIUM="$(tail -1 "$work/chromium")"
 export ConnectionStrings__Runs RUNS_CHROMIUM
 faults_connection="$(tail -1 "$work/faults.connection")"
 
-# Every host a test starts is young, and dynamic PGO makes a young process slower (it instruments first and
-# re-compiles later): without it the host tests took 152–158 s and 237–258 s of CPU instead of 167–176 s and
-# 287–305 s (docs/benchmarks.md). Services keep it; it pays off after their first half-minute.
-export DOTNET_TieredPGO=0
 # The fault suite writes its figures (failover and restart times) here; they are printed at the end.
 export RUNS_FAULT_FIGURES="$work/fault-figures"
 
