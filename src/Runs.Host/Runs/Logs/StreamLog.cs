@@ -155,10 +155,11 @@ public static class StreamLogEndpoint
                     return Results.Empty;
                 }
 
-                var wake = Earliest(lastSent + sse.PingInterval, nextTokenCheck, endOfLife);
-                if (wake > clock.GetUtcNow())
+                // Read the clock once: between two readings the wait could turn negative, which the timer refuses.
+                var untilWake = Earliest(lastSent + sse.PingInterval, nextTokenCheck, endOfLife) - clock.GetUtcNow();
+                if (untilWake > TimeSpan.Zero)
                 {
-                    using var timer = new CancellationTokenSource(wake - clock.GetUtcNow(), clock);
+                    using var timer = new CancellationTokenSource(untilWake, clock);
                     using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timer.Token, lifetime.ApplicationStopping);
                     try
                     {
