@@ -94,13 +94,13 @@ public static class Postgres
     /// <summary><c>pg_ctlcluster &lt;version&gt; &lt;cluster&gt; start</c>, answering once it takes connections.</summary>
     public static Task StartAsync() => ControlAsync("start");
 
-    private static async Task ControlAsync(params string[] action)
+    private static async Task ControlAsync(params string[] arguments)
     {
         var cluster = Cluster;
         var version = Directory.GetDirectories("/etc/postgresql")
             .Select(Path.GetFileName)
             .First(v => Directory.Exists($"/etc/postgresql/{v}/{cluster}"));
-        using var process = Process.Start(new ProcessStartInfo("pg_ctlcluster", [version!, cluster, .. action])
+        using var process = Process.Start(new ProcessStartInfo("pg_ctlcluster", [version!, cluster, .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -109,7 +109,7 @@ public static class Postgres
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"pg_ctlcluster {version} {cluster} {string.Join(' ', action)} failed ({process.ExitCode}): {await error}");
+            throw new InvalidOperationException($"pg_ctlcluster {version} {cluster} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}");
         }
     }
 }

@@ -76,7 +76,7 @@ public sealed class Load : IAsyncDisposable
     public const string Job = "faults";
     private static readonly TimeSpan GiveUp = TimeSpan.FromSeconds(120);
     /// <summary>
-    /// Each client's pause after every acknowledged write, a runner's rhythm rather than a flood: writes are
+    /// Each client's pause after every write, a runner's rhythm rather than a flood: writes are
     /// still in flight whenever a fault strikes, and the load leaves CPU to the suites running beside it
     /// (back to back, the hosts took all they could get: about 300 requests a second).
     /// </summary>
