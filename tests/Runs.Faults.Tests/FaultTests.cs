@@ -281,43 +281,57 @@ public sealed class ReadinessWatch : IAsyncDisposable
     }
 
     /// <summary>Waits until readiness went away after <paramref name="since"/>.</summary>
-    public async Task WaitForUnreadyAfterAsync(DateTimeOffset since, TimeSpan deadline)
-    {
-        var until = DateTime.UtcNow + deadline;
-        while (DateTime.UtcNow < until)
-        {
-            lock (_changes)
-            {
-                // Already unready (a stale heartbeat, say) counts too: no change may follow then.
-                if (_changes.Any(c => c.At >= since && !c.Ready) || _changes is [.., (_, false)])
-                {
-                    return;
-                }
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"/health/ready did not go unready within {deadline} after {since:O}");
-    }
+    public Task WaitForUnreadyAfterAsync(DateTimeOffset since, TimeSpan deadline) =>
+        UntilAsync(() => WentAway(since)?.At, deadline,
+            $"/health/ready did not go unready within {deadline} after {since:O}");
 
     /// <summary>Waits until readiness went away after <paramref name="since"/> and came back; answers how long it was away.</summary>
     public async Task<TimeSpan> WaitForReadyAfterAsync(DateTimeOffset since, TimeSpan deadline)
     {
+        var (down, up) = await UntilAsync<(DateTimeOffset, DateTimeOffset)>(() =>
+        {
+            if (WentAway(since) is not { } away)
+            {
+                return null;
+            }
+            var back = _changes.FindIndex(c => c.At > away.At && c.Ready);
+            return back >= 0 ? (away.At, _changes[back].At) : null;
+        }, deadline, $"/health/ready did not go unready and come back within {deadline} of the restart");
+        ReadyAgainAt = up;
+        return up - down;
+    }
+
+    /// <summary>
+    /// The change that took readiness away at or after <paramref name="since"/>; or, when it was already away
+    /// then (a stale heartbeat, say), the one before, since no change may follow.
+    /// </summary>
+    private (DateTimeOffset At, bool Ready)? WentAway(DateTimeOffset since)
+    {
+        var before = _changes.FindLastIndex(c => c.At < since);
+        if (before >= 0 && !_changes[before].Ready)
+        {
+            return _changes[before];
+        }
+        var down = _changes.FindIndex(c => c.At >= since && !c.Ready);
+        return down >= 0 ? _changes[down] : null;
+    }
+
+    /// <summary>Polls the recorded changes until <paramref name="found"/> answers.</summary>
+    private async Task<T> UntilAsync<T>(Func<T?> found, TimeSpan deadline, string failure) where T : struct
+    {
         var until = DateTime.UtcNow + deadline;
         while (DateTime.UtcNow < until)
         {
             lock (_changes)
             {
-                var down = _changes.FirstOrDefault(c => c.At >= since && !c.Ready);
-                var up = down == default ? default : _changes.FirstOrDefault(c => c.At > down.At && c.Ready);
-                if (up != default)
+                if (found() is { } answer)
                 {
-                    ReadyAgainAt = up.At;
-                    return up.At - down.At;
+                    return answer;
                 }
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException($"/health/ready did not go unready and come back within {deadline} of the restart");
+        throw new TimeoutException(failure);
     }
 
     public async ValueTask DisposeAsync()

@@ -133,12 +133,12 @@ public sealed class Load : IAsyncDisposable
 
             await SendAsync(client, HttpMethod.Post, $"{record.Uri}/start", new { runner = $"client-{client}" }, null,
                 status => status == HttpStatusCode.OK, alreadyIn: "running");
+            await Task.Delay(Pace);
             for (var batch = 0; batch < 2; batch++)
             {
-                await Task.Delay(Pace);
                 await AppendAsync(client, record, batch);
+                await Task.Delay(Pace);
             }
-            await Task.Delay(Pace);
             var (action, body, outcome) = n % 4 == 3
                 ? ("fail", (object)new { error_summary = "load failure", exit_code = 1 }, "failed")
                 : ("succeed", new { exit_code = 0 }, "succeeded");
